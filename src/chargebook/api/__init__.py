@@ -1,0 +1,1 @@
+"""The client REST API (EV Suite wire-compatible): thin adapters over ``services/``."""

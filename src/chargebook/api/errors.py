@@ -1,0 +1,100 @@
+"""One table: each domain error class → one HTTP status, body ``{"error": "..."}``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chargebook.db.engine import translate
+from chargebook.domain import errors as e
+
+STATUS: dict[type[e.DomainError], int] = {
+    e.InvalidRequest: 400,
+    e.SpendingLimitExceeded: 400,
+    e.NotCancellable: 400,
+    e.Unauthenticated: 401,
+    e.Forbidden: 403,
+    e.NotFound: 404,
+    e.Conflict: 409,
+    e.SlotTaken: 409,
+    e.EvseNotBookable: 409,
+    e.DuplicateExternalId: 409,
+    e.IllegalTransition: 409,
+    e.Unavailable: 503,
+}
+
+
+def status_for(exc: e.DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """The first problem, naming the field: `reservation_start: Input should be a valid datetime`."""
+    errors = exc.errors()
+    if not errors:
+        return "Invalid request"
+    first = errors[0]
+    if first.get("type") == "json_invalid":
+        return "Malformed JSON body"
+    loc = tuple(first.get("loc", ()))
+    if first.get("type") == "missing":
+        return f"{_field(loc)} is required"
+    if first.get("type") == "extra_forbidden":
+        return f"{_field(loc)}: unknown field"
+    message = str(first.get("msg", "invalid value"))
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return f"{_field(loc)}: {message}"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(e.DomainError)
+    async def _domain(_: Request, exc: e.DomainError) -> JSONResponse:
+        headers = None
+        if isinstance(exc, e.Unavailable):
+            headers = {"Retry-After": str(exc.retry_after_seconds)}
+        return error_response(status_for(exc), exc.message, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(400, validation_message(exc))
+
+    @app.exception_handler(json.JSONDecodeError)
+    async def _json(_: Request, exc: json.JSONDecodeError) -> JSONResponse:
+        return error_response(400, "Malformed JSON body")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "No such endpoint"
+        if exc.status_code == 405:
+            message = "Method not allowed on this endpoint"
+        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        unavailable = translate(exc)
+        if unavailable is not None:
+            return error_response(503, unavailable.message, {"Retry-After": "1"})
+        import structlog
+
+        structlog.get_logger("chargebook.api").exception("unhandled error", path=request.url.path)
+        return error_response(500, "Internal server error; the request was not applied")

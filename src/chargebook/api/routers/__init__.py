@@ -1,0 +1,1 @@
+"""Routers of the client API; all mounted in ``api/app.py``."""

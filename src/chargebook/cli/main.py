@@ -1,0 +1,73 @@
+"""`chargebook`: one operator command for the whole platform."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Optional
+
+import typer
+import uvicorn
+
+from chargebook.cli import clients
+from chargebook.cli.common import console, run_with_db, settings
+
+app = typer.Typer(help="chargebook: an eMSP booking platform.", no_args_is_help=True)
+app.add_typer(clients.app, name="clients")
+
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations to CHARGEBOOK_DATABASE_URL."""
+    from chargebook.db.migrate import upgrade
+
+    cfg = settings()
+    upgrade(cfg.database_url)
+    console.print("database is at the latest revision")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="API processes."),
+) -> None:
+    """Run the API (applies migrations first)."""
+    from chargebook.db.migrate import upgrade
+
+    upgrade(settings().database_url)
+    uvicorn.run(
+        "chargebook.api.asgi:app_factory", factory=True, host=host, port=port, workers=workers,
+        log_level="warning", access_log=False,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run the background loops (any number of workers may share one PostgreSQL)."""
+    from chargebook.worker.runner import run_forever
+
+    cfg = settings()
+    run_with_db(lambda db: run_forever(db, cfg), cfg)
+
+
+@app.command()
+def demo(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on (0 picks a free one)."),
+    exit_after: Optional[float] = typer.Option(None, help="Stop after this many seconds (for scripts)."),
+) -> None:
+    """Everything on one machine: SQLite, API, worker, a catalogue, a client key, curl commands."""
+    from chargebook.cli.demo import demo_settings, run_demo
+
+    asyncio.run(run_demo(demo_settings(settings()), host, port, exit_after))
+
+
+try:  # the tariff engine's command, when present
+    from chargebook.cli import tariffs as _tariffs
+
+    app.add_typer(_tariffs.app, name="tariffs")
+except ImportError:  # pragma: no cover
+    pass

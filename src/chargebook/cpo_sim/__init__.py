@@ -1,0 +1,1 @@
+"""A CPO simulator: a real OCPI CPO with its own store and a generated German catalogue."""

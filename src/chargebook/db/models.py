@@ -1,0 +1,249 @@
+"""ORM models. Invariants the database can hold (unique keys, foreign keys, checks) live here.
+
+The one invariant it cannot hold on both dialects (no two live bookings of one EVSE overlap)
+is kept by :func:`chargebook.services.bookings.create_booking` in one locked transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from chargebook.db.types import Money, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money(), dict[str, Any]: JSON()}
+
+
+# --- tenants -------------------------------------------------------------------------------
+
+
+class Client(Base):
+    """A tenant: an EMP, fleet operator, corporate or depot using the client API."""
+
+    __tablename__ = "clients"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | suspended
+    reservation_fee: Mapped[Decimal]
+    commission_percent: Mapped[Decimal]
+    rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=100)
+    monthly_quota: Mapped[int] = mapped_column(Integer, default=10_000)
+    created_at: Mapped[datetime]
+    __table_args__ = (CheckConstraint("status in ('active', 'suspended')", name="status"),)
+
+
+class ApiKey(Base):
+    """A client's key, stored as a SHA-256 hash; the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # first characters, to recognise a key in logs
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Customer(Base):
+    """A driver of a client."""
+
+    __tablename__ = "customers"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    external_ref: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class FleetGroup(Base):
+    """Vehicles and drivers sharing tokens and spending limits."""
+
+    __tablename__ = "fleet_groups"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    monthly_limit: Mapped[Decimal | None]
+    session_limit: Mapped[Decimal | None]
+    created_at: Mapped[datetime]
+
+
+class Token(Base):
+    """An OCPI token we issue (we are the Token Sender). Pipelet UIDs never get one."""
+
+    __tablename__ = "tokens"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # driver | group | ad_hoc
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    fleet_group_id: Mapped[str | None] = mapped_column(ForeignKey("fleet_groups.id"), index=True)
+    # OCPI 2.2.1 mod_tokens.asciidoc § Token Object
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(16))
+    contract_id: Mapped[str] = mapped_column(String(36))
+    visual_number: Mapped[str | None] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(String(64))
+    group_id: Mapped[str | None] = mapped_column(String(36))
+    valid: Mapped[bool] = mapped_column(Boolean, default=True)
+    whitelist: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(2))
+    last_updated: Mapped[datetime] = mapped_column(index=True)
+    # ad_hoc scope: the booking's EVSE and window
+    booking_id: Mapped[str | None] = mapped_column(String(40))
+    scope_location_id: Mapped[str | None] = mapped_column(String(36))
+    scope_evse_uid: Mapped[str | None] = mapped_column(String(36))
+    valid_from: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
+
+
+# --- CPOs and their catalogue --------------------------------------------------------------
+
+
+class Party(Base):
+    """A CPO we talk OCPI to."""
+
+    __tablename__ = "parties"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    country_code: Mapped[str] = mapped_column(String(2))
+    party_id: Mapped[str] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(String(200))
+    max_reservation_minutes: Mapped[int] = mapped_column(Integer, default=240)
+    created_at: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("country_code", "party_id"),)
+
+
+class Location(Base):
+    """OCPI 2.2.1 mod_locations.asciidoc § Location Object; the whole object is kept in `data`."""
+
+    __tablename__ = "locations"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    id: Mapped[str] = mapped_column(String(36))  # the CPO's location id
+    name: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(String(45))
+    city: Mapped[str] = mapped_column(String(45))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    country: Mapped[str] = mapped_column(String(3))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    time_zone: Mapped[str] = mapped_column(String(255))
+    publish: Mapped[bool] = mapped_column(Boolean, default=True)
+    data: Mapped[dict[str, Any]]
+    last_updated: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("party_pk", "id"),
+        Index("ix_locations_id", "id"),
+        Index("ix_locations_lat_lng", "latitude", "longitude"),
+    )
+
+
+class Evse(Base):
+    """OCPI 2.2.1 mod_locations.asciidoc § EVSE Object. Booking locks this row."""
+
+    __tablename__ = "evses"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    location_pk: Mapped[int] = mapped_column(ForeignKey("locations.pk", ondelete="CASCADE"), index=True)
+    uid: Mapped[str] = mapped_column(String(36))
+    evse_id: Mapped[str | None] = mapped_column(String(48))
+    status: Mapped[str] = mapped_column(String(16))
+    reservable: Mapped[bool] = mapped_column(Boolean)  # capabilities contain RESERVABLE
+    max_power_kw: Mapped[float] = mapped_column(Float, default=0.0)
+    data: Mapped[dict[str, Any]]
+    last_updated: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("location_pk", "uid"),)
+
+
+class Connector(Base):
+    """OCPI 2.2.1 mod_locations.asciidoc § Connector Object (indexed columns for search)."""
+
+    __tablename__ = "connectors"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    evse_pk: Mapped[int] = mapped_column(ForeignKey("evses.pk", ondelete="CASCADE"), index=True)
+    id: Mapped[str] = mapped_column(String(36))
+    standard: Mapped[str] = mapped_column(String(32))
+    format: Mapped[str] = mapped_column(String(8))
+    power_type: Mapped[str] = mapped_column(String(16))
+    power_kw: Mapped[float] = mapped_column(Float)
+    tariff_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    __table_args__ = (UniqueConstraint("evse_pk", "id"),)
+
+
+# --- bookings ------------------------------------------------------------------------------
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    evse_pk: Mapped[int] = mapped_column(ForeignKey("evses.pk"))
+    location_id: Mapped[str] = mapped_column(String(36))
+    location_city: Mapped[str | None] = mapped_column(String(45))
+    evse_uid: Mapped[str] = mapped_column(String(36))
+    connector_id: Mapped[str | None] = mapped_column(String(36))
+    reservation_start: Mapped[datetime]
+    reservation_end: Mapped[datetime]
+    token_strategy: Mapped[str] = mapped_column(String(16))
+    token_pk: Mapped[str | None] = mapped_column(ForeignKey("tokens.id"))
+    token_uid: Mapped[str] = mapped_column(String(36))
+    customer_id: Mapped[str | None] = mapped_column(String(40))
+    fleet_group_id: Mapped[str | None] = mapped_column(ForeignKey("fleet_groups.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str | None] = mapped_column(String(40))
+    status_message: Mapped[str | None] = mapped_column(Text)
+    status_updated_at: Mapped[datetime]
+    cpo_reservation_id: Mapped[str | None] = mapped_column(String(36))
+    client_price: Mapped[Decimal | None]
+    client_price_currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    price_breakdown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("client_id", "external_id"),
+        Index("ix_bookings_evse_window", "evse_pk", "reservation_start", "reservation_end"),
+        Index("ix_bookings_client_created", "client_id", "created_at", "id"),
+        Index("ix_bookings_status_start", "status", "reservation_start"),
+        CheckConstraint("reservation_end > reservation_start", name="window"),
+    )
+
+
+class BookingTransition(Base):
+    """Every lifecycle step of a booking: from, to, when, what caused it."""
+
+    __tablename__ = "booking_transitions"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(40))  # client | cpo | worker | operator
+    message: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]

@@ -1,0 +1,58 @@
+"""Column types that behave the same on SQLite and PostgreSQL.
+
+* :class:`Money` stores a Decimal as a scaled integer (10^-4 units) in a BIGINT. SQLite has no
+  exact decimal type (NUMERIC columns hold floats), so an integer is the only storage that is
+  exact on both and still sums in SQL. Four places cover OCPI tariff prices; amounts with
+  more places are refused rather than silently rounded.
+* :class:`UTCDateTime` stores naive UTC and hands back aware UTC datetimes; naive input is a
+  programming error and raises.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+SCALE = 10_000
+
+
+class Money(TypeDecorator[Decimal]):
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"Money columns take Decimal, not {type(value).__name__}")
+        scaled = value * SCALE
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than 4 decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / SCALE).quantize(Decimal("0.0001"))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)

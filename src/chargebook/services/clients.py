@@ -1,0 +1,144 @@
+"""Tenants and their API keys.
+
+Keys carry 256 bits of randomness, so a single SHA-256 is a sound one-way hash for them
+(bcrypt's slowness protects low-entropy passwords, and would cost every request ~100 ms).
+The key is shown once, at creation or rotation; rotation revokes the old key at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select, update
+
+from chargebook.db.engine import Database
+from chargebook.db.models import ApiKey, Client
+from chargebook.domain.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
+from chargebook.services.clock import utcnow
+from chargebook.services.ids import new_id
+
+KEY_PREFIX = "cbk_"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientContext:
+    """Who is calling: what every client endpoint needs to scope its queries."""
+
+    id: str
+    name: str
+    reservation_fee: Decimal
+    commission_percent: Decimal
+    rate_limit_per_minute: int
+    monthly_quota: int
+
+
+def _context(client: Client) -> ClientContext:
+    return ClientContext(
+        id=client.id,
+        name=client.name,
+        reservation_fee=client.reservation_fee,
+        commission_percent=client.commission_percent,
+        rate_limit_per_minute=client.rate_limit_per_minute,
+        monthly_quota=client.monthly_quota,
+    )
+
+
+async def create_client(
+    db: Database,
+    name: str,
+    *,
+    reservation_fee: Decimal = Decimal("0"),
+    commission_percent: Decimal = Decimal("0"),
+    rate_limit_per_minute: int = 100,
+    monthly_quota: int = 10_000,
+) -> tuple[Client, str]:
+    """Create a tenant and its first key; returns the key in clear, the only time it exists."""
+    if not name.strip():
+        raise InvalidRequest("name must not be empty")
+    if reservation_fee < 0 or commission_percent < 0 or commission_percent > 100:
+        raise InvalidRequest("reservation_fee must be >= 0 and commission_percent within 0..100")
+    if rate_limit_per_minute < 1 or monthly_quota < 1:
+        raise InvalidRequest("rate_limit_per_minute and monthly_quota must be positive")
+    now = utcnow()
+    key = _new_key()
+    async with db.write() as session:
+        client = Client(
+            id=new_id("cli"),
+            name=name.strip(),
+            status="active",
+            reservation_fee=reservation_fee,
+            commission_percent=commission_percent,
+            rate_limit_per_minute=rate_limit_per_minute,
+            monthly_quota=monthly_quota,
+            created_at=now,
+        )
+        session.add(client)
+        await session.flush()
+        session.add(_key_row(client.id, key, now))
+    return client, key
+
+
+def _key_row(client_id: str, key: str, now: object) -> ApiKey:
+    return ApiKey(
+        id=new_id("key"), client_id=client_id, key_hash=hash_key(key), prefix=key[:10], created_at=now
+    )
+
+
+async def rotate_key(db: Database, client_id: str) -> str:
+    """Issue a new key and revoke every older one in the same transaction."""
+    now = utcnow()
+    key = _new_key()
+    async with db.write() as session:
+        if await session.get(Client, client_id) is None:
+            raise NotFound(f"Client not found: {client_id}")
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.client_id == client_id, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        session.add(_key_row(client_id, key, now))
+    return key
+
+
+async def set_client_status(db: Database, client_id: str, status: str) -> Client:
+    async with db.write() as session:
+        client = await session.get(Client, client_id, with_for_update=True)
+        if client is None:
+            raise NotFound(f"Client not found: {client_id}")
+        client.status = status
+    return client
+
+
+async def list_clients(db: Database) -> list[Client]:
+    async with db.read() as session:
+        return list((await session.scalars(select(Client).order_by(Client.created_at))).all())
+
+
+async def authenticate(db: Database, key: str | None) -> ClientContext:
+    """Resolve a presented key to its client: 401 for unknown keys, 403 for suspended clients."""
+    if not key:
+        raise Unauthenticated("Missing API key: send X-API-Key or Authorization: Bearer")
+    async with db.read() as session:
+        row = (
+            await session.execute(
+                select(Client)
+                .join(ApiKey, ApiKey.client_id == Client.id)
+                .where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+            )
+        ).scalar_one_or_none()
+    if row is None:
+        raise Unauthenticated("Invalid API key")
+    if row.status != "active":
+        raise Forbidden("Client account is suspended")
+    return _context(row)

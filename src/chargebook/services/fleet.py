@@ -1,0 +1,231 @@
+"""Customers (drivers), fleet groups and their tokens: the management side of the client API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chargebook.db.engine import Database
+from chargebook.db.models import Booking, Customer, FleetGroup, Token
+from chargebook.domain.errors import InvalidRequest, NotFound
+from chargebook.domain.lifecycle import LIVE_STATES, BookingStatus
+from chargebook.domain.tokens import TokenKind, TokenType, WhitelistType
+from chargebook.services.clock import utcnow
+from chargebook.services.ids import new_id
+from chargebook.services.tokens import Issuer, add_tokens, new_token
+
+MAX_BULK_TOKENS = 1000
+
+
+async def create_customer(
+    db: Database, client_id: str, *, name: str | None, email: str | None, external_ref: str | None
+) -> Customer:
+    async with db.write() as session:
+        customer = Customer(
+            id=new_id("cust"),
+            client_id=client_id,
+            name=name,
+            email=email,
+            external_ref=external_ref,
+            created_at=utcnow(),
+        )
+        session.add(customer)
+    return customer
+
+
+async def list_customers(db: Database, client_id: str, limit: int) -> list[Customer]:
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(Customer)
+            .where(Customer.client_id == client_id)
+            .order_by(Customer.created_at, Customer.id)
+            .limit(limit)
+        )
+        return list(rows.all())
+
+
+async def _own_customer(session: AsyncSession, client_id: str, customer_id: str) -> Customer:
+    customer = await session.get(Customer, customer_id)
+    if customer is None or customer.client_id != client_id:
+        raise NotFound(f"Customer not found: {customer_id}")
+    return customer
+
+
+async def get_customer(db: Database, client_id: str, customer_id: str) -> Customer:
+    async with db.read() as session:
+        return await _own_customer(session, client_id, customer_id)
+
+
+async def issue_customer_token(
+    db: Database,
+    client_id: str,
+    customer_id: str,
+    *,
+    token_type: TokenType,
+    visual_number: str | None,
+    uid: str | None,
+    issuer: Issuer,
+) -> Token:
+    async with db.write() as session:
+        await _own_customer(session, client_id, customer_id)
+        if uid is not None and await session.scalar(select(Token.id).where(Token.uid == uid)):
+            raise InvalidRequest(f"uid {uid!r} is already used by another token")
+        token = new_token(
+            client_id=client_id,
+            kind=TokenKind.DRIVER,
+            now=utcnow(),
+            issuer=issuer,
+            customer_id=customer_id,
+            token_type=token_type,
+            visual_number=visual_number,
+            uid=uid,
+        )
+        await add_tokens(session, [token])
+    return token
+
+
+async def list_customer_tokens(db: Database, client_id: str, customer_id: str) -> list[Token]:
+    async with db.read() as session:
+        await _own_customer(session, client_id, customer_id)
+        rows = await session.scalars(
+            select(Token).where(Token.customer_id == customer_id).order_by(Token.last_updated, Token.id)
+        )
+        return list(rows.all())
+
+
+async def create_group(
+    db: Database,
+    client_id: str,
+    *,
+    name: str,
+    monthly_limit: Decimal | None,
+    session_limit: Decimal | None,
+) -> FleetGroup:
+    async with db.write() as session:
+        group = FleetGroup(
+            id=new_id("group"),
+            client_id=client_id,
+            name=name,
+            monthly_limit=monthly_limit,
+            session_limit=session_limit,
+            created_at=utcnow(),
+        )
+        session.add(group)
+    return group
+
+
+async def list_groups(db: Database, client_id: str, limit: int) -> list[FleetGroup]:
+    async with db.read() as session:
+        rows = await session.scalars(
+            select(FleetGroup)
+            .where(FleetGroup.client_id == client_id)
+            .order_by(FleetGroup.created_at, FleetGroup.id)
+            .limit(limit)
+        )
+        return list(rows.all())
+
+
+async def own_group(
+    session: AsyncSession, client_id: str, group_id: str, *, lock: bool = False
+) -> FleetGroup:
+    group = await session.get(FleetGroup, group_id, with_for_update=lock or None)
+    if group is None or group.client_id != client_id:
+        raise NotFound(f"Fleet group not found: {group_id}")
+    return group
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSpend:
+    """A month's spend: completed bookings' prices plus holds for live ones."""
+
+    month_start: datetime
+    completed: Decimal
+    held: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.completed + self.held
+
+
+def month_start(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def _next_month(start: datetime) -> datetime:
+    return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(
+        month=start.month + 1
+    )
+
+
+async def group_spend(session: AsyncSession, group_id: str, now: datetime) -> GroupSpend:
+    """Spend of the calendar month (UTC) that contains ``now``, by reservation start."""
+    start = month_start(now)
+    end = _next_month(start)
+    in_month = (
+        Booking.fleet_group_id == group_id,
+        Booking.reservation_start >= start,
+        Booking.reservation_start < end,
+    )
+    rows = await session.execute(
+        select(Booking.status, func.coalesce(func.sum(Booking.client_price), 0))
+        .where(*in_month)
+        .where(Booking.status.in_([BookingStatus.COMPLETED, *LIVE_STATES]))
+        .group_by(Booking.status)
+    )
+    completed = held = Decimal("0")
+    for status, amount in rows.all():
+        value = Decimal(amount) if isinstance(amount, Decimal) else Decimal(int(amount)) / 10_000
+        if status == BookingStatus.COMPLETED:
+            completed += value
+        else:
+            held += value
+    return GroupSpend(month_start=start, completed=completed, held=held)
+
+
+async def get_group(db: Database, client_id: str, group_id: str) -> tuple[FleetGroup, GroupSpend, int]:
+    async with db.read() as session:
+        group = await own_group(session, client_id, group_id)
+        spend = await group_spend(session, group_id, utcnow())
+        tokens = await session.scalar(
+            select(func.count()).select_from(Token).where(Token.fleet_group_id == group_id)
+        )
+        return group, spend, int(tokens or 0)
+
+
+async def issue_group_tokens(
+    db: Database, client_id: str, group_id: str, count: int, *, issuer: Issuer
+) -> list[Token]:
+    if not 1 <= count <= MAX_BULK_TOKENS:
+        raise InvalidRequest(f"count must be between 1 and {MAX_BULK_TOKENS}")
+    now = utcnow()
+    async with db.write() as session:
+        await own_group(session, client_id, group_id)
+        tokens = [
+            new_token(
+                client_id=client_id,
+                kind=TokenKind.GROUP,
+                now=now,
+                issuer=issuer,
+                fleet_group_id=group_id,
+                whitelist=WhitelistType.ALLOWED,
+            )
+            for _ in range(count)
+        ]
+        await add_tokens(session, tokens)
+    return tokens
+
+
+async def list_group_tokens(db: Database, client_id: str, group_id: str, limit: int) -> list[Token]:
+    async with db.read() as session:
+        await own_group(session, client_id, group_id)
+        rows = await session.scalars(
+            select(Token)
+            .where(Token.fleet_group_id == group_id)
+            .order_by(Token.last_updated, Token.id)
+            .limit(limit)
+        )
+        return list(rows.all())

@@ -1,0 +1,61 @@
+"""One settings tree for the whole platform (prefix ``CHARGEBOOK_``).
+
+Built once by the app factory and by the CLI, then passed down. Nothing else reads the
+environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHARGEBOOK_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{Path('chargebook.db').resolve()}",
+        description=(
+            "Where the store lives. A SQLite file by default; a plain `postgresql://user@host/db` "
+            "URL selects PostgreSQL (drivers are chosen by chargebook)."
+        ),
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The base URL we advertise to CPOs; defaults to the address `serve` listens on.",
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, description="Request bodies larger than this are refused with 413/400."
+    )
+    min_lead_minutes: int = Field(
+        default=15, description="A booking window must start at least this many minutes ahead."
+    )
+    default_max_reservation_minutes: int = Field(
+        default=240, description="Longest booking window when the CPO does not say otherwise."
+    )
+    max_booking_horizon_days: int = Field(
+        default=365, description="How far ahead a booking window may start."
+    )
+    no_show_grace_minutes: int = Field(
+        default=15, description="After the window ends, how long to wait for a session before NO_SHOW."
+    )
+    ocpi_country_code: str = Field(
+        default="DE", description="Our OCPI country code (ISO 3166-1 alpha-2) as an eMSP."
+    )
+    ocpi_party_id: str = Field(default="CBK", description="Our OCPI party id (3 characters).")
+    token_issuer: str = Field(
+        default="chargebook", description="The `issuer` written on tokens we issue (OCPI Token)."
+    )
+    db_pool_size: int = Field(default=10, description="Connections per API process (PostgreSQL).")
+    log_level: str = Field(default="INFO", description="Log level for structured JSON logs.")
+    log_json: bool = Field(default=True, description="Emit JSON logs (False: human-readable).")
+    worker_interval_seconds: float = Field(
+        default=1.0, description="How often each worker loop asks 'what needs doing now?'."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.strip()
