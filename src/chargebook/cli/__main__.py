@@ -1,0 +1,3 @@
+from chargebook.cli.main import app
+
+app(prog_name="chargebook")

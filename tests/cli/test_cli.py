@@ -1,0 +1,72 @@
+"""The operator CLI, run as a real process against a fresh database."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+
+def chargebook(*args: str, url: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CHARGEBOOK_DATABASE_URL": url, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "chargebook.cli", *args], env=env, capture_output=True, text=True,
+        timeout=timeout, cwd=cwd,
+    )
+
+
+def test_clients_lifecycle(fresh_database_url: str) -> None:
+    assert chargebook("db", "upgrade", url=fresh_database_url).returncode == 0
+    created = chargebook("clients", "create", "Acme Fleet", "--reservation-fee", "2.50",
+                         "--commission-percent", "10", "--rate-limit-per-minute", "50", url=fresh_database_url)
+    assert created.returncode == 0, created.stderr
+    client_id = re.search(r"client_id: (\S+)", created.stdout).group(1)  # type: ignore[union-attr]
+    key = re.search(r"api_key:\s+(\S+)", created.stdout).group(1)  # type: ignore[union-attr]
+    listed = chargebook("clients", "list", url=fresh_database_url)
+    assert client_id in listed.stdout and "Acme Fleet" in listed.stdout and "2.5" in listed.stdout
+    assert key not in listed.stdout
+    rotated = chargebook("clients", "rotate-key", client_id, url=fresh_database_url)
+    new_key = re.search(r"api_key:\s+(\S+)", rotated.stdout).group(1)  # type: ignore[union-attr]
+    assert new_key != key
+    assert chargebook("clients", "suspend", client_id, url=fresh_database_url).returncode == 0
+    assert "suspended" in chargebook("clients", "list", url=fresh_database_url).stdout
+    assert chargebook("clients", "resume", client_id, url=fresh_database_url).returncode == 0
+    missing = chargebook("clients", "suspend", "cli_nope", url=fresh_database_url)
+    assert missing.returncode == 2 and "Client not found" in missing.stderr
+    bad = chargebook("clients", "create", "X", "--reservation-fee", "lots", url=fresh_database_url)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+def test_demo_prints_working_curl_commands(fresh_database_url: str, tmp_path: Path) -> None:
+    """The demo's printed key and booking body work against its own server."""
+    env = {**os.environ, "CHARGEBOOK_DATABASE_URL": fresh_database_url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chargebook.cli", "demo", "--port", "0", "--exit-after", "30"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+    )
+    try:
+        lines = []
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "List and cancel" in line:
+                break
+        text = "".join(lines)
+        base = re.search(r"base URL : (\S+)", text).group(1)  # type: ignore[union-attr]
+        key = re.search(r"API key  : (\S+)", text).group(1)  # type: ignore[union-attr]
+        body = re.search(r"-d '(\{\"location_id.*\})'", text).group(1)  # type: ignore[union-attr]
+        with httpx.Client(base_url=base, headers={"X-API-Key": key}) as http:
+            search = http.get("/search", params={"lat": 52.52, "lng": 13.405, "radius": 10}).json()
+            assert search["total"] > 0
+            booked = http.post("/bookings", content=body, headers={"Content-Type": "application/json"})
+            assert booked.status_code == 202, booked.text
+            assert http.get(f"/bookings/{booked.json()['id']}").json()["status"] == "REQUESTED"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        if proc.stdout is not None:
+            proc.stdout.close()
