@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from pydantic import PlainSerializer
+from starlette.responses import Response
 
 
 def iso_z(value: datetime) -> str:
@@ -18,6 +20,25 @@ def iso_z(value: datetime) -> str:
 def money_number(value: Decimal) -> float:
     # Cents-rounded Decimals convert to the float whose shortest repr is the same digits.
     return float(value)
+
+
+class JSON(Response):
+    """orjson-encoded JSON. Endpoints on hot paths return this with a ready dict, so FastAPI
+    does not validate and serialize the response model a second time; the model still
+    documents the response, and tests hold the two together."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def money_or_none(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def time_or_none(value: datetime | None) -> str | None:
+    return None if value is None else iso_z(value)
 
 
 WireTime = Annotated[datetime, PlainSerializer(iso_z, return_type=str)]

@@ -12,13 +12,14 @@ stderr and exit code 2, the code Click uses for usage errors.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone, tzinfo
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -26,6 +27,7 @@ from rich.text import Text
 from chargebook.domain.errors import DomainError
 from chargebook.domain.tariff import (
     LinePart,
+    LineType,
     SessionProfile,
     Tariff,
     TariffLine,
@@ -176,7 +178,11 @@ def _read_json(path: Path) -> object:
 
 
 def _tariff(document: object, path: Path) -> Tariff:
-    if isinstance(document, dict) and "elements" not in document and isinstance(document.get("data"), dict):
+    if (
+        isinstance(document, dict)
+        and "elements" not in document
+        and isinstance(document.get("data"), dict)
+    ):
         document = document["data"]  # an OCPI response envelope around one Tariff
     if not isinstance(document, dict):
         _fail(f"{path} does not hold a Tariff: expected a JSON object")
@@ -198,7 +204,7 @@ def _zone(option: str | None, document: object, start: str | None) -> tzinfo:
     written = _parse_start(start) if start is not None else None
     if written is not None and written.tzinfo is not None:
         return written.tzinfo
-    return timezone.utc
+    return UTC
 
 
 def _parse_start(value: str) -> datetime:
@@ -226,32 +232,28 @@ def _text_or_none(value: Decimal | None) -> str | None:
 
 
 def _print_table(tariff: Tariff, start: datetime, result: TariffPrice) -> None:
-    console = Console()
-    title = f"{tariff.label} ({result.currency}), session from {start.isoformat()}"
-    table = Table("Dimension", "Quantity", "Unit price", "Step", "VAT", "excl. VAT", "incl. VAT", title=title)
+    title = (
+        f"{tariff.label} ({result.currency}), session from {start.isoformat(timespec='seconds')}"
+    )
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("Dimension", no_wrap=True)
+    for name in ("Quantity", "Price", "Step", "VAT", "Excl. VAT", "Incl. VAT"):
+        table.add_column(name, justify="right", no_wrap=True)
     for line in result.lines:
         one = line.parts[0] if len(line.parts) == 1 else None
-        table.add_row(
-            line.type.value,
-            f"{_text(line.shown_quantity)} {line.type.unit}".strip(),
-            *(_part_terms(line, one) if one else ("", "", "")),
-            _text(line.excl_vat),
-            _text_or_none(line.incl_vat) or "-",
-        )
+        terms = _part_terms(line, one) if one else ("", "", "")
+        table.add_row(line.type.value, _quantity(line.type, line.quantity), *terms, *_money(line))
         if one is None:
             for part in line.parts:
-                shown = TariffLine(line.type, part.quantity, part.excl_vat, part.incl_vat, ())
-                table.add_row(
-                    f"  element {part.element}",
-                    f"{_text(shown.shown_quantity)} {line.type.unit}".strip(),
-                    *_part_terms(line, part),
-                    _text(part.excl_vat),
-                    _text_or_none(part.incl_vat) or "-",
-                )
-    incl = _text_or_none(result.incl_vat) or "-"
-    table.add_row("Total", "", "", "", "", _text(result.excl_vat), incl, style="bold")
+                row = (_quantity(line.type, part.quantity), *_part_terms(line, part))
+                table.add_row(f"  element {part.element}", *row, *_money(part))
+    table.add_row("Total", "", "", "", "", *_money(result), style="bold")
+    console = Console()
     console.print(table)
-    for applied, name in ((result.min_price_applied, "min_price"), (result.max_price_applied, "max_price")):
+    for applied, name in (
+        (result.min_price_applied, "min_price"),
+        (result.max_price_applied, "max_price"),
+    ):
         if applied:
             console.print(Text(f"The tariff's {name} applies."))
     if result.incl_vat is None:
@@ -262,8 +264,21 @@ def _print_table(tariff: Tariff, start: datetime, result: TariffPrice) -> None:
         console.print(Text(f"More: {tariff.tariff_alt_url}"))
 
 
+def _quantity(kind: LineType, quantity: Decimal) -> str:
+    """People read minutes, as the spec's breakdown tables do; JSON keeps OCPI's hours."""
+    if kind.unit == "h":
+        minutes = (quantity * 60).quantize(Decimal("0.01"), ROUND_HALF_UP).normalize()
+        return f"{_text(minutes)} min"
+    return f"{_text(quantity.normalize())} {kind.unit}".strip()
+
+
+def _money(priced: TariffLine | LinePart | TariffPrice) -> tuple[str, str]:
+    return _text(priced.excl_vat), _text_or_none(priced.incl_vat) or "-"
+
+
 def _part_terms(line: TariffLine, part: LinePart) -> tuple[str, str, str]:
-    per = f" /{line.type.unit}" if line.type.unit else ""
-    step = "" if not line.type.unit or not part.step_size else f"{part.step_size} {'Wh' if line.type.unit == 'kWh' else 's'}"
+    unit = line.type.unit
+    per = f"/{unit}" if unit else ""
+    step = f"{part.step_size} {'Wh' if unit == 'kWh' else 's'}" if unit and part.step_size else ""
     vat = "none" if part.vat is None else f"{_text(part.vat.normalize())}%"
     return f"{_text(part.price)}{per}", step, vat

@@ -210,11 +210,11 @@ class _Use:
     amount: Decimal
 
 
-# Which dimensions each kind of slice prices, as (dimension, line, quantity of the slice).
-_FLAT_LINE = {True: LineType.RESERVATION_FLAT, False: LineType.FLAT}
+_FLAT_LINE = {True: LineType.RESERVATION_FLAT, False: LineType.FLAT}  # keyed by is_reservation
 
 
 def _dimensions(s: Slice) -> list[tuple[Dim, LineType, Decimal]]:
+    """What a slice can be billed for, as (dimension, line, quantity in native units)."""
     if s.kind.is_reservation:
         # The spec allows only FLAT and TIME in reservation elements; TIME is reserved time.
         return [(Dim.TIME, LineType.RESERVATION_TIME, s.seconds)]
@@ -227,12 +227,18 @@ def _candidates(tariff: Tariff, kind: PeriodKind) -> list[tuple[int, TariffEleme
     """The elements a slice may use, in the order they are tried."""
     indexed = list(enumerate(tariff.elements))
     if kind is PeriodKind.RESERVATION:
-        return [(i, e) for i, e in indexed if e.reservation is ReservationRestrictionType.RESERVATION]
+        return [
+            (i, e) for i, e in indexed if e.reservation is ReservationRestrictionType.RESERVATION
+        ]
     if kind is PeriodKind.RESERVATION_EXPIRED:
         # The spec: with TIME in both, an expired reservation's time is priced by the
         # RESERVATION_EXPIRES element. We extend that preference to FLAT (the expiry fee);
         # dimensions it lacks fall back to the RESERVATION elements (T17: expiry fee + time).
-        expires = [(i, e) for i, e in indexed if e.reservation is ReservationRestrictionType.RESERVATION_EXPIRES]
+        expires = [
+            (i, e)
+            for i, e in indexed
+            if e.reservation is ReservationRestrictionType.RESERVATION_EXPIRES
+        ]
         return expires + _candidates(tariff, PeriodKind.RESERVATION)
     return [(i, e) for i, e in indexed if e.reservation is None]
 
@@ -341,7 +347,9 @@ def _limit(price: TariffPrice, tariff: Tariff, apply_min_price: bool) -> TariffP
             excl, capped = _plain(high.excl_vat), True
         if incl is not None and high.incl_vat is not None and incl > high.incl_vat:
             incl, capped = _plain(high.incl_vat), True
-    return replace(price, excl_vat=excl, incl_vat=incl, min_price_applied=floored, max_price_applied=capped)
+    return replace(
+        price, excl_vat=excl, incl_vat=incl, min_price_applied=floored, max_price_applied=capped
+    )
 
 
 def _money(amount: Decimal) -> Decimal:

@@ -79,7 +79,7 @@ def _clock_time(value: Any) -> Any:
     if value is None or isinstance(value, time):
         return value
     if not isinstance(value, str):
-        raise ValueError("must be a string HH:MM")
+        raise ValueError("must be a string HH:MM")  # noqa: TRY004 (pydantic wants ValueError)
     if value == "24:00":
         return time(0, 0)
     if not _CLOCK.fullmatch(value):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 from chargebook.domain.errors import InvalidRequest
 from chargebook.domain.tariff_model import TariffElement
@@ -127,7 +128,9 @@ def session_periods(profile: SessionProfile) -> list[Period]:
     if p.reservation_minutes > 0 or p.reservation_expired:
         kind = PeriodKind.RESERVATION_EXPIRED if p.reservation_expired else PeriodKind.RESERVATION
         seconds = p.reservation_minutes * 60
-        periods.append(Period(kind, after(p.start, -seconds), seconds, current_a=IDLE, power_kw=IDLE))
+        periods.append(
+            Period(kind, after(p.start, -seconds), seconds, current_a=IDLE, power_kw=IDLE)
+        )
     if p.reservation_expired:
         return periods
     charging = p.charging_minutes * 60
@@ -175,13 +178,18 @@ def slice_periods(periods: Sequence[Period], elements: Sequence[TariffElement]) 
 
 
 def _cut(
-    period: Period, energy_before: Decimal, duration_before: Decimal, elements: Sequence[TariffElement]
+    period: Period,
+    energy_before: Decimal,
+    duration_before: Decimal,
+    elements: Sequence[TariffElement],
 ) -> list[Slice]:
     d, e = period.seconds, period.energy_kwh
     # Points inside the period as (seconds in, kWh in); energy flows evenly over time.
     points = {(ZERO, ZERO), (d, e)}
     if d > 0:
-        times = [seconds_between(period.start, c) for c in clock_cuts(period.start, period.end, elements)]
+        times = [
+            seconds_between(period.start, c) for c in clock_cuts(period.start, period.end, elements)
+        ]
         times += [t - duration_before for t in duration_cuts(elements)]
         points.update((s, _energy_at(period, s)) for s in times if 0 < s < d)
     if e > 0:
@@ -189,7 +197,7 @@ def _cut(
         points.update((_time_at(period, k), k) for k in kwhs if 0 < k < e)
     ordered = _monotone(sorted(points))
     # A zero-length period (an empty session) is still one slice: its start fee is due.
-    pairs = list(zip(ordered, ordered[1:], strict=False)) or [(ordered[0], ordered[0])]
+    pairs = list(pairwise(ordered)) or [(ordered[0], ordered[0])]
     return [_slice(period, a, b, energy_before, duration_before) for a, b in pairs]
 
 

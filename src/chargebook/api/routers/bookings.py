@@ -7,11 +7,12 @@ import binascii
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query
 
 from chargebook.api.deps import CurrentClient, Db, Policy
 from chargebook.api.schemas import ERRORS, BookingCreate, BookingList, BookingOut, CancelRequest, ErrorOut
-from chargebook.api.views import booking_out
+from chargebook.api.views import booking_json
+from chargebook.api.wire import JSON
 from chargebook.domain.errors import InvalidRequest
 from chargebook.domain.lifecycle import BookingStatus
 from chargebook.services import bookings as svc
@@ -31,19 +32,15 @@ router = APIRouter(tags=["bookings"])
         409: {"model": ErrorOut, "description": "EVSE not available for that window, or external_id reused"},
     },
 )
-async def create_booking(
-    body: BookingCreate, client: CurrentClient, db: Db, policy: Policy, response: Response
-) -> BookingOut:
-    request = svc.BookingRequest(**body.model_dump())
+async def create_booking(body: BookingCreate, client: CurrentClient, db: Db, policy: Policy) -> JSON:
+    request = svc.BookingRequest(**dict(body))
     view = await svc.create_booking(db, client, request, policy)
-    if view.replayed:
-        response.status_code = 200
-    return booking_out(view, with_history=True)
+    return JSON(booking_json(view, with_history=True), status_code=200 if view.replayed else 202)
 
 
 @router.get("/bookings/{booking_id}", response_model=BookingOut, responses=ERRORS, summary="Get one booking")
-async def get_booking(booking_id: str, client: CurrentClient, db: Db) -> BookingOut:
-    return booking_out(await svc.get_booking(db, client.id, booking_id), with_history=True)
+async def get_booking(booking_id: str, client: CurrentClient, db: Db) -> JSON:
+    return JSON(booking_json(await svc.get_booking(db, client.id, booking_id), with_history=True))
 
 
 def _utc(value: datetime | None, name: str) -> datetime | None:
@@ -95,7 +92,7 @@ async def list_bookings(
     to_date: Annotated[datetime | None, Query(description="created_at ≤ this (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> BookingList:
+) -> JSON:
     flt = svc.BookingFilter(
         statuses=_statuses(status),
         from_date=_utc(from_date, "from_date"),
@@ -110,7 +107,7 @@ async def list_bookings(
     if len(views) == limit:
         last = views[-1].booking
         next_cursor = encode_cursor(last.created_at, last.id)
-    return BookingList(bookings=[booking_out(v) for v in views], next_cursor=next_cursor)
+    return JSON({"bookings": [booking_json(v) for v in views], "next_cursor": next_cursor})
 
 
 @router.post(
@@ -124,6 +121,6 @@ async def cancel_booking(
     client: CurrentClient,
     db: Db,
     body: Annotated[CancelRequest | None, Body()] = None,
-) -> BookingOut:
+) -> JSON:
     reason = body.reason if body else None
-    return booking_out(await svc.cancel_booking(db, client.id, booking_id, reason), with_history=False)
+    return JSON(booking_json(await svc.cancel_booking(db, client.id, booking_id, reason)))

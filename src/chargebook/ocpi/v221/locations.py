@@ -1,4 +1,4 @@
-"""OCPI 2.2.1 Locations module: models and enums (mod_locations.asciidoc).
+"""OCPI 2.2.1 Locations module: models (mod_locations.asciidoc); enums in location_enums.py.
 
 Data owner: CPO. chargebook is the Receiver (the CPO PUTs and PATCHes Location, EVSE and
 Connector objects) and pulls with GET. Spec: branch ``release-2.2.1-bugfixes``.
@@ -41,6 +41,8 @@ from chargebook.ocpi.v221.location_enums import (
     Status,
 )
 from chargebook.ocpi.v221.tokens import OpenTokenType
+from chargebook.ocpi.v221.types import CiString2 as CountryCode
+from chargebook.ocpi.v221.types import CiString3 as PartyId
 from chargebook.ocpi.v221.types import (
     CiString4,
     CiString36,
@@ -59,15 +61,10 @@ from chargebook.ocpi.v221.types import (
     String255,
     Url,
 )
-from chargebook.ocpi.v221.types import CiString2 as CountryCode
-from chargebook.ocpi.v221.types import CiString3 as PartyId
-
 
 # mod_locations.asciidoc § GeoLocation class: WGS 84 decimal degrees as strings, 5-7 decimals.
 Latitude = Annotated[str, StringConstraints(max_length=10, pattern=r"^-?[0-9]{1,2}\.[0-9]{5,7}$")]
-Longitude = Annotated[
-    str, StringConstraints(max_length=11, pattern=r"^-?[0-9]{1,3}\.[0-9]{5,7}$")
-]
+Longitude = Annotated[str, StringConstraints(max_length=11, pattern=r"^-?[0-9]{1,3}\.[0-9]{5,7}$")]
 # mod_locations.asciidoc § RegularHours class: "HH:MM", 24h, leading zeros.
 HourMinute = Annotated[str, StringConstraints(pattern=r"^([0-1][0-9]|2[0-3]):[0-5][0-9]$")]
 
@@ -329,3 +326,46 @@ class LocationPatch(OcpiModel):
     images: list[Image] | None = None
     energy_mix: EnergyMix | None = None
     last_updated: DateTime
+
+
+__all__ = [
+    "AdditionalGeoLocation",
+    "BusinessDetails",
+    "Capability",
+    "Connector",
+    "ConnectorFormat",
+    "ConnectorPatch",
+    "ConnectorType",
+    "EVSE",
+    "EnergyMix",
+    "EnergySource",
+    "EnergySourceCategory",
+    "EnvironmentalImpact",
+    "EnvironmentalImpactCategory",
+    "EvsePatch",
+    "ExceptionalPeriod",
+    "Facility",
+    "GeoLocation",
+    "HourMinute",
+    "Hours",
+    "Image",
+    "ImageCategory",
+    "Latitude",
+    "Location",
+    "LocationPatch",
+    "Longitude",
+    "OpenCapability",
+    "OpenConnectorType",
+    "OpenEnvironmentalImpactCategory",
+    "OpenFacility",
+    "OpenImageCategory",
+    "OpenParkingRestriction",
+    "OpenParkingType",
+    "ParkingRestriction",
+    "ParkingType",
+    "PowerType",
+    "PublishTokenType",
+    "RegularHours",
+    "Status",
+    "StatusSchedule",
+]

@@ -16,8 +16,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
-
 from chargebook.ocpi.v221.cdrs import AuthMethod, CdrToken, ChargingPeriod
 from chargebook.ocpi.v221.tokens import ProfileType as ProfileType
 from chargebook.ocpi.v221.types import (
@@ -106,7 +104,10 @@ class Session(SessionBase):
 
 
 class SessionPatchBase(OcpiModel):
-    """PATCH fields common to 2.2.1 and 2.3.0 (see :class:`SessionPatch`)."""
+    """PATCH fields common to OCPI 2.2.1 and 2.3.0 mod_sessions.asciidoc § PATCH Method.
+
+    Not a wire object by itself: use :class:`SessionPatch` (or ``v230.SessionPatch``).
+    """
 
     country_code: CiString2 | None = None
     party_id: CiString3 | None = None
@@ -134,5 +135,5 @@ class SessionPatch(SessionPatchBase):
     ``charging_periods`` here are to be appended, not to replace the stored ones.
     """
 
-    charging_periods: list[ChargingPeriod] | None = Field(default=None)
+    charging_periods: list[ChargingPeriod] | None = None
     total_cost: Price | None = None

@@ -80,7 +80,11 @@ def dump_json(value: object, *, exclude_unset: bool = True) -> bytes:
 
 
 class OcpiModel(BaseModel):
-    """Base of every OCPI object: unknown fields kept, assignments validated."""
+    """Base of every OCPI object: unknown fields kept, assignments validated.
+
+    OCPI 2.2.1 transport_and_format.asciidoc § Request format / § Response format (JSON
+    bodies); OCPI 2.3.0 transport_and_format.asciidoc § Non-specified JSON fields.
+    """
 
     model_config = ConfigDict(extra="allow", validate_assignment=True)
 
@@ -110,7 +114,7 @@ Number = Annotated[
 # OCPI 2.2.1 types.asciidoc § DateTime: RFC 3339, UTC, zone designator optional (absent =
 # UTC), fractional seconds allowed. Offsets are accepted and converted (peers send them).
 _DATETIME_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?P<frac>\.\d+)?(?P<zone>[Zz]|[+-]\d{2}:\d{2})?$"
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$", re.ASCII
 )
 
 
@@ -119,14 +123,10 @@ def parse_datetime(value: object) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        match = _DATETIME_RE.match(value)
-        if match is None:
+        if _DATETIME_RE.match(value) is None:
             raise ValueError(f"not an OCPI DateTime (RFC 3339): {value!r}")
-        text = value.upper()
-        frac = match.group("frac")
-        if frac and len(frac) > 7:  # Python keeps microseconds; cut finer digits
-            text = text.replace(frac, frac[:7], 1)
-        parsed = datetime.fromisoformat(text)  # raises on e.g. second 99
+        # fromisoformat keeps microseconds of longer fractions and raises on second 99.
+        parsed = datetime.fromisoformat(value.upper())
     else:
         raise ValueError(f"a DateTime must be a string, got {type(value).__name__}")
     if parsed.tzinfo is None:
@@ -198,7 +198,7 @@ String5000 = Annotated[str, _s(5000)]
 Url = Annotated[str, StringConstraints(max_length=255, pattern=r"^\S+$")]
 
 # The value OCPI allows in a required string field whose value truly cannot exist
-# (transport_and_format.asciidoc § Not available), e.g. Session.evse_uid of a reservation.
+# (transport_and_format.asciidoc § No data available), e.g. Session.evse_uid of a reservation.
 NOT_AVAILABLE = "#NA"
 
 

@@ -11,8 +11,15 @@ from pydantic import Field, model_validator
 
 from chargebook.ocpi.v221.credentials import CredentialsToken
 from chargebook.ocpi.v221.locations import BusinessDetails
-from chargebook.ocpi.v230.types import CiString2, CiString3, CiString5, OcpiModel, Role, Url
-from chargebook.ocpi.v230.types import has_unique
+from chargebook.ocpi.v230.types import (
+    CiString2,
+    CiString3,
+    CiString5,
+    OcpiModel,
+    Role,
+    Url,
+    has_unique,
+)
 
 
 class CredentialsRole(OcpiModel):

@@ -126,6 +126,7 @@ class ConnectorType(StrEnum):
     TESLA_R = "TESLA_R"
     TESLA_S = "TESLA_S"
 
+
 class EVSEPosition(StrEnum):
     """OCPI 2.3.0 mod_locations.asciidoc § EVSEPosition enum (EVSE relative to the space)."""
 
@@ -251,14 +252,14 @@ class Location(v221.Location):
 
 
 class ConnectorPatch(v221.ConnectorPatch):
-    """PATCH body for a 2.3.0 Connector (mod_locations.asciidoc § PATCH Method)."""
+    """PATCH body for a Connector: OCPI 2.3.0 mod_locations.asciidoc § PATCH Method."""
 
     standard: OpenConnectorType | None = None
     capabilities: list[OpenConnectorCapability] | None = None
 
 
 class EvsePatch(v221.EvsePatch):
-    """PATCH body for a 2.3.0 EVSE (mod_locations.asciidoc § PATCH Method)."""
+    """PATCH body for a EVSE: OCPI 2.3.0 mod_locations.asciidoc § PATCH Method."""
 
     connectors: Sequence[Connector] | None = None
     parking: list[EVSEParking | CiString36] | None = None
@@ -266,7 +267,7 @@ class EvsePatch(v221.EvsePatch):
 
 
 class LocationPatch(v221.LocationPatch):
-    """PATCH body for a 2.3.0 Location (mod_locations.asciidoc § PATCH Method)."""
+    """PATCH body for a Location: OCPI 2.3.0 mod_locations.asciidoc § PATCH Method."""
 
     evses: Sequence[EVSE] | None = None
     parking_places: list[Parking] | None = None

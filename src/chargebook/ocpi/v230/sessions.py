@@ -27,7 +27,7 @@ class Session(SessionBase):
 
 
 class SessionPatch(SessionPatchBase):
-    """PATCH body for a 2.3.0 Session (mod_sessions.asciidoc § PATCH Method).
+    """PATCH body for a Session: OCPI 2.3.0 mod_sessions.asciidoc § PATCH Method.
 
     Every field is optional except ``last_updated``; ``model_fields_set`` tells a field
     sent as null from one not sent. ``charging_periods`` here are to be appended.

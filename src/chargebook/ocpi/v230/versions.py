@@ -9,8 +9,12 @@ their strings, so ``version.version == VersionNumber.V2_3_0`` holds on a parsed 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
 
 from chargebook.ocpi.v221.versions import Endpoint, InterfaceRole, Version, VersionDetails
+from chargebook.ocpi.v230.types import String255
 
 
 class ModuleID(StrEnum):
@@ -45,4 +49,16 @@ class VersionNumber(StrEnum):
     V2_3_0 = "2.3.0"
 
 
-__all__ = ["Endpoint", "InterfaceRole", "ModuleID", "Version", "VersionDetails", "VersionNumber"]
+OpenModuleID = Annotated[ModuleID | String255, Field(union_mode="left_to_right")]
+OpenVersionNumber = Annotated[VersionNumber | String255, Field(union_mode="left_to_right")]
+
+__all__ = [
+    "Endpoint",
+    "InterfaceRole",
+    "ModuleID",
+    "OpenModuleID",
+    "OpenVersionNumber",
+    "Version",
+    "VersionDetails",
+    "VersionNumber",
+]
