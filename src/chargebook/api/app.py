@@ -13,6 +13,10 @@ from chargebook.api import errors
 from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.api.routers import bookings, fleet, search
 from chargebook.db.engine import Database
+from chargebook.ocpi.emsp import credentials as ocpi_credentials
+from chargebook.ocpi.emsp import locations as ocpi_locations
+from chargebook.ocpi.emsp import sessions as ocpi_sessions
+from chargebook.ocpi.emsp import tokens as ocpi_tokens
 from chargebook.services.bookings import BookingPolicy
 from chargebook.services.tokens import Issuer
 from chargebook.settings import Settings
@@ -61,6 +65,12 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     client_api.include_router(bookings.router)
     client_api.include_router(fleet.router)
     app.include_router(client_api)
+
+    # OCPI 2.2.1, eMSP side: CPOs talk to us here (not part of the client API's docs).
+    ocpi = APIRouter(prefix="/ocpi", include_in_schema=False)
+    for module in (ocpi_credentials, ocpi_locations, ocpi_sessions, ocpi_tokens):
+        ocpi.include_router(module.router)
+    app.include_router(ocpi)
 
     @app.get("/healthz", tags=["operations"], summary="The process is up")
     async def healthz() -> dict[str, str]:

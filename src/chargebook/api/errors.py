@@ -9,9 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from chargebook.db.engine import translate
 from chargebook.domain import errors as e
+from chargebook.ocpi.errors import ocpi_status_for
+from chargebook.ocpi.transport import ocpi_response
 
 STATUS: dict[type[e.DomainError], int] = {
     e.InvalidRequest: 400,
@@ -64,16 +67,25 @@ def validation_message(exc: RequestValidationError) -> str:
     return f"{_field(loc)}: {message}"
 
 
+def _is_ocpi(request: Request) -> bool:
+    return request.url.path.startswith("/ocpi/")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.DomainError)
-    async def _domain(_: Request, exc: e.DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: e.DomainError) -> Response:
+        if _is_ocpi(request):
+            http_status, code = ocpi_status_for(exc)
+            return ocpi_response(status_code=code, message=exc.message, http_status=http_status)
         headers = None
         if isinstance(exc, e.Unavailable):
             headers = {"Retry-After": str(exc.retry_after_seconds)}
         return error_response(status_for(exc), exc.message, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if _is_ocpi(request):
+            return ocpi_response(status_code=2001, message=validation_message(exc), http_status=400)
         return error_response(400, validation_message(exc))
 
     @app.exception_handler(json.JSONDecodeError)

@@ -12,9 +12,13 @@ SQLite (the embedded default) and PostgreSQL (production) run the same code. Wha
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
+
+import orjson
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
@@ -67,6 +71,21 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return orjson.Fragment(str(value))
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_serializer(value: Any) -> str:
+    """JSON columns keep Decimals as exact numbers (OCPI prices), on both dialects."""
+    return orjson.dumps(value, default=_json_default).decode()
+
+
+def json_deserializer(raw: str | bytes) -> Any:
+    return json.loads(raw, parse_float=Decimal)
+
+
 class Database:
     """One engine and its session factory; ``write()`` and ``read()`` open units of work."""
 
@@ -74,7 +93,9 @@ class Database:
         self.url = url
         target = async_url(url)
         self.dialect = target.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
+        kwargs: dict[str, Any] = {
+            "echo": echo, "json_serializer": json_serializer, "json_deserializer": json_deserializer,
+        }
         if self.dialect == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
         self.engine: AsyncEngine = create_async_engine(target, **kwargs)

@@ -127,7 +127,7 @@ class Token(Base):
 
 
 class Party(Base):
-    """A CPO we talk OCPI to."""
+    """A CPO we talk OCPI to: its identity, the credentials both ways, its endpoints."""
 
     __tablename__ = "parties"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -136,7 +136,43 @@ class Party(Base):
     name: Mapped[str] = mapped_column(String(200))
     max_reservation_minutes: Mapped[int] = mapped_column(Integer, default=240)
     created_at: Mapped[datetime]
+    # OCPI connection (None for a catalogue stored without OCPI, e.g. a benchmark)
+    status: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    version: Mapped[str | None] = mapped_column(String(10))
+    versions_url: Mapped[str | None] = mapped_column(String(255))
+    endpoints: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # "module:role" -> url
+    token_for_them: Mapped[str | None] = mapped_column(String(64))  # we send this to them
+    token_from_them_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # they send
+    # RESERVE_NOW reserves "from now until expiry", so it is sent this long before the window.
+    reserve_lead_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    command_timeout_seconds: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    last_sync_at: Mapped[datetime | None]
     __table_args__ = (UniqueConstraint("country_code", "party_id"),)
+
+
+class OcpiInvite(Base):
+    """A token A we issued so that a CPO can register with us (stored hashed, used once)."""
+
+    __tablename__ = "ocpi_invites"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    party_pk: Mapped[str | None] = mapped_column(ForeignKey("parties.id", ondelete="SET NULL"))
+
+
+class Tariff(Base):
+    """OCPI 2.2.1 mod_tariffs.asciidoc § Tariff Object, kept whole in `data`."""
+
+    __tablename__ = "tariffs"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    id: Mapped[str] = mapped_column(String(36))
+    currency: Mapped[str] = mapped_column(String(3))
+    data: Mapped[dict[str, Any]]
+    last_updated: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("party_pk", "id"),)
 
 
 class Location(Base):
@@ -193,6 +229,65 @@ class Connector(Base):
     power_kw: Mapped[float] = mapped_column(Float)
     tariff_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     __table_args__ = (UniqueConstraint("evse_pk", "id"),)
+
+
+class Command(Base):
+    """A command we send to a CPO. Rows are the worker's to-do list: a command is created in the
+    transaction that decides it, sent after commit, and its outcome recorded in a new one."""
+
+    __tablename__ = "ocpi_commands"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # in our response_url
+    party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    booking_id: Mapped[str | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(24))  # OCPI CommandType
+    state: Mapped[str] = mapped_column(String(16))  # due | sending | sent | answered | failed
+    body: Mapped[dict[str, Any]]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]  # when to (re)send
+    response: Mapped[str | None] = mapped_column(String(24))  # CommandResponseType
+    result: Mapped[str | None] = mapped_column(String(24))  # CommandResultType
+    message: Mapped[str | None] = mapped_column(Text)
+    timeout_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    __table_args__ = (Index("ix_ocpi_commands_state_due", "state", "due_at"),)
+
+
+class ChargingSession(Base):
+    """OCPI 2.2.1 mod_sessions.asciidoc § Session Object, as the CPO pushed it."""
+
+    __tablename__ = "sessions"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    id: Mapped[str] = mapped_column(String(36))
+    booking_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    token_uid: Mapped[str] = mapped_column(String(36))
+    location_id: Mapped[str] = mapped_column(String(36))
+    evse_uid: Mapped[str] = mapped_column(String(36))
+    data: Mapped[dict[str, Any]]
+    last_updated: Mapped[datetime]
+    __table_args__ = (UniqueConstraint("party_pk", "id"),)
+
+
+class ChargeDetailRecord(Base):
+    """OCPI 2.2.1 mod_cdrs.asciidoc § CDR Object. Every CDR received is kept, never lost:
+    one we cannot match or have seen before is stored and flagged."""
+
+    __tablename__ = "cdrs"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    id: Mapped[str] = mapped_column(String(39))
+    session_id: Mapped[str | None] = mapped_column(String(36))
+    booking_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_cost_excl_vat: Mapped[Decimal]
+    total_cost_incl_vat: Mapped[Decimal | None]
+    our_cost_excl_vat: Mapped[Decimal | None]
+    flag: Mapped[str | None] = mapped_column(String(24))  # duplicate | unmatched | price_mismatch
+    data: Mapped[dict[str, Any]]
+    received_at: Mapped[datetime]
+    __table_args__ = (Index("ix_cdrs_party_id", "party_pk", "id"),)
 
 
 # --- bookings ------------------------------------------------------------------------------

@@ -458,9 +458,13 @@ async def cancel_booking(
             return BookingView(booking=booking, token=token)
         if not lifecycle.can_apply(BookingStatus(booking.status), BookingEvent.CLIENT_CANCELLED):
             raise NotCancellable()
+        now = utcnow()
         await transition_booking(
-            session, booking, BookingEvent.CLIENT_CANCELLED, actor="client", now=utcnow(), message=reason
+            session, booking, BookingEvent.CLIENT_CANCELLED, actor="client", now=now, message=reason
         )
+        from chargebook.services.commands import enqueue_cancel  # commands builds on this module
+
+        await enqueue_cancel(session, booking, now)
         token = await session.get(Token, booking.token_pk) if booking.token_pk else None
         await session.flush()
     return BookingView(booking=booking, token=token)

@@ -1,4 +1,8 @@
-"""The worker process: runs each loop every ``worker_interval_seconds`` until stopped."""
+"""The worker process: runs each loop every ``worker_interval_seconds`` until stopped.
+
+Every loop is level-triggered (it derives its work from rows), so any number of workers may
+run against one PostgreSQL and a killed worker loses nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import timedelta
 import structlog
 
 from chargebook.db.engine import Database
+from chargebook.services import commands
 from chargebook.services.clock import utcnow
 from chargebook.settings import Settings
 from chargebook.worker.expire_bookings import expire_due_bookings
@@ -15,9 +20,19 @@ from chargebook.worker.expire_bookings import expire_due_bookings
 log = structlog.get_logger("chargebook.worker")
 
 
+def public_url(settings: Settings) -> str:
+    return settings.public_url or "http://127.0.0.1:8000"
+
+
 async def run_once(db: Database, settings: Settings) -> int:
-    grace = timedelta(minutes=settings.no_show_grace_minutes)
-    return await expire_due_bookings(db, utcnow(), grace)
+    """One pass of every loop; returns how many things moved."""
+    now = utcnow()
+    issuer = (settings.ocpi_country_code, settings.ocpi_party_id, settings.token_issuer)
+    moved = await commands.enqueue_due_reservations(db, now, public_url(settings), issuer)
+    moved += await commands.send_due_commands(db, now)
+    moved += await commands.expire_unanswered(db, utcnow())
+    moved += await expire_due_bookings(db, utcnow(), timedelta(minutes=settings.no_show_grace_minutes))
+    return moved
 
 
 async def run_forever(db: Database, settings: Settings, stop: asyncio.Event | None = None) -> None:
@@ -26,7 +41,7 @@ async def run_forever(db: Database, settings: Settings, stop: asyncio.Event | No
         try:
             moved = await run_once(db, settings)
             if moved:
-                log.info("bookings moved", count=moved)
+                log.info("worker pass", moved=moved)
         except Exception:  # a bad pass must not kill the loop; the next pass retries
             log.exception("worker pass failed")
         try:

@@ -1,0 +1,88 @@
+"""`chargebook ocpi …`: connections with CPOs."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from chargebook.cli.common import console, err_console, run_with_db, settings
+from chargebook.domain.errors import DomainError
+from chargebook.ocpi.client import PeerError
+from chargebook.services import ocpi_catalogue, ocpi_parties
+from chargebook.settings import Settings
+
+app = typer.Typer(help="OCPI connections with CPOs.", no_args_is_help=True)
+
+
+def identity(cfg: Settings) -> ocpi_parties.Identity:
+    return ocpi_parties.Identity(cfg.ocpi_country_code, cfg.ocpi_party_id, "chargebook",
+                                 (cfg.public_url or "http://127.0.0.1:8000").rstrip("/"))
+
+
+@app.command()
+def invite(name: str) -> None:
+    """Print our versions URL and a fresh token A for a CPO that registers with us."""
+    cfg = settings()
+    token = run_with_db(lambda db: ocpi_parties.issue_invite(db, name), cfg)
+    console.print(f"versions_url: {identity(cfg).versions_url}")
+    console.print(f"token_a:      {token}")
+
+
+@app.command()
+def connect(versions_url: str, token_a: str = typer.Option(..., "--token-a"),
+            name: Optional[str] = typer.Option(None, "--name")) -> None:
+    """Register with a CPO (credentials handshake), then pull its catalogue."""
+    cfg = settings()
+
+    async def run(db):  # type: ignore[no-untyped-def]
+        party = await ocpi_parties.connect(db, versions_url, token_a, identity(cfg), name)
+        counts = await ocpi_catalogue.sync_party(db, party)
+        return party, counts
+
+    try:
+        party, counts = run_with_db(run, cfg)
+    except (DomainError, PeerError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"connected: {party.name} ({party.country_code}-{party.party_id}), OCPI {party.version}")
+    console.print("modules:   " + ", ".join(sorted(party.endpoints or {})))
+    console.print(f"synced:    {counts['locations']} locations, {counts['tariffs']} tariffs")
+
+
+@app.command()
+def parties() -> None:
+    """List connected CPOs."""
+    rows = run_with_db(ocpi_parties.list_parties)
+    table = Table("id", "party", "name", "status", "version", "modules", "last sync")
+    for p in rows:
+        table.add_row(p.id, f"{p.country_code}-{p.party_id}", p.name, p.status, p.version or "-",
+                      str(len(p.endpoints or {})), p.last_sync_at.isoformat() if p.last_sync_at else "-")
+    console.print(table)
+
+
+@app.command()
+def sync(party: str) -> None:
+    """Pull a CPO's catalogue now (Locations and Tariffs, all pages)."""
+    cfg = settings()
+
+    async def run(db):  # type: ignore[no-untyped-def]
+        found = await ocpi_parties.find_party(db, party)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(module: str, done: int, total: int | None) -> None:
+                if module not in tasks:
+                    tasks[module] = bar.add_task(module, total=total)
+                bar.update(tasks[module], completed=done, total=total)
+
+            return await ocpi_catalogue.sync_party(db, found, progress)
+
+    try:
+        counts = run_with_db(run, cfg)
+    except (DomainError, PeerError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"synced: {counts['locations']} locations, {counts['tariffs']} tariffs")

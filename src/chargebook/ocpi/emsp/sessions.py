@@ -1,0 +1,58 @@
+"""Sessions and CDRs receiver (OCPI 2.2.1 mod_sessions.asciidoc, mod_cdrs.asciidoc)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+from starlette.responses import Response
+
+from chargebook.db.models import ChargeDetailRecord
+from chargebook.domain.errors import NotFound
+from chargebook.ocpi.emsp.common import VERSION, Body, Db, Me, PartyDep
+from chargebook.ocpi.transport import ocpi_response
+from chargebook.services import ocpi_sessions as svc
+from chargebook.services.ocpi_catalogue import check_owner
+
+router = APIRouter(prefix=f"/{VERSION}")
+SESSION = "/sessions/{country_code}/{party_id}/{session_id}"
+
+
+@router.get(SESSION)
+async def get_session(party: PartyDep, db: Db, country_code: str, party_id: str, session_id: str) -> Response:
+    check_owner(party, country_code, party_id)
+    return ocpi_response(await svc.get_session(db, party, session_id))
+
+
+@router.put(SESSION)
+async def put_session(party: PartyDep, db: Db, body: Body, country_code: str, party_id: str,
+                      session_id: str) -> Response:
+    check_owner(party, country_code, party_id, body)
+    await svc.put_session(db, party, session_id, body, patch=False)
+    return ocpi_response()
+
+
+@router.patch(SESSION)
+async def patch_session(party: PartyDep, db: Db, body: Body, country_code: str, party_id: str,
+                        session_id: str) -> Response:
+    check_owner(party, country_code, party_id)
+    await svc.put_session(db, party, session_id, body, patch=True)
+    return ocpi_response()
+
+
+@router.post("/cdrs")
+async def post_cdr(party: PartyDep, db: Db, body: Body, me: Me) -> Response:
+    check_owner(party, str(body.get("country_code", party.country_code)), str(body.get("party_id", party.party_id)))
+    cdr_id = await svc.receive_cdr(db, party, body)
+    # 2.2.1 mod_cdrs § POST: answer with the URL where the CDR can be read back.
+    return ocpi_response(headers={"Location": f"{me.base_url}/ocpi/{VERSION}/cdrs/{party.country_code}/{party.party_id}/{cdr_id}"})
+
+
+@router.get("/cdrs/{country_code}/{party_id}/{cdr_id}")
+async def get_cdr(party: PartyDep, db: Db, country_code: str, party_id: str, cdr_id: str) -> Response:
+    check_owner(party, country_code, party_id)
+    async with db.read() as session:
+        row = await session.scalar(select(ChargeDetailRecord).where(
+            ChargeDetailRecord.party_pk == party.id, ChargeDetailRecord.id == cdr_id).order_by(ChargeDetailRecord.pk))
+    if row is None:
+        raise NotFound(f"Unknown CDR {cdr_id}")
+    return ocpi_response(row.data)

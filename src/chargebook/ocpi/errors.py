@@ -1,0 +1,26 @@
+"""One table: each domain error → (HTTP status, OCPI status_code) for our OCPI endpoints.
+
+OCPI 2.2.1 status_codes.asciidoc: 2xxx client errors, 3xxx server errors. Transport:
+an unknown or missing token is HTTP 401; PUT/POST/PATCH body problems are 2001.
+"""
+
+from __future__ import annotations
+
+from chargebook.domain import errors as e
+
+OCPI_STATUS: dict[type[e.DomainError], tuple[int, int]] = {
+    e.InvalidRequest: (400, 2001),
+    e.NotFound: (404, 2003),
+    e.Unauthenticated: (401, 2000),
+    e.Forbidden: (403, 2000),
+    e.Conflict: (405, 2000),  # e.g. POST credentials when already registered (credentials § POST)
+    e.IllegalTransition: (409, 2000),
+    e.Unavailable: (503, 3000),
+}
+
+
+def ocpi_status_for(exc: e.DomainError) -> tuple[int, int]:
+    for cls in type(exc).__mro__:
+        if cls in OCPI_STATUS:
+            return OCPI_STATUS[cls]  # type: ignore[index]
+    return 400, 2000

@@ -1,0 +1,230 @@
+"""Commands to CPOs (we are the Sender): RESERVE_NOW and CANCEL_RESERVATION for bookings.
+
+OCPI 2.2.1 mod_commands.asciidoc. A command is a row first (decided in the transaction that
+needs it), sent by the worker after commit, and its outcome recorded in a new transaction:
+
+* the synchronous CommandResponse: ACCEPTED keeps the booking PENDING until the result, with
+  ``timeout_at`` from the CPO's ``timeout``; anything else ends it (CPO_REJECTED);
+* the asynchronous CommandResult at our ``response_url``: ACCEPTED confirms, the refusals
+  cancel with the CPO's reason, and a later CANCELED_RESERVATION cancels a confirmed booking;
+* no result by ``timeout_at`` → CPO_TIMEOUT; transport failures are retried with backoff
+  until the retry budget is spent → CPO_UNREACHABLE. A booking is never left in PENDING.
+
+When is RESERVE_NOW sent? OCPI 2.2.1 reserves "from now until expiry_date", so sending it for a
+booking days ahead would block the charger for days. It is sent ``reserve_lead_minutes``
+(per CPO, default 60) before the window starts; until then the booking stays REQUESTED,
+which is the honest state: the CPO has not been asked yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chargebook.db.engine import Database
+from chargebook.db.models import Booking, Command, Evse, Location, Party, Token
+from chargebook.db.queries import claim
+from chargebook.domain.errors import NotFound
+from chargebook.domain.lifecycle import BookingEvent, BookingStatus, can_apply
+from chargebook.ocpi.client import OcpiClient, PeerRejected, PeerUnreachable, PeerError
+from chargebook.ocpi.v221.types import format_datetime
+from chargebook.services.authorization import pipelet_token, token_object
+from chargebook.services.bookings import transition_booking
+from chargebook.services.clock import utcnow
+from chargebook.services.ids import new_id
+
+MAX_ATTEMPTS = 4
+BATCH = 50
+
+RESULT_EVENTS = {
+    "ACCEPTED": BookingEvent.CPO_ACCEPTED,
+    "REJECTED": BookingEvent.CPO_REJECTED,
+    "EVSE_OCCUPIED": BookingEvent.CPO_REJECTED,
+    "EVSE_INOPERATIVE": BookingEvent.CPO_REJECTED,
+    "NOT_SUPPORTED": BookingEvent.CPO_REJECTED,
+    "UNKNOWN_RESERVATION": BookingEvent.CPO_REJECTED,
+    "FAILED": BookingEvent.CPO_FAILED,
+    "TIMEOUT": BookingEvent.CPO_FAILED,
+    "CANCELED_RESERVATION": BookingEvent.CPO_CANCELLED,
+}
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(60, 2 ** attempts))
+
+
+async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, issuer: tuple[str, str, str]) -> int:
+    """REQUESTED bookings at OCPI-connected CPOs whose send time has come → RESERVE_NOW rows,
+    bookings → PENDING (the intent is recorded before anything is sent)."""
+    async with db.write() as session:
+        rows = (await session.execute(
+            select(Booking, Party, Location.id)
+            .join(Evse, Booking.evse_pk == Evse.pk)
+            .join(Location, Evse.location_pk == Location.pk)
+            .join(Party, Location.party_pk == Party.id)
+            .where(Booking.status == BookingStatus.REQUESTED, Party.status == "registered",
+                   Booking.reservation_start > now)
+            .order_by(Booking.reservation_start)
+            .limit(BATCH * 4)
+        )).all()
+        count = 0
+        for booking, party, location_id in rows:
+            if booking.reservation_start - timedelta(minutes=party.reserve_lead_minutes) > now:
+                continue
+            locked = await session.get(Booking, booking.id, with_for_update=True)
+            if locked is None or locked.status != BookingStatus.REQUESTED:
+                continue
+            token = await _token_body(session, locked, issuer, now)
+            command_id = new_id("cmd")
+            session.add(Command(
+                id=command_id, party_pk=party.id, booking_id=locked.id, type="RESERVE_NOW", state="due",
+                body={
+                    "response_url": f"{base_url.rstrip('/')}/ocpi/2.2.1/commands/RESERVE_NOW/{command_id}",
+                    "token": token,
+                    "expiry_date": format_datetime(locked.reservation_end),
+                    "reservation_id": locked.id,
+                    "location_id": location_id,
+                    "evse_uid": locked.evse_uid,
+                    "authorization_reference": locked.id,
+                },
+                due_at=now, created_at=now, updated_at=now,
+            ))
+            await transition_booking(session, locked, BookingEvent.SENT_TO_CPO, actor="worker", now=now)
+            count += 1
+            if count >= BATCH:
+                break
+    return count
+
+
+async def _token_body(session: AsyncSession, booking: Booking, issuer: tuple[str, str, str], now: datetime) -> dict[str, Any]:
+    country, party_id, name = issuer
+    if booking.token_pk:
+        token = await session.get(Token, booking.token_pk)
+        if token is not None:
+            return token_object(token, country, party_id)
+    return pipelet_token(booking.token_uid, country, party_id, name, now)
+
+
+async def enqueue_cancel(session: AsyncSession, booking: Booking, now: datetime, base_url: str | None = None) -> None:
+    """Called in the transaction that cancels a booking: withdraw or cancel its reservation."""
+    reserve = await session.scalar(
+        select(Command).where(Command.booking_id == booking.id, Command.type == "RESERVE_NOW").with_for_update()
+    )
+    if reserve is None:
+        return
+    if reserve.state == "due" and reserve.attempts == 0:
+        reserve.state, reserve.updated_at = "withdrawn", now  # never sent: nothing to cancel
+        return
+    command_id = new_id("cmd")
+    base = base_url or reserve.body["response_url"].split("/ocpi/")[0]
+    session.add(Command(
+        id=command_id, party_pk=reserve.party_pk, booking_id=booking.id, type="CANCEL_RESERVATION",
+        state="due", body={"response_url": f"{base}/ocpi/2.2.1/commands/CANCEL_RESERVATION/{command_id}",
+                           "reservation_id": booking.id},
+        due_at=now, created_at=now, updated_at=now,
+    ))
+
+
+async def send_due_commands(db: Database, now: datetime) -> int:
+    """Claim due commands, mark them sending (a crash re-sends after the backoff: RESERVE_NOW
+    with the same reservation_id replaces, CANCEL_RESERVATION is idempotent), send, record."""
+    async with db.write() as session:
+        claimed = await claim(session, select(Command).where(
+            Command.state.in_(["due", "sending"]), Command.due_at <= now).order_by(Command.due_at), BATCH)
+        work = []
+        for cmd in claimed:
+            cmd.state, cmd.attempts = "sending", cmd.attempts + 1
+            cmd.due_at, cmd.updated_at = now + backoff(cmd.attempts), now
+            party = await session.get(Party, cmd.party_pk)
+            url = (party.endpoints or {}).get("commands:RECEIVER") if party else None
+            work.append((cmd.id, cmd.type, cmd.body, cmd.attempts, url, party.token_for_them if party else None))
+    for command_id, ctype, body, attempts, url, token in work:
+        outcome: tuple[str, Any]
+        if url is None or token is None:
+            outcome = ("unreachable", "the CPO offers no commands endpoint")
+        else:
+            try:
+                async with OcpiClient(token=token, timeout=15) as client:
+                    reply = await client.request("POST", f"{url.rstrip('/')}/{ctype}", body=body)
+                outcome = ("response", reply.data or {})
+            except PeerRejected as exc:
+                outcome = ("rejected", str(exc))
+            except (PeerUnreachable, PeerError) as exc:
+                outcome = ("unreachable", str(exc))
+        await _record_send(db, command_id, outcome, attempts)
+    return len(work)
+
+
+async def _record_send(db: Database, command_id: str, outcome: tuple[str, Any], attempts: int) -> None:
+    now = utcnow()
+    kind, detail = outcome
+    async with db.write() as session:
+        cmd = await session.get(Command, command_id, with_for_update=True)
+        if cmd is None or cmd.state != "sending":
+            return
+        booking = await session.get(Booking, cmd.booking_id, with_for_update=True) if cmd.booking_id else None
+        if kind == "unreachable" and attempts < MAX_ATTEMPTS:
+            cmd.state, cmd.message, cmd.updated_at = "due", str(detail)[:500], now
+            return
+        if kind == "response" and detail.get("result") == "ACCEPTED":
+            timeout = int(detail.get("timeout") or 0) or 60
+            cmd.state, cmd.response, cmd.timeout_at, cmd.updated_at = "sent", "ACCEPTED", now + timedelta(seconds=timeout), now
+            return
+        cmd.state, cmd.updated_at = "failed", now
+        if kind == "response":
+            cmd.response = str(detail.get("result"))[:24]
+            event, message = BookingEvent.CPO_REJECTED, f"CommandResponse {cmd.response}"
+        elif kind == "rejected":
+            event, message = BookingEvent.CPO_REJECTED, str(detail)
+        else:
+            event, message = BookingEvent.CPO_UNREACHABLE, str(detail)
+        cmd.message = message[:500]
+        if booking is not None and cmd.type == "RESERVE_NOW" and can_apply(BookingStatus(booking.status), event):
+            await transition_booking(session, booking, event, actor="cpo", now=now, message=message[:500])
+
+
+async def apply_result(db: Database, party: Party, command_type: str, command_id: str, body: dict[str, Any]) -> None:
+    """A CommandResult POSTed to our response_url."""
+    now = utcnow()
+    result = str(body.get("result", ""))
+    message = _text(body.get("message"))
+    async with db.write() as session:
+        cmd = await session.get(Command, command_id, with_for_update=True)
+        if cmd is None or cmd.party_pk != party.id or cmd.type != command_type:
+            raise NotFound(f"Unknown command {command_type}/{command_id}")
+        cmd.result, cmd.updated_at = result[:24], now
+        if cmd.state in ("sent", "sending", "due"):
+            cmd.state = "answered"
+        if cmd.type != "RESERVE_NOW" or cmd.booking_id is None:
+            return
+        booking = await session.get(Booking, cmd.booking_id, with_for_update=True)
+        event = RESULT_EVENTS.get(result)
+        if booking is None or event is None or not can_apply(BookingStatus(booking.status), event):
+            return  # e.g. a late ACCEPTED for a booking the client already cancelled
+        if event is BookingEvent.CPO_ACCEPTED:
+            booking.cpo_reservation_id = booking.id
+        await transition_booking(session, booking, event, actor="cpo", now=now,
+                                 message=message or (None if event is BookingEvent.CPO_ACCEPTED else result))
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return str(value[0].get("text"))[:500]
+    return None
+
+
+async def expire_unanswered(db: Database, now: datetime) -> int:
+    """Commands the CPO accepted but never answered within its timeout."""
+    moved = 0
+    async with db.write() as session:
+        for cmd in await claim(session, select(Command).where(Command.state == "sent", Command.timeout_at <= now), BATCH):
+            cmd.state, cmd.result, cmd.updated_at = "failed", "TIMEOUT", now
+            booking = await session.get(Booking, cmd.booking_id, with_for_update=True) if cmd.booking_id else None
+            if cmd.type == "RESERVE_NOW" and booking is not None and can_apply(BookingStatus(booking.status), BookingEvent.CPO_TIMEOUT):
+                await transition_booking(session, booking, BookingEvent.CPO_TIMEOUT, actor="worker", now=now,
+                                         message="no CommandResult within the CPO's timeout")
+                moved += 1
+    return moved

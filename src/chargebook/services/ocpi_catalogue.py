@@ -1,0 +1,218 @@
+"""Locations and Tariffs from CPOs: pushes (PUT/PATCH) and pull-syncs.
+
+OCPI 2.2.1 mod_locations.asciidoc § Receiver Interface and mod_tariffs.asciidoc. A party may
+only write its own objects: the URL's country_code/party_id must be the caller's.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+
+from chargebook.db.engine import Database
+from chargebook.db.models import Location, Party, Tariff
+from chargebook.domain.errors import InvalidRequest, NotFound
+from chargebook.ocpi.client import OcpiClient
+from chargebook.ocpi.v221.locations import EVSE, Connector
+from chargebook.ocpi.v221.locations import Location as OcpiLocation
+from chargebook.ocpi.v221.tariffs import Tariff as OcpiTariff
+from chargebook.ocpi.v221.types import parse_datetime
+from chargebook.services.catalogue import store_location
+from chargebook.services.clock import utcnow
+
+PAGE_LIMIT = 100
+
+
+def check_owner(party: Party, country_code: str, party_id: str, body: dict[str, Any] | None = None) -> None:
+    """A CPO writes only its own objects (URL and body must both name it)."""
+    if (country_code.upper(), party_id.upper()) != (party.country_code, party.party_id):
+        raise InvalidRequest(f"{country_code}/{party_id} is not your party: you are "
+                             f"{party.country_code}/{party.party_id}")
+    if body is not None:
+        cc, pid = body.get("country_code"), body.get("party_id")
+        if cc is not None and pid is not None and (str(cc).upper(), str(pid).upper()) != (
+            party.country_code, party.party_id
+        ):
+            raise InvalidRequest("country_code/party_id in the body do not match the URL")
+
+
+def _validate(model: Any, body: dict[str, Any], what: str) -> None:
+    try:
+        model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ())) or what
+        raise InvalidRequest(f"{what}: {field}: {first.get('msg')}") from None
+
+
+def _ts(body: dict[str, Any]) -> datetime:
+    if "last_updated" not in body or body["last_updated"] is None:
+        raise InvalidRequest("last_updated is required")
+    return parse_datetime(body["last_updated"])
+
+
+async def _load(session: Any, party: Party, location_id: str) -> Location | None:
+    return await session.scalar(select(Location).where(Location.party_pk == party.id, Location.id == location_id))
+
+
+def _find(items: list[dict[str, Any]], key: str, value: str) -> dict[str, Any] | None:
+    return next((i for i in items if i.get(key) == value), None)
+
+
+def _bump(data: dict[str, Any], stamp: Any) -> None:
+    # 2.2.1: a change to an EVSE or Connector also updates the parent's last_updated.
+    if str(stamp) > str(data.get("last_updated", "")):
+        data["last_updated"] = stamp
+
+
+async def put_object(
+    db: Database, party: Party, location_id: str, evse_uid: str | None, connector_id: str | None,
+    body: dict[str, Any],
+) -> None:
+    """PUT a Location, an EVSE or a Connector (full replace of that object)."""
+    if body.get("id", location_id if evse_uid is None else None) not in (None, location_id) and evse_uid is None:
+        raise InvalidRequest("id in the body differs from the URL")
+    async with db.write() as session:
+        if evse_uid is None:
+            _validate(OcpiLocation, body, "Location")
+            await store_location(session, party, body)
+            return
+        location = await _load(session, party, location_id)
+        if location is None:
+            raise NotFound(f"Unknown location {location_id}")
+        data = copy.deepcopy(location.data)
+        evses = data.setdefault("evses", [])
+        if connector_id is None:
+            _validate(EVSE, body, "EVSE")
+            if body.get("uid") != evse_uid:
+                raise InvalidRequest("uid in the body differs from the URL")
+            evses[:] = [e for e in evses if e.get("uid") != evse_uid] + [body]
+            _bump(data, body.get("last_updated"))
+        else:
+            _validate(Connector, body, "Connector")
+            evse = _find(evses, "uid", evse_uid)
+            if evse is None:
+                raise NotFound(f"Unknown EVSE {evse_uid}")
+            conns = evse.setdefault("connectors", [])
+            conns[:] = [c for c in conns if c.get("id") != connector_id] + [body]
+            _bump(evse, body.get("last_updated"))
+            _bump(data, body.get("last_updated"))
+        await store_location(session, party, data)
+
+
+async def patch_object(
+    db: Database, party: Party, location_id: str, evse_uid: str | None, connector_id: str | None,
+    body: dict[str, Any],
+) -> bool:
+    """PATCH fields of a Location/EVSE/Connector. Returns False when the patch is older than
+    what we hold (its last_updated is earlier), in which case nothing changes."""
+    stamp = _ts(body)
+    async with db.write() as session:
+        location = await _load(session, party, location_id)
+        if location is None:
+            raise NotFound(f"Unknown location {location_id}")
+        data = copy.deepcopy(location.data)
+        target = data
+        if evse_uid is not None:
+            target = _find(data.get("evses") or [], "uid", evse_uid) or {}
+            if not target:
+                raise NotFound(f"Unknown EVSE {evse_uid}")
+            if connector_id is not None:
+                target = _find(target.get("connectors") or [], "id", connector_id) or {}
+                if not target:
+                    raise NotFound(f"Unknown connector {connector_id}")
+        current = target.get("last_updated")
+        if current is not None and parse_datetime(current) > stamp:
+            return False
+        target.update(body)
+        _bump(data, body["last_updated"])
+        if evse_uid is not None and connector_id is not None:
+            _bump(_find(data["evses"], "uid", evse_uid) or {}, body["last_updated"])
+        _validate(OcpiLocation, data, "Location after PATCH")
+        await store_location(session, party, data)
+    return True
+
+
+async def get_object(db: Database, party: Party, location_id: str, evse_uid: str | None,
+                     connector_id: str | None) -> dict[str, Any]:
+    async with db.read() as session:
+        location = await _load(session, party, location_id)
+    if location is None:
+        raise NotFound(f"Unknown location {location_id}")
+    obj: dict[str, Any] | None = location.data
+    if evse_uid is not None:
+        obj = _find(obj.get("evses") or [], "uid", evse_uid) if obj else None
+        if obj is not None and connector_id is not None:
+            obj = _find(obj.get("connectors") or [], "id", connector_id)
+    if obj is None:
+        raise NotFound("Unknown object")
+    return obj
+
+
+async def put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any]) -> None:
+    _validate(OcpiTariff, body, "Tariff")
+    if body.get("id") != tariff_id:
+        raise InvalidRequest("id in the body differs from the URL")
+    async with db.write() as session:
+        await store_tariff(session, party, body)
+
+
+async def store_tariff(session: Any, party: Party, body: dict[str, Any]) -> None:
+    row = await session.scalar(select(Tariff).where(Tariff.party_pk == party.id, Tariff.id == body["id"]))
+    stamp = parse_datetime(body["last_updated"]) if body.get("last_updated") else utcnow()
+    if row is None:
+        session.add(Tariff(party_pk=party.id, id=body["id"], currency=body["currency"], data=body, last_updated=stamp))
+    else:
+        row.currency, row.data, row.last_updated = body["currency"], body, stamp
+
+
+async def delete_tariff(db: Database, party: Party, tariff_id: str) -> None:
+    async with db.write() as session:
+        await session.execute(delete(Tariff).where(Tariff.party_pk == party.id, Tariff.id == tariff_id))
+
+
+Progress = Callable[[str, int, int | None], Awaitable[None] | None]
+
+
+async def sync_party(db: Database, party: Party, progress: Progress | None = None) -> dict[str, int]:
+    """Pull the CPO's whole catalogue (Locations, then Tariffs), following pagination."""
+    counts = {"locations": 0, "tariffs": 0}
+    endpoints = party.endpoints or {}
+    async with OcpiClient(token=party.token_for_them or "") as client:
+        for module, store in (("tariffs", _store_tariffs), ("locations", _store_locations)):
+            url = endpoints.get(f"{module}:SENDER")
+            if url is None:
+                continue
+            async for items, total in client.pages(url, {"limit": PAGE_LIMIT}):
+                await store(db, party, items)
+                counts[module] += len(items)
+                if progress is not None:
+                    maybe = progress(module, counts[module], total)
+                    if maybe is not None:
+                        await maybe
+    async with db.write() as session:
+        row = await session.get(Party, party.id, with_for_update=True)
+        if row is not None:
+            row.last_sync_at = utcnow()
+    return counts
+
+
+async def _store_locations(db: Database, party: Party, items: list[Any]) -> None:
+    async with db.write() as session:
+        for item in items:
+            if isinstance(item, dict):
+                _validate(OcpiLocation, item, "Location")
+                await store_location(session, party, item)
+
+
+async def _store_tariffs(db: Database, party: Party, items: list[Any]) -> None:
+    async with db.write() as session:
+        for item in items:
+            if isinstance(item, dict):
+                _validate(OcpiTariff, item, "Tariff")
+                await store_tariff(session, party, item)

@@ -1,0 +1,230 @@
+"""OCPI connections with CPOs: the credentials handshake both ways, rotation, unregister.
+
+OCPI 2.2.1 credentials.asciidoc. Tokens: A (bootstrap, one-off), B (the registering party's, for
+the other to use), C (the answering party's). We keep the token a CPO must present to us only
+as a SHA-256 hash; the token we present to it must be kept in clear to be sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from chargebook.db.engine import Database
+from chargebook.db.models import OcpiInvite, Party
+from chargebook.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from chargebook.ocpi import transport as t
+from chargebook.ocpi.client import OcpiClient, PeerError
+from chargebook.services.clock import utcnow
+from chargebook.services.ids import new_id
+
+SUPPORTED_VERSIONS = ("2.2.1",)
+OUR_MODULES = {  # module id -> our interface role
+    "credentials": "RECEIVER",
+    "locations": "RECEIVER",
+    "tariffs": "RECEIVER",
+    "sessions": "RECEIVER",
+    "cdrs": "RECEIVER",
+    "tokens": "SENDER",
+    "commands": "SENDER",
+}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who we are in OCPI (from settings) and where our versions endpoint is."""
+
+    country_code: str
+    party_id: str
+    name: str
+    base_url: str  # e.g. http://127.0.0.1:8000 — our OCPI lives under {base_url}/ocpi
+
+    @property
+    def versions_url(self) -> str:
+        return f"{self.base_url.rstrip('/')}/ocpi/versions"
+
+    def credentials(self, token: str) -> dict[str, Any]:
+        """OCPI 2.2.1 credentials.asciidoc § Credentials object, for our side."""
+        return {
+            "token": token,
+            "url": self.versions_url,
+            "roles": [
+                {
+                    "role": "EMSP",
+                    "business_details": {"name": self.name},
+                    "party_id": self.party_id,
+                    "country_code": self.country_code,
+                }
+            ],
+        }
+
+
+async def issue_invite(db: Database, name: str) -> str:
+    """A token A for a CPO that will register with us."""
+    token = t.new_token()
+    async with db.write() as session:
+        session.add(OcpiInvite(id=new_id("inv"), name=name, token_hash=hash_token(token), created_at=utcnow()))
+    return token
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Whoever presented a token to our OCPI endpoints."""
+
+    party: Party | None = None
+    invite: OcpiInvite | None = None
+
+
+async def identify(db: Database, candidates: list[str]) -> Caller:
+    if not candidates:
+        raise Unauthenticated("Authorization: Token header required")
+    hashes = [hash_token(c) for c in candidates]
+    async with db.read() as session:
+        party = await session.scalar(select(Party).where(Party.token_from_them_hash.in_(hashes)))
+        if party is not None and party.status == "registered":
+            return Caller(party=party)
+        invite = await session.scalar(
+            select(OcpiInvite).where(OcpiInvite.token_hash.in_(hashes), OcpiInvite.used_at.is_(None))
+        )
+    if invite is not None:
+        return Caller(invite=invite)
+    raise Unauthenticated("Unknown or revoked token")
+
+
+async def _discover(client: OcpiClient, versions_url: str) -> tuple[str, dict[str, str]]:
+    """GET their versions, pick the highest we share, GET its details: (version, endpoints)."""
+    reply = await client.get(versions_url)
+    offered = {v.get("version"): v.get("url") for v in reply.data or [] if isinstance(v, dict)}
+    mutual = [v for v in SUPPORTED_VERSIONS if v in offered]
+    if not mutual:
+        raise InvalidRequest(f"no mutual OCPI version: they offer {sorted(offered)}")
+    version = max(mutual, key=lambda v: tuple(int(x) for x in v.split(".")))
+    details = await client.get(offered[version])
+    endpoints = {
+        f"{e['identifier']}:{e['role']}": e["url"]
+        for e in (details.data or {}).get("endpoints", [])
+        if isinstance(e, dict) and {"identifier", "role", "url"} <= e.keys()
+    }
+    return version, endpoints
+
+
+def _cpo_role(credentials: dict[str, Any]) -> dict[str, Any]:
+    for role in credentials.get("roles") or []:
+        if role.get("role") == "CPO":
+            return dict(role)
+    raise InvalidRequest("credentials carry no CPO role")
+
+
+async def _store_party(
+    db: Database,
+    role: dict[str, Any],
+    *,
+    version: str,
+    versions_url: str,
+    endpoints: dict[str, str],
+    token_for_them: str,
+    token_from_them: str,
+    fallback_name: str,
+) -> Party:
+    name = (role.get("business_details") or {}).get("name") or fallback_name
+    async with db.write() as session:
+        party = await session.scalar(
+            select(Party).where(
+                Party.country_code == role["country_code"].upper(), Party.party_id == role["party_id"].upper()
+            )
+        )
+        if party is None:
+            party = Party(
+                id=new_id("cpo"), country_code=role["country_code"].upper(), party_id=role["party_id"].upper(),
+                name=name, max_reservation_minutes=240, created_at=utcnow(),
+            )
+            session.add(party)
+        party.name = name
+        party.status = "registered"
+        party.version = version
+        party.versions_url = versions_url
+        party.endpoints = endpoints
+        party.token_for_them = token_for_them
+        party.token_from_them_hash = hash_token(token_from_them)
+    return party
+
+
+async def accept_registration(
+    db: Database, caller: Caller, credentials: dict[str, Any], identity: Identity, *, update: bool
+) -> dict[str, Any]:
+    """A CPO POSTs (register) or PUTs (rotate) its credentials to us: fetch its endpoints with
+    the token it gave us, issue a fresh token for it, answer with our credentials."""
+    if update and caller.party is None:
+        raise Forbidden("PUT credentials needs a registered party's token")
+    if not update and caller.party is not None:
+        raise Conflict("already registered: use PUT to update credentials")
+    their_token = credentials.get("token")
+    versions_url = credentials.get("url")
+    if not isinstance(their_token, str) or not isinstance(versions_url, str):
+        raise InvalidRequest("credentials need token and url")
+    role = _cpo_role(credentials)
+    try:
+        async with OcpiClient(token=their_token) as client:
+            version, endpoints = await _discover(client, versions_url)
+    except PeerError as exc:
+        raise InvalidRequest(f"could not read the party's versions: {exc}") from exc
+    ours = t.new_token()
+    await _store_party(
+        db, role, version=version, versions_url=versions_url, endpoints=endpoints,
+        token_for_them=their_token, token_from_them=ours,
+        fallback_name=caller.invite.name if caller.invite else role["party_id"],
+    )
+    if caller.invite is not None:
+        async with db.write() as session:
+            invite = await session.get(OcpiInvite, caller.invite.id, with_for_update=True)
+            if invite is not None:
+                invite.used_at = utcnow()
+    return identity.credentials(ours)
+
+
+async def connect(db: Database, versions_url: str, token_a: str, identity: Identity, name: str | None) -> Party:
+    """We register with a CPO: discover its endpoints with token A, POST our credentials
+    (token B for it to use), keep the token C it answers with."""
+    token_b = t.new_token()
+    async with OcpiClient(token=token_a) as client:
+        version, endpoints = await _discover(client, versions_url)
+        url = endpoints.get("credentials:SENDER") or endpoints.get("credentials:RECEIVER")
+        if url is None:
+            raise InvalidRequest("the party offers no credentials endpoint")
+        reply = await client.request("POST", url, body=identity.credentials(token_b))
+    theirs = reply.data or {}
+    role = _cpo_role(theirs)
+    return await _store_party(
+        db, role, version=version, versions_url=versions_url, endpoints=endpoints,
+        token_for_them=theirs["token"], token_from_them=token_b, fallback_name=name or role["party_id"],
+    )
+
+
+async def unregister(db: Database, party: Party) -> None:
+    async with db.write() as session:
+        row = await session.get(Party, party.id, with_for_update=True)
+        if row is None:
+            raise NotFound("party not found")
+        row.status = "unregistered"
+        row.token_from_them_hash = None
+
+
+async def list_parties(db: Database) -> list[Party]:
+    async with db.read() as session:
+        return list(await session.scalars(select(Party).order_by(Party.created_at)))
+
+
+async def find_party(db: Database, key: str) -> Party:
+    """By our id, or by `CC-PID` / `PID`."""
+    async with db.read() as session:
+        for party in await session.scalars(select(Party)):
+            if key in (party.id, f"{party.country_code}-{party.party_id}", party.party_id, party.name):
+                return party
+    raise NotFound(f"No such party: {key}")
