@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     token_issuer: str = Field(
         default="chargebook", description="The `issuer` written on tokens we issue (OCPI Token)."
     )
+    sync_interval_minutes: int = Field(
+        default=360, description="The worker pulls each connected CPO's whole catalogue this often."
+    )
     db_pool_size: int = Field(default=10, description="Connections per API process (PostgreSQL).")
     log_level: str = Field(default="INFO", description="Log level for structured JSON logs.")
     log_json: bool = Field(default=True, description="Emit JSON logs (False: human-readable).")

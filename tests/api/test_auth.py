@@ -84,6 +84,9 @@ def test_a_client_never_sees_another_clients_data(two_tenants) -> None:  # type:
     foreign = [
         ("GET", f"/bookings/{ids['booking']}", None),
         ("POST", f"/bookings/{ids['booking']}/cancel", {}),
+        ("POST", f"/bookings/{ids['booking']}/start", None),
+        ("POST", f"/bookings/{ids['booking']}/stop", None),
+        ("GET", f"/bookings/{ids['booking']}/commands", None),
         ("GET", f"/customers/{ids['customer']}", None),
         ("GET", f"/customers/{ids['customer']}/tokens", None),
         ("POST", f"/customers/{ids['customer']}/tokens", {}),

@@ -128,6 +128,59 @@ async def enqueue_cancel(session: AsyncSession, booking: Booking, now: datetime,
     ))
 
 
+async def request_session_command(
+    db: Database, client_id: str, booking_id: str, command_type: str, base_url: str,
+    issuer: tuple[str, str, str],
+) -> Command:
+    """A client asks to start or stop charging on its booking (START_SESSION / STOP_SESSION).
+
+    START needs the booking CONFIRMED or ATTENDING and the window open; STOP needs a session
+    the CPO reported for this booking. UNLOCK_CONNECTOR is never offered to clients (the spec
+    forbids drivers triggering it).
+    """
+    from chargebook.db.models import ChargingSession
+    from chargebook.domain.errors import InvalidRequest
+
+    now = utcnow()
+    async with db.write() as session:
+        booking = await session.get(Booking, booking_id, with_for_update=True)
+        if booking is None or booking.client_id != client_id:
+            raise NotFound(f"Booking not found: {booking_id}")
+        reserve = await session.scalar(
+            select(Command).where(Command.booking_id == booking.id, Command.type == "RESERVE_NOW"))
+        if reserve is None:
+            raise InvalidRequest("this booking has not been sent to its CPO")
+        command_id = new_id("cmd")
+        response_url = f"{base_url.rstrip('/')}/ocpi/2.2.1/commands/{command_type}/{command_id}"
+        if command_type == "START_SESSION":
+            if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.ATTENDING):
+                raise InvalidRequest(f"cannot start charging in state {booking.status}")
+            if not booking.reservation_start - timedelta(minutes=15) <= now < booking.reservation_end:
+                raise InvalidRequest("charging can start only during the booking's window")
+            body = {"response_url": response_url, "token": await _token_body(session, booking, issuer, now),
+                    "location_id": booking.location_id, "evse_uid": booking.evse_uid,
+                    "authorization_reference": booking.id}
+            if booking.connector_id:
+                body["connector_id"] = booking.connector_id
+        else:
+            charging = await session.scalar(
+                select(ChargingSession).where(ChargingSession.booking_id == booking.id)
+                .order_by(ChargingSession.pk.desc()).limit(1))
+            if charging is None or charging.status not in ("ACTIVE", "PENDING"):
+                raise InvalidRequest("no active charging session for this booking")
+            body = {"response_url": response_url, "session_id": charging.id}
+        cmd = Command(id=command_id, party_pk=reserve.party_pk, booking_id=booking.id, type=command_type,
+                      state="due", body=body, due_at=now, created_at=now, updated_at=now)
+        session.add(cmd)
+    return cmd
+
+
+async def booking_commands(db: Database, booking_id: str) -> list[Command]:
+    async with db.read() as session:
+        return list(await session.scalars(
+            select(Command).where(Command.booking_id == booking_id).order_by(Command.created_at)))
+
+
 async def send_due_commands(db: Database, now: datetime) -> int:
     """Claim due commands, mark them sending (a crash re-sends after the backoff: RESERVE_NOW
     with the same reservation_id replaces, CANCEL_RESERVATION is idempotent), send, record."""

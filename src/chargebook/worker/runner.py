@@ -16,6 +16,7 @@ from chargebook.services import commands
 from chargebook.services.clock import utcnow
 from chargebook.settings import Settings
 from chargebook.worker.expire_bookings import expire_due_bookings
+from chargebook.worker.sync_parties import sync_stale_parties
 
 log = structlog.get_logger("chargebook.worker")
 
@@ -32,6 +33,7 @@ async def run_once(db: Database, settings: Settings) -> int:
     moved += await commands.send_due_commands(db, now)
     moved += await commands.expire_unanswered(db, utcnow())
     moved += await expire_due_bookings(db, utcnow(), timedelta(minutes=settings.no_show_grace_minutes))
+    moved += await sync_stale_parties(db, utcnow(), timedelta(minutes=settings.sync_interval_minutes))
     return moved
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
 from chargebook.api.deps import CurrentClient, Db, Policy
 from chargebook.api.schemas import ERRORS, BookingCreate, BookingList, BookingOut, CancelRequest, ErrorOut
 from chargebook.api.views import booking_json
-from chargebook.api.wire import JSON
+from chargebook.api.wire import JSON, iso_z
 from chargebook.domain.errors import InvalidRequest
 from chargebook.domain.lifecycle import BookingStatus
 from chargebook.services import bookings as svc
+from chargebook.services import commands
 
 router = APIRouter(tags=["bookings"])
 
@@ -124,3 +125,46 @@ async def cancel_booking(
 ) -> JSON:
     reason = body.reason if body else None
     return JSON(booking_json(await svc.cancel_booking(db, client.id, booking_id, reason)))
+
+
+def _command_json(cmd: Any) -> dict[str, Any]:
+    return {"id": cmd.id, "type": cmd.type, "state": cmd.state, "response": cmd.response,
+            "result": cmd.result, "message": cmd.message, "created_at": iso_z(cmd.created_at)}
+
+
+async def _session_command(request: Request, booking_id: str, client: Any, db: Any, kind: str) -> JSON:
+    settings = request.app.state.settings
+    base = settings.public_url or str(request.base_url)
+    issuer = (settings.ocpi_country_code, settings.ocpi_party_id, settings.token_issuer)
+    cmd = await commands.request_session_command(db, client.id, booking_id, kind, base, issuer)
+    return JSON({"command": _command_json(cmd)}, status_code=202)
+
+
+@router.post(
+    "/bookings/{booking_id}/start",
+    status_code=202,
+    responses=ERRORS,
+    summary="Ask the CPO to start charging on this booking (OCPI START_SESSION)",
+)
+async def start_charging(booking_id: str, client: CurrentClient, db: Db, request: Request) -> JSON:
+    return await _session_command(request, booking_id, client, db, "START_SESSION")
+
+
+@router.post(
+    "/bookings/{booking_id}/stop",
+    status_code=202,
+    responses=ERRORS,
+    summary="Ask the CPO to stop the booking's charging session (OCPI STOP_SESSION)",
+)
+async def stop_charging(booking_id: str, client: CurrentClient, db: Db, request: Request) -> JSON:
+    return await _session_command(request, booking_id, client, db, "STOP_SESSION")
+
+
+@router.get(
+    "/bookings/{booking_id}/commands",
+    responses=ERRORS,
+    summary="The OCPI commands sent to the CPO for this booking, with their outcomes",
+)
+async def list_commands(booking_id: str, client: CurrentClient, db: Db) -> JSON:
+    await svc.get_booking(db, client.id, booking_id)  # 404 unless it is this client's
+    return JSON({"commands": [_command_json(c) for c in await commands.booking_commands(db, booking_id)]})

@@ -1,0 +1,70 @@
+"""Credentials module, the server side (OCPI 2.2.1 credentials.asciidoc § Interfaces).
+
+* GET: the credentials the caller uses towards us.
+* POST (token A only): registration. HTTP 405 when the caller is already registered.
+* PUT (the peer's token): new token and endpoints. HTTP 405 when not registered.
+* DELETE (the peer's token): unregister. HTTP 405 when not registered.
+
+Errors while we fetch the eMSP's endpoints: 3001 (unreachable / unreadable), 3002 (no 2.2.1),
+3003 (a module we need is missing). Those answers are HTTP 200: the request itself reached
+the OCPI layer and was authenticated (transport_and_format.asciidoc § Response format).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from chargebook.cpo_sim import registration
+from chargebook.cpo_sim.protocol import Caller, CredentialsCaller, OcpiError, Sim, ok, read_model
+from chargebook.cpo_sim.simulator import VERSION
+from chargebook.ocpi.v221 import Credentials, StatusCode
+
+router = APIRouter()
+PATH = f"/ocpi/cpo/{VERSION}/credentials"
+
+
+def _not_allowed(message: str) -> OcpiError:
+    return OcpiError(StatusCode.CLIENT_ERROR, message, http_status=405)
+
+
+@router.get(PATH)
+async def get_credentials(sim: Sim, caller: CredentialsCaller) -> Response:
+    if caller is Caller.PEER and sim.store.peer is not None:
+        return ok(sim.credentials(sim.store.peer.server_token))
+    assert sim.store.token_a is not None
+    return ok(sim.credentials(sim.store.token_a))
+
+
+@router.post(PATH)
+async def post_credentials(request: Request, sim: Sim, caller: CredentialsCaller) -> Response:
+    if caller is Caller.PEER:
+        raise _not_allowed("already registered: use PUT to update, DELETE to unregister")
+    theirs = await read_model(request, Credentials)
+    try:
+        ours = await registration.accept_registration(sim, theirs)
+    except registration.RegistrationError as exc:
+        sim.store.log("registration_failed", status_code=exc.status_code, error=str(exc))
+        raise OcpiError(exc.status_code, str(exc)) from exc
+    return ok(ours)
+
+
+@router.put(PATH)
+async def put_credentials(request: Request, sim: Sim, caller: CredentialsCaller) -> Response:
+    if caller is not Caller.PEER:
+        raise _not_allowed("not registered: POST first")
+    theirs = await read_model(request, Credentials)
+    try:
+        ours = await registration.accept_update(sim, theirs)
+    except registration.RegistrationError as exc:
+        sim.store.log("update_failed", status_code=exc.status_code, error=str(exc))
+        raise OcpiError(exc.status_code, str(exc)) from exc
+    return ok(ours)
+
+
+@router.delete(PATH)
+async def delete_credentials(sim: Sim, caller: CredentialsCaller) -> Response:
+    if caller is not Caller.PEER:
+        raise _not_allowed("not registered")
+    registration.unregister(sim, "the eMSP deleted its credentials")
+    return ok()
