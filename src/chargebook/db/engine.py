@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from chargebook.domain.errors import Unavailable
 
 _IMMEDIATE = "chargebook_begin_immediate"
+SQLITE_POOL = 3
 
 
 def async_url(url: str) -> URL:
@@ -98,6 +99,10 @@ class Database:
         }
         if self.dialect == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+        else:
+            # SQLite has one writer at a time, and every aiosqlite connection is a thread that
+            # competes for the GIL: a few connections serve a process best (bench/bookings.py).
+            kwargs.update(pool_size=SQLITE_POOL, max_overflow=0)
         self.engine: AsyncEngine = create_async_engine(target, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
