@@ -114,14 +114,25 @@ async def follow_reservation(sim: Simulator, r: Reservation) -> None:
             pass
 
 
-async def end_reservation(sim: Simulator, r: Reservation, status: ReservationStatus, *, cdr: bool = True) -> None:
-    """Expired or cancelled: free the EVSE, close a RESERVATION session, send the CDR."""
-    if not r.live:
-        return
-    now = utcnow()
-    r.status, r.ended_at = status, now
+def close_reservation(sim: Simulator, r: Reservation, status: ReservationStatus) -> bool:
+    """End a live reservation in the store (expired or cancelled); False if it had ended."""
+    if r.status is not ReservationStatus.ACTIVE:
+        return False
+    r.status, r.ended_at = status, utcnow()
     r.changed.set()
     sim.store.log("reservation_ended", reservation_id=r.reservation_id, status=status.value)
+    return True
+
+
+async def end_reservation(sim: Simulator, r: Reservation, status: ReservationStatus, *, cdr: bool = True) -> None:
+    if close_reservation(sim, r, status):
+        await publish_reservation_end(sim, r, cdr=cdr)
+
+
+async def publish_reservation_end(sim: Simulator, r: Reservation, *, cdr: bool = True) -> None:
+    """Free the EVSE, close a RESERVATION session, send the reservation-only CDR."""
+    assert r.ended_at is not None
+    now, status = r.ended_at, r.status
     await release(sim, r.location_id, r.evse_uid)
     if sim.config.driver.reservation_sessions and r.session_id:
         patch = SessionPatch(status=SessionStatus.COMPLETED, end_date_time=now, last_updated=now)

@@ -11,12 +11,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import delete, select
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Location, Party, Tariff
 from chargebook.domain.errors import InvalidRequest, NotFound
+from chargebook.ocpi.validation import check
 from chargebook.ocpi.client import OcpiClient
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
@@ -40,14 +40,6 @@ def check_owner(party: Party, country_code: str, party_id: str, body: dict[str, 
         ):
             raise InvalidRequest("country_code/party_id in the body do not match the URL")
 
-
-def _validate(model: Any, body: dict[str, Any], what: str) -> None:
-    try:
-        model.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first.get("loc", ())) or what
-        raise InvalidRequest(f"{what}: {field}: {first.get('msg')}") from None
 
 
 def _ts(body: dict[str, Any]) -> datetime:
@@ -79,7 +71,7 @@ async def put_object(
         raise InvalidRequest("id in the body differs from the URL")
     async with db.write() as session:
         if evse_uid is None:
-            _validate(OcpiLocation, body, "Location")
+            check(OcpiLocation, body, "Location")
             await store_location(session, party, body)
             return
         location = await _load(session, party, location_id)
@@ -88,13 +80,13 @@ async def put_object(
         data = copy.deepcopy(location.data)
         evses = data.setdefault("evses", [])
         if connector_id is None:
-            _validate(EVSE, body, "EVSE")
+            check(EVSE, body, "EVSE")
             if body.get("uid") != evse_uid:
                 raise InvalidRequest("uid in the body differs from the URL")
             evses[:] = [e for e in evses if e.get("uid") != evse_uid] + [body]
             _bump(data, body.get("last_updated"))
         else:
-            _validate(Connector, body, "Connector")
+            check(Connector, body, "Connector")
             evse = _find(evses, "uid", evse_uid)
             if evse is None:
                 raise NotFound(f"Unknown EVSE {evse_uid}")
@@ -133,7 +125,7 @@ async def patch_object(
         _bump(data, body["last_updated"])
         if evse_uid is not None and connector_id is not None:
             _bump(_find(data["evses"], "uid", evse_uid) or {}, body["last_updated"])
-        _validate(OcpiLocation, data, "Location after PATCH")
+        check(OcpiLocation, data, "Location after PATCH")
         await store_location(session, party, data)
     return True
 
@@ -155,7 +147,7 @@ async def get_object(db: Database, party: Party, location_id: str, evse_uid: str
 
 
 async def put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any]) -> None:
-    _validate(OcpiTariff, body, "Tariff")
+    check(OcpiTariff, body, "Tariff")
     if body.get("id") != tariff_id:
         raise InvalidRequest("id in the body differs from the URL")
     async with db.write() as session:
@@ -206,7 +198,7 @@ async def _store_locations(db: Database, party: Party, items: list[Any]) -> None
     async with db.write() as session:
         for item in items:
             if isinstance(item, dict):
-                _validate(OcpiLocation, item, "Location")
+                check(OcpiLocation, item, "Location")
                 await store_location(session, party, item)
 
 
@@ -214,5 +206,5 @@ async def _store_tariffs(db: Database, party: Party, items: list[Any]) -> None:
     async with db.write() as session:
         for item in items:
             if isinstance(item, dict):
-                _validate(OcpiTariff, item, "Tariff")
+                check(OcpiTariff, item, "Tariff")
                 await store_tariff(session, party, item)

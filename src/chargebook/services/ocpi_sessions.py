@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +25,7 @@ from chargebook.domain.tariff import price_session
 from chargebook.domain.tariff_model import parse_tariff
 from chargebook.domain.tariff_session import SessionProfile
 from chargebook.ocpi.v221.cdrs import CDR
+from chargebook.ocpi.validation import check
 from chargebook.ocpi.v221.sessions import Session as OcpiSession
 from chargebook.ocpi.v221.types import parse_datetime
 from chargebook.services.bookings import transition_booking
@@ -35,14 +35,6 @@ from chargebook.services.pricing import quote
 ARRIVAL_GRACE = timedelta(minutes=30)
 PRICE_TOLERANCE = Decimal("0.01")
 
-
-def _validate(model: Any, body: dict[str, Any], what: str) -> None:
-    try:
-        model.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first.get("loc", ())) or what
-        raise InvalidRequest(f"{what}: {field}: {first.get('msg')}") from None
 
 
 async def _match_booking(
@@ -97,7 +89,7 @@ async def put_session(db: Database, party: Party, session_id: str, body: dict[st
             if body.get("id") != session_id:
                 raise InvalidRequest("id in the body differs from the URL")
             data = body
-        _validate(OcpiSession, data, "Session")
+        check(OcpiSession, data, "Session")
         token_uid = (data.get("cdr_token") or {}).get("uid", "")
         start = parse_datetime(data["start_date_time"])
         if row is None:
@@ -153,7 +145,7 @@ async def _our_price(session: AsyncSession, party: Party, cdr: dict[str, Any]) -
 
 async def receive_cdr(db: Database, party: Party, body: dict[str, Any]) -> str:
     """Store a CDR (never lost: unknown or repeated ones are flagged) and complete its booking."""
-    _validate(CDR, body, "CDR")
+    check(CDR, body, "CDR")
     now = utcnow()
     async with db.write() as session:
         seen = await session.scalar(

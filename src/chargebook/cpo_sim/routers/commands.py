@@ -1,0 +1,31 @@
+"""Commands module, Receiver interface (OCPI 2.2.1 mod_commands.asciidoc § Receiver Interface).
+
+``POST {commands}/{command}`` with the command's object; the answer's ``data`` is a
+CommandResponse. What the simulated chargers decide lives in ``chargepoints.py``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from chargebook.cpo_sim import chargepoints
+from chargebook.cpo_sim.protocol import OcpiError, PeerCaller, Sim, ok, read_model
+from chargebook.cpo_sim.simulator import VERSION
+from chargebook.ocpi.v221 import CommandResponse, CommandResponseType, CommandType, StatusCode
+
+router = APIRouter()
+
+
+@router.post(f"/ocpi/cpo/{VERSION}/commands/{{command}}")
+async def post_command(command: str, request: Request, sim: Sim, _caller: PeerCaller) -> Response:
+    try:
+        kind = CommandType(command.upper())
+    except ValueError:
+        return ok(CommandResponse(result=CommandResponseType.NOT_SUPPORTED, timeout=0))
+    body = await read_model(request, chargepoints.MODELS[kind])
+    response, status_code = chargepoints.handle(sim, kind, body)
+    if status_code != StatusCode.SUCCESS:
+        message = response.message[0].text if response.message else "command refused"
+        raise OcpiError(status_code, message, data=response)
+    return ok(response)
