@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from chargebook import __version__
 from chargebook.api import errors
 from chargebook.api.middleware import BodyLimit, RequestId
-from chargebook.api.routers import bookings, fleet, search
+from chargebook.api.routers import billing, bookings, fleet, search
 from chargebook.db.engine import Database
 from chargebook.ocpi.emsp import credentials as ocpi_credentials
 from chargebook.ocpi.emsp import locations as ocpi_locations
@@ -64,7 +64,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     client_api.include_router(search.router)
     client_api.include_router(bookings.router)
     client_api.include_router(fleet.router)
+    client_api.include_router(billing.router)
     app.include_router(client_api)
+    app.include_router(billing.fleet_router, prefix="/api/v1/fleet")
 
     # OCPI 2.2.1, eMSP side: CPOs talk to us here (not part of the client API's docs).
     ocpi = APIRouter(prefix="/ocpi", include_in_schema=False)

@@ -43,6 +43,7 @@ class Simulator:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._http: httpx.AsyncClient | None = None
         self._closing = asyncio.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
         for raw in generate_locations(
             config.locations,
             country_code=config.country_code,
@@ -58,8 +59,14 @@ class Simulator:
     # --- life cycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
         self._closing = asyncio.Event()
         self._http = httpx.AsyncClient(timeout=self.config.http_timeout_seconds)
+
+    def begin_shutdown(self) -> None:
+        """Wake everything sleeping in :meth:`sleep` (e.g. timeout faults) so the server can
+        drain; called from the loop before the ASGI server stops."""
+        self._closing.set()
 
     async def close(self) -> None:
         """Cancel every background task and wait for them, then close outbound HTTP."""

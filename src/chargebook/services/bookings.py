@@ -425,6 +425,13 @@ async def transition_booking(
     booking.status_reason = step.reason.value if step.reason else booking.status_reason
     booking.status_message = message if message is not None else booking.status_message
     booking.status_updated_at = now
+    if step.to_status not in LIVE_STATES and step.to_status != BookingStatus.COMPLETED:
+        from chargebook.db.models import Client
+        from chargebook.services.billing import settle
+
+        client = await session.get(Client, booking.client_id)
+        if client is not None:
+            settle(booking, client.reservation_fee, client.commission_percent)
     if step.to_status not in LIVE_STATES and booking.token_pk:
         token = await session.get(Token, booking.token_pk)
         if token is not None and token.kind == TokenKind.AD_HOC and token.valid:
