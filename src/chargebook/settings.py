@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     token_issuer: str = Field(
         default="chargebook", description="The `issuer` written on tokens we issue (OCPI Token)."
     )
+    command_retry_attempts: int = Field(
+        default=4, description="Sends of a command to an unreachable CPO before giving up."
+    )
+    command_retry_base_seconds: float = Field(
+        default=2.0, description="First retry delay; it doubles per attempt (capped at 60 s)."
+    )
     sync_interval_minutes: int = Field(
         default=360, description="The worker pulls each connected CPO's whole catalogue this often."
     )

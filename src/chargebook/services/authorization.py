@@ -29,7 +29,9 @@ from chargebook.ocpi.v221.types import format_datetime
 from chargebook.services.clock import utcnow
 from chargebook.services.ocpi_sessions import mark_attending
 
-GRACE = timedelta(minutes=15)
+# OCPI 2.2.1 RESERVE_NOW holds the charger from the moment the CPO accepts it (we send it
+# reserve_lead_minutes ahead), so a driver who arrives up to an hour early is let in.
+GRACE = timedelta(minutes=60)
 
 
 def token_object(token: Token, country_code: str, party_id: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Connector, Evse, Location, Party
+from chargebook.domain.geocells import EvseSummary, lat_band, search_power_columns
 from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id
 
@@ -72,18 +73,21 @@ async def store_location(session: AsyncSession, party: Party, data: dict[str, An
     location = await session.scalar(
         select(Location).where(Location.party_pk == party.id, Location.id == data["id"])
     )
+    latitude = float(coords["latitude"])
+    publish = bool(data.get("publish", True))
     fields = dict(
         name=data.get("name"),
         address=data["address"],
         city=data["city"],
         postal_code=data.get("postal_code"),
         country=data["country"],
-        latitude=float(coords["latitude"]),
+        latitude=latitude,
         longitude=float(coords["longitude"]),
         time_zone=data.get("time_zone") or "UTC",
-        publish=bool(data.get("publish", True)),
+        publish=publish,
         data=data,
         last_updated=_parse_ts(data.get("last_updated"), now),
+        lat_band=lat_band(latitude),
     )
     if location is None:
         location = Location(party_pk=party.id, id=data["id"], **fields)
@@ -95,25 +99,38 @@ async def store_location(session: AsyncSession, party: Party, data: dict[str, An
     existing = {
         e.uid: e for e in await session.scalars(select(Evse).where(Evse.location_pk == location.pk))
     }
-    for evse_data in data.get("evses") or []:
+    summaries = [
         await _store_evse(session, location.pk, existing.pop(evse_data["uid"], None), evse_data, now)
+        for evse_data in data.get("evses") or []
+    ]
     # Bookings point at EVSE rows, so an EVSE that left the catalogue is marked REMOVED
-    # (what OCPI itself does) rather than deleted.
+    # (what OCPI itself does) rather than deleted. REMOVED EVSEs add nothing to the index.
     for gone in existing.values():
         gone.status = "REMOVED"
+    location.search_power_kw, location.bookable_power_kw = search_power_columns(publish, summaries)
     await session.flush()
     return location
 
 
 async def _store_evse(
     session: AsyncSession, location_pk: int, evse: Evse | None, data: dict[str, Any], now: datetime
-) -> None:
+) -> EvseSummary:
+    """Store one EVSE with its connectors; returns what search's index needs of it
+    (bench/search.py builds the same summary for its bulk load)."""
     connectors = data.get("connectors") or []
+    status = data["status"]
+    reservable = "RESERVABLE" in (data.get("capabilities") or [])
+    powers = tuple(connector_power_kw(c) for c in connectors)
+    summary = EvseSummary(
+        listed=status != "REMOVED",
+        bookable=reservable and status not in OUT_OF_SERVICE,
+        connector_powers_kw=powers,
+    )
     fields = dict(
         evse_id=data.get("evse_id"),
-        status=data["status"],
-        reservable="RESERVABLE" in (data.get("capabilities") or []),
-        max_power_kw=max((connector_power_kw(c) for c in connectors), default=0.0),
+        status=status,
+        reservable=reservable,
+        max_power_kw=max(powers, default=0.0),
         data=data,
         last_updated=_parse_ts(data.get("last_updated"), now),
     )
@@ -137,6 +154,7 @@ async def _store_evse(
         )
         for c in connectors
     )
+    return summary
 
 
 async def seed_catalogue(

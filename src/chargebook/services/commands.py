@@ -18,6 +18,7 @@ which is the honest state: the CPO has not been asked yet.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,6 @@ from chargebook.services.bookings import transition_booking
 from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id
 
-MAX_ATTEMPTS = 4
 BATCH = 50
 
 RESULT_EVENTS = {
@@ -52,8 +52,18 @@ RESULT_EVENTS = {
 }
 
 
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(60, 2 ** attempts))
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Transport failures are retried with exponential backoff until the budget is spent."""
+
+    attempts: int = 4
+    base_seconds: float = 2.0
+
+    def backoff(self, attempt: int) -> timedelta:
+        return timedelta(seconds=min(60.0, self.base_seconds * 2 ** (attempt - 1)))
 
 
 async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, issuer: tuple[str, str, str]) -> int:
@@ -181,7 +191,7 @@ async def booking_commands(db: Database, booking_id: str) -> list[Command]:
             select(Command).where(Command.booking_id == booking_id).order_by(Command.created_at)))
 
 
-async def send_due_commands(db: Database, now: datetime) -> int:
+async def send_due_commands(db: Database, now: datetime, retry: RetryPolicy = RetryPolicy()) -> int:
     """Claim due commands, mark them sending (a crash re-sends after the backoff: RESERVE_NOW
     with the same reservation_id replaces, CANCEL_RESERVATION is idempotent), send, record."""
     async with db.write() as session:
@@ -190,7 +200,7 @@ async def send_due_commands(db: Database, now: datetime) -> int:
         work = []
         for cmd in claimed:
             cmd.state, cmd.attempts = "sending", cmd.attempts + 1
-            cmd.due_at, cmd.updated_at = now + backoff(cmd.attempts), now
+            cmd.due_at, cmd.updated_at = now + retry.backoff(cmd.attempts), now
             party = await session.get(Party, cmd.party_pk)
             url = (party.endpoints or {}).get("commands:RECEIVER") if party else None
             work.append((cmd.id, cmd.type, cmd.body, cmd.attempts, url, party.token_for_them if party else None))
@@ -207,11 +217,11 @@ async def send_due_commands(db: Database, now: datetime) -> int:
                 outcome = ("rejected", str(exc))
             except (PeerUnreachable, PeerError) as exc:
                 outcome = ("unreachable", str(exc))
-        await _record_send(db, command_id, outcome, attempts)
+        await _record_send(db, command_id, outcome, attempts < retry.attempts)
     return len(work)
 
 
-async def _record_send(db: Database, command_id: str, outcome: tuple[str, Any], attempts: int) -> None:
+async def _record_send(db: Database, command_id: str, outcome: tuple[str, Any], may_retry: bool) -> None:
     now = utcnow()
     kind, detail = outcome
     async with db.write() as session:
@@ -219,7 +229,7 @@ async def _record_send(db: Database, command_id: str, outcome: tuple[str, Any], 
         if cmd is None or cmd.state != "sending":
             return
         booking = await session.get(Booking, cmd.booking_id, with_for_update=True) if cmd.booking_id else None
-        if kind == "unreachable" and attempts < MAX_ATTEMPTS:
+        if kind == "unreachable" and may_retry:
             cmd.state, cmd.message, cmd.updated_at = "due", str(detail)[:500], now
             return
         if kind == "response" and detail.get("result") == "ACCEPTED":

@@ -32,7 +32,7 @@ from chargebook.services.bookings import transition_booking
 from chargebook.services.clock import utcnow
 from chargebook.services.pricing import quote
 
-ARRIVAL_GRACE = timedelta(minutes=30)
+ARRIVAL_GRACE = timedelta(minutes=60)  # early arrival, as in services/authorization.py
 PRICE_TOLERANCE = Decimal("0.01")
 
 

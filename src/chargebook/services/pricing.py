@@ -8,10 +8,12 @@ total is the sum of the rounded lines, so the breakdown always reconciles with t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from chargebook.domain.money import commission, to_cents
+from chargebook.domain.tariff import Tariff, estimate_charging, estimate_reservation
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +51,35 @@ def quote(
         commission=commission(cost, commission_percent),
         currency=currency,
     )
+
+
+def tariff_window_cost(tariff: Tariff, start: datetime, end: datetime, power_kw: Decimal) -> Decimal:
+    """What the CPO charges for holding an EVSE from ``start`` to ``end`` and charging at
+    ``power_kw`` all that time: the reservation estimate plus the charging estimate.
+
+    ``start``/``end`` must carry the Location's zone (tariff restrictions read its wall
+    clock). Each part counts incl. VAT when the tariff states VAT, else excl., as a
+    completed booking's price does with its CDR (``ocpi_sessions._complete``).
+    """
+    reservation = estimate_reservation(tariff, start, end)
+    charging = estimate_charging(tariff, start, end, power_kw)
+    return sum(
+        (p.incl_vat if p.incl_vat is not None else p.excl_vat for p in (reservation, charging)),
+        Decimal(0),
+    )
+
+
+def quote_window(
+    tariff: Tariff | None,
+    start: datetime,
+    end: datetime,
+    power_kw: Decimal,
+    reservation_fee: Decimal,
+    commission_percent: Decimal,
+) -> Quote:
+    """A search estimate for one EVSE and window. With no tariff known, the CPO's cost is
+    taken as 0: the client sees the platform's own fee (what bookings quote today)."""
+    if tariff is None:
+        return quote(Decimal(0), reservation_fee, commission_percent)
+    cost = tariff_window_cost(tariff, start, end, power_kw)
+    return quote(cost, reservation_fee, commission_percent, tariff.currency)

@@ -128,17 +128,21 @@ def test_pipelet_uid_is_authorized_only_by_its_booking(cpo: Cpo, live: LiveServe
     ctx = _confirmed_booking(cpo, live, database_url, "SCD3")
     booking, client, evse = ctx["booking"], ctx["client"], ctx["evse"]
     refs = {"location_id": "SCD3", "evse_uids": [evse]}
-    # Window starts in 20 min: within the 15 min grace? No: not yet authorized.
+
+    def move(start_in: timedelta) -> None:
+        async def run(db):  # type: ignore[no-untyped-def]
+            start = datetime.now(UTC) + start_in
+            async with db.write() as session:
+                await session.execute(update(Booking).where(Booking.id == booking["id"]).values(
+                    reservation_start=start, reservation_end=start + timedelta(hours=1)))
+
+        with_db(database_url, run)
+
+    # Hours before its window (beyond the early-arrival grace): not authorized.
+    move(timedelta(hours=3))
     r = cpo.http.post(cpo.url("/tokens/04A2B3C4D5E6F7/authorize"), json=refs)
     assert r.status_code == 404 and r.json()["status_code"] == 2004
-
-    async def move(db):  # type: ignore[no-untyped-def]
-        now = datetime.now(UTC)
-        async with db.write() as session:
-            await session.execute(update(Booking).where(Booking.id == booking["id"]).values(
-                reservation_start=now - timedelta(minutes=1), reservation_end=now + timedelta(minutes=59)))
-
-    with_db(database_url, move)
+    move(timedelta(minutes=-1))
     r = cpo.http.post(cpo.url("/tokens/04A2B3C4D5E6F7/authorize"), json=refs)
     assert r.json()["data"]["allowed"] == "ALLOWED", r.text
     assert r.json()["data"]["authorization_reference"] == booking["id"]
