@@ -118,6 +118,9 @@ class LiveServer:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.client_base = f"{self.base}/api/v1/client"
+        if settings.public_url is None:  # CPOs must be told where we really are
+            settings = settings.model_copy(update={"public_url": self.base})
+        self.settings = settings
         app = create_app(settings)
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
@@ -155,3 +158,36 @@ async def fresh_db(fresh_database_url: str) -> AsyncIterator[Database]:
     database = Database(fresh_database_url, pool_size=5)
     yield database
     await database.dispose()
+
+
+class WorkerThread:
+    """chargebook's worker loops in a thread with their own event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from chargebook.worker.runner import run_forever
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            db = Database(self.settings.database_url, pool_size=3)
+            try:
+                await run_forever(db, self.settings, self._stop)
+            finally:
+                await db.dispose()
+
+        asyncio.run(main())
+
+    def __enter__(self) -> WorkerThread:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self.thread.join(timeout=20)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Location, Party, Tariff
@@ -26,6 +27,19 @@ from chargebook.services.catalogue import store_location
 from chargebook.services.clock import utcnow
 
 PAGE_LIMIT = 100
+T = TypeVar("T")
+
+
+async def retrying(work: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
+    """Run a unit of work again when a concurrent writer inserted the same object first
+    (a push racing a pull-sync): the next attempt finds the row and updates it."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await work()
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def check_owner(party: Party, country_code: str, party_id: str, body: dict[str, Any] | None = None) -> None:
@@ -66,6 +80,24 @@ async def put_object(
     db: Database, party: Party, location_id: str, evse_uid: str | None, connector_id: str | None,
     body: dict[str, Any],
 ) -> None:
+    await retrying(lambda: _put_object(db, party, location_id, evse_uid, connector_id, body))
+
+
+async def patch_object(
+    db: Database, party: Party, location_id: str, evse_uid: str | None, connector_id: str | None,
+    body: dict[str, Any],
+) -> bool:
+    return await retrying(lambda: _patch_object(db, party, location_id, evse_uid, connector_id, body))
+
+
+async def put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any]) -> None:
+    await retrying(lambda: _put_tariff(db, party, tariff_id, body))
+
+
+async def _put_object(
+    db: Database, party: Party, location_id: str, evse_uid: str | None, connector_id: str | None,
+    body: dict[str, Any],
+) -> None:
     """PUT a Location, an EVSE or a Connector (full replace of that object)."""
     if body.get("id", location_id if evse_uid is None else None) not in (None, location_id) and evse_uid is None:
         raise InvalidRequest("id in the body differs from the URL")
@@ -97,7 +129,7 @@ async def put_object(
         await store_location(session, party, data)
 
 
-async def patch_object(
+async def _patch_object(
     db: Database, party: Party, location_id: str, evse_uid: str | None, connector_id: str | None,
     body: dict[str, Any],
 ) -> bool:
@@ -146,7 +178,7 @@ async def get_object(db: Database, party: Party, location_id: str, evse_uid: str
     return obj
 
 
-async def put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any]) -> None:
+async def _put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any]) -> None:
     check(OcpiTariff, body, "Tariff")
     if body.get("id") != tariff_id:
         raise InvalidRequest("id in the body differs from the URL")
@@ -181,7 +213,7 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
             if url is None:
                 continue
             async for items, total in client.pages(url, {"limit": PAGE_LIMIT}):
-                await store(db, party, items)
+                await retrying(lambda: store(db, party, items))
                 counts[module] += len(items)
                 if progress is not None:
                     maybe = progress(module, counts[module], total)

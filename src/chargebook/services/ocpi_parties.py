@@ -88,7 +88,7 @@ async def identify(db: Database, candidates: list[str]) -> Caller:
     hashes = [hash_token(c) for c in candidates]
     async with db.read() as session:
         party = await session.scalar(select(Party).where(Party.token_from_them_hash.in_(hashes)))
-        if party is not None and party.status == "registered":
+        if party is not None and party.status in ("registered", "registering"):
             return Caller(party=party)
         invite = await session.scalar(
             select(OcpiInvite).where(OcpiInvite.token_hash.in_(hashes), OcpiInvite.used_at.is_(None))
@@ -132,6 +132,7 @@ async def _store_party(
     token_for_them: str,
     token_from_them: str,
     fallback_name: str,
+    status: str = "registered",
 ) -> Party:
     name = (role.get("business_details") or {}).get("name") or fallback_name
     async with db.write() as session:
@@ -147,7 +148,7 @@ async def _store_party(
             )
             session.add(party)
         party.name = name
-        party.status = "registered"
+        party.status = status
         party.version = version
         party.versions_url = versions_url
         party.endpoints = endpoints
@@ -191,20 +192,46 @@ async def accept_registration(
 
 async def connect(db: Database, versions_url: str, token_a: str, identity: Identity, name: str | None) -> Party:
     """We register with a CPO: discover its endpoints with token A, POST our credentials
-    (token B for it to use), keep the token C it answers with."""
+    (token B for it to use), keep the token C it answers with.
+
+    The CPO calls us with token B while our POST is still open (to read our versions) and may
+    push its catalogue the moment it answers, so token B must work before the POST returns:
+    we learn the CPO's identity first (GET credentials with token A) and store the party as
+    ``registering`` with token B, then complete it with the answer.
+    """
     token_b = t.new_token()
     async with OcpiClient(token=token_a) as client:
         version, endpoints = await _discover(client, versions_url)
         url = endpoints.get("credentials:SENDER") or endpoints.get("credentials:RECEIVER")
         if url is None:
             raise InvalidRequest("the party offers no credentials endpoint")
-        reply = await client.request("POST", url, body=identity.credentials(token_b))
+        try:
+            role = _cpo_role((await client.get(url)).data or {})
+        except (PeerError, InvalidRequest):
+            role = None  # not offered with token A: learn the identity from the POST's answer
+        if role is not None:
+            await _store_party(db, role, version=version, versions_url=versions_url, endpoints=endpoints,
+                               token_for_them=token_a, token_from_them=token_b,
+                               fallback_name=name or role["party_id"], status="registering")
+        try:
+            reply = await client.request("POST", url, body=identity.credentials(token_b))
+        except PeerError:
+            if role is not None:
+                await _abandon(db, token_b)
+            raise
     theirs = reply.data or {}
     role = _cpo_role(theirs)
     return await _store_party(
         db, role, version=version, versions_url=versions_url, endpoints=endpoints,
         token_for_them=theirs["token"], token_from_them=token_b, fallback_name=name or role["party_id"],
     )
+
+
+async def _abandon(db: Database, token: str) -> None:
+    async with db.write() as session:
+        party = await session.scalar(select(Party).where(Party.token_from_them_hash == hash_token(token)))
+        if party is not None and party.status == "registering":
+            party.status, party.token_from_them_hash = "unregistered", None
 
 
 async def unregister(db: Database, party: Party) -> None:

@@ -120,26 +120,42 @@ async def get_session(db: Database, party: Party, session_id: str) -> dict[str, 
     return row.data
 
 
+def _hours(cdr: dict[str, Any], dimension: str) -> Decimal:
+    return sum(
+        (Decimal(str(d.get("volume", 0))) for p in cdr.get("charging_periods") or []
+         for d in p.get("dimensions") or [] if d.get("type") == dimension),
+        Decimal(0),
+    )
+
+
 async def _our_price(session: AsyncSession, party: Party, cdr: dict[str, Any]) -> Decimal | None:
-    """Our own calculation of the CDR's cost with the tariff it names (to check the CPO's)."""
+    """Our own calculation of the CDR's cost with the tariff it carries, to check the CPO's.
+
+    The session starts after the reserved time (RESERVATION_TIME periods); CDRs carry no time
+    zone (OCPI issue #517), so the Location's, from our catalogue, decides local time.
+    Reservation-only CDRs are not re-priced (expired and cancelled reservations price apart).
+    """
     tariffs = cdr.get("tariffs") or []
-    tariff_obj = tariffs[0] if tariffs else None
-    if tariff_obj is None:
+    hours = Decimal(str(cdr.get("total_time", 0)))
+    if not tariffs or hours <= 0:
         return None
+    location = cdr.get("cdr_location") or {}
+    zone_name = await session.scalar(
+        select(Location.time_zone).where(Location.party_pk == party.id, Location.id == location.get("id"))
+    )
     try:
-        tariff = parse_tariff(tariff_obj)
-        zone = ZoneInfo((cdr.get("cdr_location") or {}).get("time_zone") or "UTC")
-        start = parse_datetime(cdr["start_date_time"]).astimezone(zone)
-        hours = Decimal(str(cdr.get("total_time", 0)))
+        tariff = parse_tariff(tariffs[0])
+        zone = ZoneInfo(zone_name or location.get("time_zone") or "UTC")
+        reserved = _hours(cdr, "RESERVATION_TIME")
+        start = (parse_datetime(cdr["start_date_time"]) + timedelta(hours=float(reserved))).astimezone(zone)
         parking = Decimal(str(cdr.get("total_parking_time") or 0))
-        reservation = Decimal(str(cdr.get("total_reservation_minutes") or 0))
         profile = SessionProfile(
             start=start, energy_kwh=Decimal(str(cdr.get("total_energy", 0))),
             charging_minutes=(hours - parking) * 60, parking_minutes=parking * 60,
-            reservation_minutes=reservation,
+            reservation_minutes=reserved * 60,
         )
         return price_session(tariff, profile).excl_vat
-    except Exception:  # a tariff we cannot price is reported as "no opinion", not an error
+    except Exception:  # a tariff we cannot price is "no opinion", not an error
         return None
 
 
