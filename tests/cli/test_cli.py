@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -45,7 +46,7 @@ def test_demo_prints_working_curl_commands(fresh_database_url: str, tmp_path: Pa
     """The demo's printed key and booking body work against its own server."""
     env = {**os.environ, "CHARGEBOOK_DATABASE_URL": fresh_database_url}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chargebook.cli", "demo", "--port", "0", "--exit-after", "30"],
+        [sys.executable, "-m", "chargebook.cli", "demo", "--port", "0", "--exit-after", "120"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
     )
     try:
@@ -64,7 +65,17 @@ def test_demo_prints_working_curl_commands(fresh_database_url: str, tmp_path: Pa
             assert search["total"] > 0
             booked = http.post("/bookings", content=body, headers={"Content-Type": "application/json"})
             assert booked.status_code == 202, booked.text
-            assert http.get(f"/bookings/{booked.json()['id']}").json()["status"] == "REQUESTED"
+            # The demo's simulated CPO confirms, its driver charges, and the CDR completes it.
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                booking = http.get(f"/bookings/{booked.json()['id']}").json()
+                if booking["status"] not in ("REQUESTED", "PENDING", "CONFIRMED", "ATTENDING"):
+                    break
+                time.sleep(0.5)
+            assert booking["status"] == "COMPLETED", booking
+            assert [h["to_status"] for h in booking["status_history"]] == [
+                "REQUESTED", "PENDING", "CONFIRMED", "ATTENDING", "COMPLETED"]
+            assert booking["price_breakdown"]["estimated"] is False and booking["client_price"] > 2.5
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -59,16 +59,20 @@ def demo(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on (0 picks a free one)."),
     exit_after: Optional[float] = typer.Option(None, help="Stop after this many seconds (for scripts)."),
+    fast_forward: bool = typer.Option(
+        True, "--fast-forward/--real-time",
+        help="Simulated drivers arrive seconds after the CPO confirms and charge briefly "
+        "(a booking completes within a minute); --real-time: ten minutes, half an hour.",
+    ),
 ) -> None:
-    """Everything on one machine: SQLite, API, worker, a catalogue, a client key, curl commands."""
+    """Everything on one machine: SQLite, API, worker, a simulated CPO over OCPI, a client key."""
     from chargebook.cli.demo import demo_settings, run_demo
 
-    asyncio.run(run_demo(demo_settings(settings()), host, port, exit_after))
+    asyncio.run(run_demo(demo_settings(settings()), host, port, exit_after, fast_forward))
 
 
-try:  # the tariff engine's command, when present
-    from chargebook.cli import tariffs as _tariffs
+from chargebook.cli import tariffs as _tariffs  # noqa: E402
+from chargebook.cli.cpo_sim import cpo_sim as _cpo_sim  # noqa: E402
 
-    app.add_typer(_tariffs.app, name="tariffs")
-except ImportError:  # pragma: no cover
-    pass
+app.add_typer(_tariffs.app, name="tariffs")
+app.command("cpo-sim")(_cpo_sim)

@@ -54,8 +54,11 @@ def create_app(config: SimConfig | None = None, *, sim: Simulator | None = None)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # Unknown OCPI paths and wrong methods still get an envelope; /sim gets plain JSON.
         if request.url.path.startswith(OCPI_PREFIX):
-            return t.ocpi_response(status_code=StatusCode.CLIENT_ERROR, message=str(exc.detail),
-                                   http_status=exc.status_code)
+            return t.ocpi_response(
+                status_code=StatusCode.CLIENT_ERROR,
+                message=str(exc.detail),
+                http_status=exc.status_code,
+            )
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
     # Added last = outermost: slashes are normalised first, faults act closest to the app.

@@ -89,10 +89,14 @@ def cdr_token(token: Token) -> CdrToken:
     )
 
 
-def place(sim: Simulator, location_id: str, evse_uid: str, connector_id: str) -> tuple[Location, EVSE, Connector]:
+def place(
+    sim: Simulator, location_id: str, evse_uid: str, connector_id: str
+) -> tuple[Location, EVSE, Connector]:
     location = sim.store.location(location_id)
     evse = sim.store.evse(location, evse_uid) if location else None
-    connector = next((c for c in (evse.connectors if evse else []) if ci_equal(c.id, connector_id)), None)
+    connector = next(
+        (c for c in (evse.connectors if evse else []) if ci_equal(c.id, connector_id)), None
+    )
     if location is None or evse is None or connector is None:
         raise LookupError(f"no connector {location_id}/{evse_uid}/{connector_id}")
     return location, evse, connector
@@ -164,8 +168,13 @@ def reservation_session(sim: Simulator, r: Reservation, now: datetime) -> Sessio
 
 
 def price_of_session(
-    tariff: Tariff, location: Location, start: datetime, energy: Decimal,
-    charging_h: Decimal, parking_h: Decimal, reservation_h: Decimal,
+    tariff: Tariff,
+    location: Location,
+    start: datetime,
+    energy: Decimal,
+    charging_h: Decimal,
+    parking_h: Decimal,
+    reservation_h: Decimal,
 ) -> TariffPrice:
     profile = SessionProfile(
         start=_local(location, start),
@@ -178,20 +187,30 @@ def price_of_session(
 
 
 def price_of_reservation(
-    tariff: Tariff, location: Location, start: datetime, end: datetime, reservation_h: Decimal,
-    *, expired: bool,
+    tariff: Tariff,
+    location: Location,
+    start: datetime,
+    end: datetime,
+    reservation_h: Decimal,
+    *,
+    expired: bool,
 ) -> TariffPrice:
     """An expired reservation is a whole CDR priced by RESERVATION_EXPIRES (then RESERVATION)
     elements; a cancelled one is its reserved time under the RESERVATION elements alone."""
     engine_tariff = parse_tariff(tariff.model_dump(mode="python"))
     if expired:
         profile = SessionProfile(
-            start=_local(location, end), reservation_minutes=reservation_h * 60, reservation_expired=True
+            start=_local(location, end),
+            reservation_minutes=reservation_h * 60,
+            reservation_expired=True,
         )
         return price_session(engine_tariff, profile)
     period = Period(
-        PeriodKind.RESERVATION, _local(location, start), reservation_h * _SECONDS_PER_HOUR,
-        current_a=IDLE, power_kw=IDLE,
+        PeriodKind.RESERVATION,
+        _local(location, start),
+        reservation_h * _SECONDS_PER_HOUR,
+        current_a=IDLE,
+        power_kw=IDLE,
     )
     return price_periods(engine_tariff, [period])
 
@@ -201,7 +220,11 @@ def _cost(price: TariffPrice, *kinds: LineType) -> Price | None:
     if not lines:
         return None
     excl = sum((ln.excl_vat for ln in lines), Decimal(0))
-    incl = None if price.incl_vat is None else sum((ln.incl_vat or ln.excl_vat for ln in lines), Decimal(0))
+    incl = (
+        None
+        if price.incl_vat is None
+        else sum((ln.incl_vat or ln.excl_vat for ln in lines), Decimal(0))
+    )
     return Price(excl_vat=excl, incl_vat=incl) if incl is not None else Price(excl_vat=excl)
 
 
@@ -263,26 +286,39 @@ def build_cdr(
         raise LookupError(f"connector {place_ids} has no known tariff")
     periods: list[ChargingPeriod] = []
     reserved_until = session_start or end
-    reservation_h = hours(between(reservation_start, reserved_until)) if reservation_start else Decimal(0)
+    reservation_h = (
+        hours(between(reservation_start, reserved_until)) if reservation_start else Decimal(0)
+    )
     if reservation_start is not None:
-        periods.append(ChargingPeriod(
-            start_date_time=reservation_start,
-            dimensions=[dimension(CdrDimensionType.RESERVATION_TIME, reservation_h)],
-            tariff_id=tariff.id,
-        ))
-    if session_start is not None:
-        periods.append(ChargingPeriod(
-            start_date_time=session_start,
-            dimensions=[dimension(CdrDimensionType.ENERGY, energy), dimension(CdrDimensionType.TIME, charging_h)],
-            tariff_id=tariff.id,
-        ))
-        if parking_h > 0:
-            periods.append(ChargingPeriod(
-                start_date_time=parking_start or end,
-                dimensions=[dimension(CdrDimensionType.PARKING_TIME, parking_h)],
+        periods.append(
+            ChargingPeriod(
+                start_date_time=reservation_start,
+                dimensions=[dimension(CdrDimensionType.RESERVATION_TIME, reservation_h)],
                 tariff_id=tariff.id,
-            ))
-        price = price_of_session(tariff, location, session_start, energy, charging_h, parking_h, reservation_h)
+            )
+        )
+    if session_start is not None:
+        periods.append(
+            ChargingPeriod(
+                start_date_time=session_start,
+                dimensions=[
+                    dimension(CdrDimensionType.ENERGY, energy),
+                    dimension(CdrDimensionType.TIME, charging_h),
+                ],
+                tariff_id=tariff.id,
+            )
+        )
+        if parking_h > 0:
+            periods.append(
+                ChargingPeriod(
+                    start_date_time=parking_start or end,
+                    dimensions=[dimension(CdrDimensionType.PARKING_TIME, parking_h)],
+                    tariff_id=tariff.id,
+                )
+            )
+        price = price_of_session(
+            tariff, location, session_start, energy, charging_h, parking_h, reservation_h
+        )
     else:
         assert reservation_start is not None, "a CDR needs a session or a reservation"
         price = price_of_reservation(
@@ -313,7 +349,9 @@ def build_cdr(
         "total_energy_cost": _cost(price, LineType.ENERGY),
         "total_time_cost": _cost(price, LineType.TIME),
         "total_parking_cost": _cost(price, LineType.PARKING_TIME),
-        "total_reservation_cost": _cost(price, LineType.RESERVATION_FLAT, LineType.RESERVATION_TIME),
+        "total_reservation_cost": _cost(
+            price, LineType.RESERVATION_FLAT, LineType.RESERVATION_TIME
+        ),
         "remark": remark,
     }
     fields.update({k: v for k, v in optional.items() if v is not None})

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chargebook.ocpi.transport import new_token
 from chargebook.ocpi.v221 import CommandResultType
 
+
 class _Section(BaseModel):
     # Admin updates refuse unknown keys: a typo must not silently do nothing.
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -27,13 +28,20 @@ class CommandRules(_Section):
     """How the simulated charge points answer commands (OCPI 2.2.1 mod_commands.asciidoc)."""
 
     timeout_seconds: int = Field(
-        30, ge=0, description="CommandResponse.timeout: how long the eMSP should wait for a result."
+        default=30,
+        ge=0,
+        description="CommandResponse.timeout: how long the eMSP should wait for a result.",
     )
     result_delay_seconds: float = Field(
-        0.05, ge=0, description="How long the 'charger' takes before the CommandResult is POSTed."
+        default=0.05,
+        ge=0,
+        description="How long the 'charger' takes before the CommandResult is POSTed.",
     )
     reject_share: float = Field(
-        0.0, ge=0.0, le=1.0, description="Share of RESERVE_NOW / START_SESSION the charger rejects."
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of RESERVE_NOW / START_SESSION the charger rejects.",
     )
     reject_evse_uids: list[str] = Field(
         default_factory=list, description="EVSEs whose charger rejects RESERVE_NOW / START_SESSION."
@@ -48,62 +56,81 @@ class DriverRules(_Section):
     """The simulated driver: when they arrive, how long and how fast they charge."""
 
     arrive_after_seconds: float | None = Field(
-        None,
+        default=None,
         ge=0,
         description="Arrive this long after the reservation was accepted. None: at the "
         "reservation's start, which for an OCPI 2.2.1 RESERVE_NOW is its acceptance.",
     )
-    no_show_share: float = Field(0.0, ge=0.0, le=1.0, description="Share of reservations never used.")
+    no_show_share: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Share of reservations never used."
+    )
     no_show_evse_uids: list[str] = Field(
         default_factory=list, description="EVSEs whose drivers never turn up."
     )
-    session_seconds: float = Field(60.0, gt=0, description="Charging time of a session (wall clock).")
+    session_seconds: float = Field(
+        default=60.0, gt=0, description="Charging time of a session (wall clock)."
+    )
     parking_seconds: float = Field(
-        0.0, ge=0, description="Time plugged in but not charging after charging ends."
+        default=0.0, ge=0, description="Time plugged in but not charging after charging ends."
     )
     power_kw: float | None = Field(
-        None, gt=0, description="Charging power; None: the connector's max_electric_power."
+        default=None, gt=0, description="Charging power; None: the connector's max_electric_power."
     )
     session_kwh: float | None = Field(
-        None,
+        default=None,
         gt=0,
         description="Deliver exactly this energy over the charging time (demo-sized numbers "
         "in short sessions); None: power × time.",
     )
     meter_interval_seconds: float = Field(
-        15.0, gt=0, description="How often a running Session is PATCHed with meter values."
+        default=15.0, gt=0, description="How often a running Session is PATCHed with meter values."
     )
     authorize: Literal["whitelist", "always", "never"] = Field(
-        "whitelist",
+        default="whitelist",
         description="Real-time authorization on arrival: 'whitelist' follows Token.whitelist "
         "(ALWAYS: none; NEVER/ALLOWED/ALLOWED_OFFLINE: ask the eMSP), or always / never ask.",
     )
     reservation_sessions: bool = Field(
-        False,
+        default=False,
         description="PUT a Session with status RESERVATION when a reservation is accepted "
         "(mod_commands: a reservation creates a Session); off by default.",
     )
     reservation_cdrs: bool = Field(
-        True, description="Send a reservation-only CDR when a reservation expires or is cancelled."
+        default=True,
+        description="Send a reservation-only CDR when a reservation expires or is cancelled.",
     )
 
 
 class Faults(_Section):
     """Misbehaviour on the simulator's OCPI endpoints (never on /sim admin endpoints)."""
 
-    latency_seconds: float = Field(0.0, ge=0, description="Extra delay before every answer.")
-    error_share: float = Field(0.0, ge=0.0, le=1.0, description="Share answered with an HTTP 5xx.")
-    error_status: int = Field(500, ge=500, le=599, description="The HTTP status of those answers.")
-    timeout_share: float = Field(
-        0.0, ge=0.0, le=1.0, description="Share that sleeps timeout_seconds before answering."
+    latency_seconds: float = Field(
+        default=0.0, ge=0, description="Extra delay before every answer."
     )
-    timeout_seconds: float = Field(30.0, ge=0, description="How long a 'timed out' answer takes.")
-    malformed_share: float = Field(0.0, ge=0.0, le=1.0, description="Share answered with junk.")
+    error_share: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Share answered with an HTTP 5xx."
+    )
+    error_status: int = Field(
+        default=500, ge=500, le=599, description="The HTTP status of those answers."
+    )
+    timeout_share: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share that sleeps timeout_seconds before answering.",
+    )
+    timeout_seconds: float = Field(
+        default=30.0, ge=0, description="How long a 'timed out' answer takes."
+    )
+    malformed_share: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Share answered with junk."
+    )
     malformed_kind: Literal["non_json", "non_envelope"] = Field(
-        "non_json", description="Junk that is not JSON, or JSON that is not an OCPI envelope."
+        default="non_json",
+        description="Junk that is not JSON, or JSON that is not an OCPI envelope.",
     )
     never_answer_share: float = Field(
-        0.0,
+        default=0.0,
         ge=0.0,
         le=1.0,
         description="Share of accepted commands whose CommandResult is never sent.",
@@ -120,34 +147,50 @@ class SimConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    country_code: str = Field("DE", min_length=2, max_length=2, description="Our OCPI country code.")
-    party_id: str = Field("SIM", min_length=3, max_length=3, description="Our OCPI party id.")
-    name: str = Field("chargebook CPO simulator", max_length=100, description="Business name.")
-    website: str | None = Field(None, description="Business website, sent in credentials.")
+    country_code: str = Field(
+        default="DE", min_length=2, max_length=2, description="Our OCPI country code."
+    )
+    party_id: str = Field(
+        default="SIM", min_length=3, max_length=3, description="Our OCPI party id."
+    )
+    name: str = Field(
+        default="chargebook CPO simulator", max_length=100, description="Business name."
+    )
+    website: str | None = Field(default=None, description="Business website, sent in credentials.")
     public_url: str = Field(
-        "http://127.0.0.1:9000",
-        description="Base URL the eMSP reaches us at; the versions URL is {public_url}/ocpi/cpo/versions.",
+        default="http://127.0.0.1:9000",
+        description="Base URL the eMSP reaches us at; versions: {public_url}/ocpi/cpo/versions.",
     )
     token_a: str = Field(
         default_factory=new_token, min_length=1, max_length=64, description="Token A we accept."
     )
-    locations: int = Field(50, ge=0, description="Locations in the generated catalogue.")
-    seed: int = Field(7, description="Seed of the catalogue and of every random rule.")
-    reservable_share: float = Field(0.8, ge=0.0, le=1.0, description="Share of RESERVABLE EVSEs.")
-    page_limit: int = Field(100, ge=1, description="Largest page a paginated GET returns (X-Limit).")
+    locations: int = Field(default=50, ge=0, description="Locations in the generated catalogue.")
+    seed: int = Field(default=7, description="Seed of the catalogue and of every random rule.")
+    reservable_share: float = Field(
+        default=0.8, ge=0.0, le=1.0, description="Share of RESERVABLE EVSEs."
+    )
+    page_limit: int = Field(
+        default=100, ge=1, description="Largest page a paginated GET returns (X-Limit)."
+    )
     required_emsp_modules: list[str] = Field(
         default_factory=lambda: ["cdrs"],
         description="eMSP modules without which registration fails (OCPI 3003).",
     )
-    push_on_register: bool = Field(True, description="Push tariffs and locations after registering.")
-    push_delay_seconds: float = Field(
-        0.2, ge=0, description="Wait this long after a handshake before pushing."
+    push_on_register: bool = Field(
+        default=True, description="Push tariffs and locations after registering."
     )
-    pull_tokens_on_register: bool = Field(False, description="GET the eMSP's tokens after registering.")
-    http_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of our calls to the eMSP.")
-    admin_enabled: bool = Field(True, description="Serve the /sim admin API.")
+    push_delay_seconds: float = Field(
+        default=0.2, ge=0, description="Wait this long after a handshake before pushing."
+    )
+    pull_tokens_on_register: bool = Field(
+        default=False, description="GET the eMSP's tokens after registering."
+    )
+    http_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of our calls to the eMSP."
+    )
+    admin_enabled: bool = Field(default=True, description="Serve the /sim admin API.")
     admin_token: str | None = Field(
-        None, description="When set, /sim needs 'Authorization: Bearer <admin_token>'."
+        default=None, description="When set, /sim needs 'Authorization: Bearer <admin_token>'."
     )
     commands: CommandRules = Field(default_factory=CommandRules)
     driver: DriverRules = Field(default_factory=DriverRules)
@@ -173,6 +216,6 @@ def updated(config: SimConfig, changes: dict[str, Any]) -> SimConfig:
     merged = config.model_dump()
     for section, values in changes.items():
         if not isinstance(values, dict):
-            raise ValueError(f"{section} must be an object")
+            raise TypeError(f"{section} must be an object")
         merged[section] = {**merged[section], **values}
     return SimConfig.model_validate(merged)

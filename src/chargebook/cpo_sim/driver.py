@@ -67,7 +67,9 @@ def arrival_time(sim: Simulator, evse_uid: str, start: datetime) -> datetime | N
 # --- reservations --------------------------------------------------------------------------
 
 
-async def on_reserved(sim: Simulator, r: Reservation, *, new: bool, released: tuple[str, str] | None) -> None:
+async def on_reserved(
+    sim: Simulator, r: Reservation, *, new: bool, released: tuple[str, str] | None
+) -> None:
     """After the RESERVE_NOW CommandResult: publish the EVSE states, start following."""
     if released is not None:
         await release(sim, *released)
@@ -88,7 +90,9 @@ async def release(sim: Simulator, location_id: str, evse_uid: str) -> None:
     if location is None or evse is None or evse.status not in (Status.RESERVED, Status.CHARGING):
         return
     store = sim.store
-    if store.live_reservation_on(location_id, evse_uid) or store.running_session_on(location_id, evse_uid):
+    if store.live_reservation_on(location_id, evse_uid) or store.running_session_on(
+        location_id, evse_uid
+    ):
         return
     await set_status(sim, location, evse, Status.AVAILABLE)
 
@@ -124,7 +128,9 @@ def close_reservation(sim: Simulator, r: Reservation, status: ReservationStatus)
     return True
 
 
-async def end_reservation(sim: Simulator, r: Reservation, status: ReservationStatus, *, cdr: bool = True) -> None:
+async def end_reservation(
+    sim: Simulator, r: Reservation, status: ReservationStatus, *, cdr: bool = True
+) -> None:
     if close_reservation(sim, r, status):
         await publish_reservation_end(sim, r, cdr=cdr)
 
@@ -164,7 +170,8 @@ async def cancel_by_cpo(sim: Simulator, r: Reservation, why: str) -> bool:
         return False
     await end_reservation(sim, r, ReservationStatus.CANCELED, cdr=False)
     result = CommandResult(
-        result=CommandResultType.CANCELED_RESERVATION, message=[DisplayText(language="en", text=why)]
+        result=CommandResultType.CANCELED_RESERVATION,
+        message=[DisplayText(language="en", text=why)],
     )
     return await outbound.post_command_result(sim, r.response_url, result)
 
@@ -187,9 +194,17 @@ async def arrive(sim: Simulator, r: Reservation) -> bool:
     auth_method, reference = AuthMethod.WHITELIST, r.authorization_reference
     if _needs_authorization(sim, token):
         info, why = await outbound.authorize(sim, token, r.location_id, r.evse_uid)
-        if info is None and why == "unreachable" and token.whitelist == WhitelistType.ALLOWED_OFFLINE:
+        if (
+            info is None
+            and why == "unreachable"
+            and token.whitelist == WhitelistType.ALLOWED_OFFLINE
+        ):
             pass  # the eMSP is offline and the token may then be used: allow locally
-        elif info is None or info.allowed != AllowedType.ALLOWED or not _evse_allowed(info.location, r.evse_uid):
+        elif (
+            info is None
+            or info.allowed != AllowedType.ALLOWED
+            or not _evse_allowed(info.location, r.evse_uid)
+        ):
             outcome = info.allowed.value if info is not None else why
             sim.store.log("driver_refused", reservation_id=r.reservation_id, outcome=outcome)
             return False
@@ -218,17 +233,31 @@ def _evse_allowed(location: object, evse_uid: str) -> bool:
 
 
 def new_session(
-    sim: Simulator, location_id: str, evse_uid: str, connector_id: str, token: Token,
-    auth_method: AuthMethod, reference: str | None, *, reservation: Reservation | None = None,
+    sim: Simulator,
+    location_id: str,
+    evse_uid: str,
+    connector_id: str,
+    token: Token,
+    auth_method: AuthMethod,
+    reference: str | None,
+    *,
+    reservation: Reservation | None = None,
 ) -> SimSession:
     _, _, connector = billing.place(sim, location_id, evse_uid, connector_id)
     rules = sim.config.driver
     power = rules.power_kw or (connector.max_electric_power or 11000) / 1000
     session_id = (reservation.session_id if reservation else None) or sim.store.next_id("S")
     session = SimSession(
-        id=session_id, location_id=location_id, evse_uid=evse_uid, connector_id=connector_id,
-        token=token, auth_method=auth_method, authorization_reference=reference,
-        start=utcnow(), power_kw=Decimal(str(power)), reservation=reservation,
+        id=session_id,
+        location_id=location_id,
+        evse_uid=evse_uid,
+        connector_id=connector_id,
+        token=token,
+        auth_method=auth_method,
+        authorization_reference=reference,
+        start=utcnow(),
+        power_kw=Decimal(str(power)),
+        reservation=reservation,
         status=SessionStatus.PENDING,
     )
     sim.store.sessions[session.id] = session
@@ -286,8 +315,12 @@ async def _wait(event: asyncio.Event, seconds: float) -> None:
 
 
 async def _append(
-    sim: Simulator, s: SimSession, start: datetime, now: datetime,
-    dims: list[CdrDimension], tariff_id: str | None,
+    sim: Simulator,
+    s: SimSession,
+    start: datetime,
+    now: datetime,
+    dims: list[CdrDimension],
+    tariff_id: str | None,
 ) -> None:
     """One more ChargingPeriod: PATCHed alone, since a Session PATCH appends periods."""
     period = ChargingPeriod(start_date_time=start, dimensions=dims, tariff_id=tariff_id)
@@ -297,7 +330,9 @@ async def _append(
     s.ocpi = billing.session_object(sim, s).model_copy(update={"last_updated": now})
 
 
-async def complete(sim: Simulator, s: SimSession, end: datetime, parking_start: datetime | None) -> None:
+async def complete(
+    sim: Simulator, s: SimSession, end: datetime, parking_start: datetime | None
+) -> None:
     location, evse, _ = billing.place(sim, s.location_id, s.evse_uid, s.connector_id)
     r = s.reservation
     energy = billing.kwh(s.kwh)
@@ -321,8 +356,11 @@ async def complete(sim: Simulator, s: SimSession, end: datetime, parking_start: 
     )
     s.end, s.status = end, SessionStatus.COMPLETED
     patch = SessionPatch(
-        status=SessionStatus.COMPLETED, end_date_time=end, kwh=energy,
-        total_cost=cdr.total_cost, last_updated=end,
+        status=SessionStatus.COMPLETED,
+        end_date_time=end,
+        kwh=energy,
+        total_cost=cdr.total_cost,
+        last_updated=end,
     )
     await outbound.patch_session(sim, s.id, patch)
     s.ocpi = billing.session_object(sim, s, total_cost=cdr.total_cost)
@@ -338,5 +376,10 @@ async def send_cdr(sim: Simulator, cdr: CDR) -> None:
     sim.store.cdrs.append(cdr)
     delivered, where = await outbound.post_cdr(sim, cdr)
     sim.store.cdr_urls[cdr.id] = where
-    sim.store.log("cdr", cdr_id=cdr.id, delivered=delivered, location=where,
-                  total_cost=str(cdr.total_cost.excl_vat))
+    sim.store.log(
+        "cdr",
+        cdr_id=cdr.id,
+        delivered=delivered,
+        location=where,
+        total_cost=str(cdr.total_cost.excl_vat),
+    )

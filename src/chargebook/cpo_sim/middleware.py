@@ -68,11 +68,16 @@ class OcpiHeaders:
 
 
 async def _plain(send: Send, status: int, body: bytes, media_type: str) -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", media_type.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -102,8 +107,12 @@ class Faults:
                 await _plain(send, 503, b"shutting down", "text/plain")
                 return
         if sim.chance(faults.error_share):
-            sim.store.log("fault", fault="http_5xx", method=method, path=path, status=faults.error_status)
-            await _plain(send, faults.error_status, b"Internal Server Error (simulated)", "text/plain")
+            sim.store.log(
+                "fault", fault="http_5xx", method=method, path=path, status=faults.error_status
+            )
+            await _plain(
+                send, faults.error_status, b"Internal Server Error (simulated)", "text/plain"
+            )
             return
         if sim.chance(faults.malformed_share):
             sim.store.log("fault", fault=faults.malformed_kind, method=method, path=path)
@@ -111,7 +120,12 @@ class Faults:
             if faults.malformed_kind == "non_json":
                 await _plain(send, 200, b"<html><body>Bad Gateway</body></html>", "text/html")
             else:
-                await _plain(send, 200, b'{"result": "ok", "detail": "not an OCPI envelope"}', "application/json")
+                await _plain(
+                    send,
+                    200,
+                    b'{"result": "ok", "detail": "not an OCPI envelope"}',
+                    "application/json",
+                )
             return
         await self.app(scope, receive, send)
 

@@ -66,8 +66,12 @@ async def send(
         sim.store.log("outbound_failed", what=what, method=method, url=url, error=str(exc))
         return None
     sim.store.log(
-        "outbound", what=what, method=method, url=url,
-        http_status=reply.http_status, status_code=reply.status_code,
+        "outbound",
+        what=what,
+        method=method,
+        url=url,
+        http_status=reply.http_status,
+        status_code=reply.status_code,
     )
     return reply
 
@@ -128,8 +132,11 @@ async def patch_evse_status(sim: Simulator, location: Location, evse: EVSE) -> b
     if url is None:
         return False
     full = join(url, location.country_code, location.party_id, location.id, evse.uid)
-    patch = EvsePatch(status=evse.status, last_updated=evse.last_updated)
-    return await send(sim, "evse_status", "PATCH", full, body=patch) is not None
+    # One PATCH per EVSE at a time, carrying the status as it is when sent: two changes
+    # in quick succession cannot overtake each other on the wire.
+    async with sim.evse_locks[ci_key(evse.uid)]:
+        patch = EvsePatch(status=evse.status, last_updated=evse.last_updated)
+        return await send(sim, "evse_status", "PATCH", full, body=patch) is not None
 
 
 # --- Sessions and CDRs (the eMSP is the Receiver) ----------------------------------------
@@ -210,7 +217,9 @@ async def authorize(
     try:
         info = AuthorizationInfo.model_validate(reply.data)
     except ValidationError as exc:
-        sim.store.log("authorize", token_uid=token.uid, outcome="bad AuthorizationInfo", error=str(exc))
+        sim.store.log(
+            "authorize", token_uid=token.uid, outcome="bad AuthorizationInfo", error=str(exc)
+        )
         return None, "refused"
     sim.store.log("authorize", token_uid=token.uid, outcome=info.allowed.value)
     return info, "answered"

@@ -48,11 +48,16 @@ class OcpiError(Exception):
 
 def ocpi_error_response(exc: OcpiError) -> Response:
     return t.ocpi_response(
-        wire(exc.data), status_code=exc.status_code, message=exc.message, http_status=exc.http_status
+        wire(exc.data),
+        status_code=exc.status_code,
+        message=exc.message,
+        http_status=exc.http_status,
     )
 
 
-def ok(data: Any = None, *, http_status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def ok(
+    data: Any = None, *, http_status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """A success envelope; models inside ``data`` keep their exact numbers."""
     return t.ocpi_response(wire(data), http_status=http_status, headers=headers)
 
@@ -120,7 +125,9 @@ async def read_json(request: Request) -> Any:
         return load_json(raw)
     except ValueError as exc:
         # transport_and_format.asciidoc: a body that is not valid JSON MUST get HTTP 400.
-        raise OcpiError(StatusCode.INVALID_OR_MISSING_PARAMETERS, "body is not valid JSON", 400) from exc
+        raise OcpiError(
+            StatusCode.INVALID_OR_MISSING_PARAMETERS, "body is not valid JSON", 400
+        ) from exc
 
 
 async def read_model(request: Request, model: type[M]) -> M:
@@ -131,7 +138,8 @@ async def read_model(request: Request, model: type[M]) -> M:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or model.__name__
         raise OcpiError(
-            StatusCode.INVALID_OR_MISSING_PARAMETERS, f"invalid {model.__name__}: {where}: {first['msg']}"
+            StatusCode.INVALID_OR_MISSING_PARAMETERS,
+            f"invalid {model.__name__}: {where}: {first['msg']}",
         ) from exc
 
 
@@ -177,7 +185,8 @@ def paginate(
     matching = [
         item
         for item in items
-        if (date_from is None or stamp(item) >= date_from) and (date_to is None or stamp(item) < date_to)
+        if (date_from is None or stamp(item) >= date_from)
+        and (date_to is None or stamp(item) < date_to)
     ]
     headers = t.page_headers(
         url=f"{sim.config.public_url.rstrip('/')}{request.url.path}",

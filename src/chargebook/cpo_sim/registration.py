@@ -52,13 +52,15 @@ async def fetch_endpoints(
     if mutual is None:
         offered = ", ".join(str(v.version) for v in versions) or "none"
         raise RegistrationError(
-            StatusCode.UNSUPPORTED_VERSION, f"no OCPI {VERSION} among the versions offered ({offered})"
+            StatusCode.UNSUPPORTED_VERSION,
+            f"no OCPI {VERSION} among the versions offered ({offered})",
         )
     try:
         details = VersionDetails.model_validate((await client.get(mutual.url)).data)
     except (PeerError, ValidationError) as exc:
         raise RegistrationError(
-            StatusCode.UNABLE_TO_USE_CLIENT_API, f"cannot read version details at {mutual.url}: {exc}"
+            StatusCode.UNABLE_TO_USE_CLIENT_API,
+            f"cannot read version details at {mutual.url}: {exc}",
         ) from exc
     endpoints = {(str(e.identifier), e.role.value): e.url for e in details.endpoints}
     modules = {module for module, _ in endpoints}
@@ -197,7 +199,9 @@ def _credentials_url(endpoints: dict[tuple[str, str], str]) -> str:
     # For credentials the role means nothing (version_information_endpoint.asciidoc).
     url = next((u for (module, _), u in endpoints.items() if module == "credentials"), None)
     if url is None:
-        raise RegistrationError(StatusCode.NO_MATCHING_ENDPOINTS, "the eMSP lists no credentials endpoint")
+        raise RegistrationError(
+            StatusCode.NO_MATCHING_ENDPOINTS, "the eMSP lists no credentials endpoint"
+        )
     return url
 
 

@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import uvicorn
 
@@ -53,14 +53,23 @@ class ThreadedServer:
     """Any ASGI app on ``host:port`` in a daemon thread (uvicorn, lifespan on)."""
 
     def __init__(
-        self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "asgi",
+        self,
+        app: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "asgi",
         sock: socket.socket | None = None,
     ) -> None:
         self._sock = sock or bind(host, port)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
         config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="on", ws="none",
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            ws="none",
             timeout_graceful_shutdown=3,
         )
         self.server = uvicorn.Server(config)
@@ -83,13 +92,20 @@ class ThreadedServer:
             time.sleep(0.01)
         return self.url
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Ask the server to stop without waiting (stop several at once, then :meth:`join`)."""
         self.server.should_exit = True
+
+    def join(self) -> None:
         if self._thread.is_alive():
             self._thread.join(timeout=15)
         self._sock.close()
 
-    def __enter__(self) -> ThreadedServer:
+    def stop(self) -> None:
+        self.request_stop()
+        self.join()
+
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -100,7 +116,9 @@ class ThreadedServer:
 class SimulatorServer(ThreadedServer):
     """The CPO simulator served in-process. ``public_url`` defaults to this server's URL."""
 
-    def __init__(self, config: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, config: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         config = config or SimConfig()
         sock = bind(host, port)
         if "public_url" not in config.model_fields_set:
@@ -121,11 +139,7 @@ class SimulatorServer(ThreadedServer):
         """The token A an eMSP registers with (the configured one, until it is spent)."""
         return self.simulator.config.token_a
 
-    def __enter__(self) -> SimulatorServer:
-        self.start()
-        return self
-
-    def stop(self) -> None:
+    def request_stop(self) -> None:
         """Wake sleeping handlers (timeout faults) first, then stop uvicorn."""
         loop = self.simulator.loop
         if loop is not None and not loop.is_closed():
@@ -133,7 +147,7 @@ class SimulatorServer(ThreadedServer):
                 loop.call_soon_threadsafe(self.simulator.begin_shutdown)
             except RuntimeError:
                 pass  # the loop ended meanwhile
-        super().stop()
+        super().request_stop()
 
     # --- acting in the simulator's loop ----------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import defaultdict
 from collections.abc import Coroutine
 from typing import Any
 
@@ -44,6 +45,7 @@ class Simulator:
         self._http: httpx.AsyncClient | None = None
         self._closing = asyncio.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.evse_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         for raw in generate_locations(
             config.locations,
             country_code=config.country_code,
@@ -134,8 +136,12 @@ class Simulator:
 
     def credentials(self, token: str) -> Credentials:
         """Our Credentials object (OCPI 2.2.1 credentials.asciidoc) carrying ``token``."""
-        website = {"website": self.config.website} if self.config.website else {}
-        details = BusinessDetails(name=self.config.name, **website)
+        details = BusinessDetails.model_validate(
+            {
+                "name": self.config.name,
+                **({"website": self.config.website} if self.config.website else {}),
+            }
+        )
         role = CredentialsRole(
             role=Role.CPO,
             business_details=details,

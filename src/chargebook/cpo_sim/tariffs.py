@@ -46,7 +46,9 @@ def _alt_text(english: str, german: str) -> list[dict[str, str]]:
     return [{"language": "en", "text": english}, {"language": "de", "text": german}]
 
 
-def tariff_dicts(country_code: str, party_id: str, now: datetime | None = None) -> list[dict[str, Any]]:
+def tariff_dicts(
+    country_code: str, party_id: str, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """The tariffs as OCPI JSON objects (strings for numbers, so they stay exact)."""
     stamp = (now or datetime(2026, 1, 1, tzinfo=UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     ac = {
@@ -62,7 +64,12 @@ def tariff_dicts(country_code: str, party_id: str, now: datetime | None = None) 
         ),
         "elements": [
             *_reservation("0.50", "1.20", "3.00"),
-            {"price_components": [_component("ENERGY", "0.45"), _component("PARKING_TIME", "3.00", 300)]},
+            {
+                "price_components": [
+                    _component("ENERGY", "0.45"),
+                    _component("PARKING_TIME", "3.00", 300),
+                ]
+            },
         ],
         "last_updated": stamp,
     }

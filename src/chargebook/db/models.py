@@ -193,10 +193,21 @@ class Location(Base):
     publish: Mapped[bool] = mapped_column(Boolean, default=True)
     data: Mapped[dict[str, Any]]
     last_updated: Mapped[datetime]
+    # Search's spatial index (domain/geocells.py), kept by services/catalogue.store_location:
+    # the 0.01° latitude band, and the highest connector power search can list here, over
+    # all listed EVSEs and over bookable ones (None: nothing to list, or unpublished).
+    lat_band: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    search_power_kw: Mapped[float | None] = mapped_column(Float)
+    bookable_power_kw: Mapped[float | None] = mapped_column(Float)
     __table_args__ = (
         UniqueConstraint("party_pk", "id"),
         Index("ix_locations_id", "id"),
-        Index("ix_locations_lat_lng", "latitude", "longitude"),
+        # Covers the candidate query of every search without a connector_type: one seek per
+        # band (lat_band IN …, longitude BETWEEN …), the rest read from the index itself.
+        Index(
+            "ix_locations_search",
+            "lat_band", "longitude", "latitude", "search_power_kw", "bookable_power_kw",
+        ),
     )
 
 

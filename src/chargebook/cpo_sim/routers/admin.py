@@ -15,8 +15,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from chargebook.cpo_sim import driver, outbound, registration
-from chargebook.cpo_sim.chargepoints import UNUSABLE
 from chargebook.cpo_sim.config import updated
+from chargebook.cpo_sim.decisions import UNUSABLE
 from chargebook.cpo_sim.protocol import Sim, get_sim, read_json
 from chargebook.cpo_sim.simulator import NotRegistered, Simulator
 from chargebook.cpo_sim.store import ReservationStatus
@@ -62,7 +62,9 @@ def _peer_view(sim: Simulator) -> dict[str, Any] | None:
         "versions_url": peer.versions_url,
         "version": peer.version,
         "party": {"country_code": peer.party.country_code, "party_id": peer.party.party_id},
-        "endpoints": [{"identifier": m, "role": r, "url": u} for (m, r), u in peer.endpoints.items()],
+        "endpoints": [
+            {"identifier": m, "role": r, "url": u} for (m, r), u in peer.endpoints.items()
+        ],
         "registered_at": peer.registered_at,
     }
 
@@ -73,22 +75,24 @@ def _peer_view(sim: Simulator) -> dict[str, Any] | None:
 @router.get("/state")
 async def state(sim: Sim) -> Response:
     store = sim.store
-    return reply({
-        "versions_url": sim.config.versions_url,
-        "token_a": store.token_a,
-        "registered": store.peer is not None,
-        "peer": _peer_view(sim),
-        "counts": {
-            "locations": len(store.locations),
-            "tariffs": len(store.tariffs),
-            "reservations": len(store.reservations),
-            "sessions": len(store.sessions),
-            "cdrs": len(store.cdrs),
-            "commands": len(store.commands),
-            "tokens": len(store.tokens),
-        },
-        "background_tasks": sim.busy,
-    })
+    return reply(
+        {
+            "versions_url": sim.config.versions_url,
+            "token_a": store.token_a,
+            "registered": store.peer is not None,
+            "peer": _peer_view(sim),
+            "counts": {
+                "locations": len(store.locations),
+                "tariffs": len(store.tariffs),
+                "reservations": len(store.reservations),
+                "sessions": len(store.sessions),
+                "cdrs": len(store.cdrs),
+                "commands": len(store.commands),
+                "tokens": len(store.tokens),
+            },
+            "background_tasks": sim.busy,
+        }
+    )
 
 
 @router.get("/config")
@@ -104,7 +108,7 @@ async def set_config(request: Request, sim: Sim) -> Response:
         return _fail(400, "send a JSON object")
     try:
         sim.config = updated(sim.config, jsonable(changes))
-    except (ValueError, ValidationError) as exc:
+    except (TypeError, ValueError, ValidationError) as exc:
         return _fail(400, str(exc))
     sim.store.log("config_changed", sections=sorted(changes))
     return reply(sim.config.model_dump(mode="json"))
@@ -120,11 +124,17 @@ async def evses(request: Request, sim: Sim) -> Response:
             caps = [str(c) for c in evse.capabilities or []]
             if (status and evse.status.value != status) or (capability and capability not in caps):
                 continue
-            rows.append({
-                "location_id": location.id, "evse_uid": evse.uid, "status": evse.status.value,
-                "capabilities": caps, "connectors": [c.id for c in evse.connectors],
-                "tariff_ids": evse.connectors[0].tariff_ids, "city": location.city,
-            })
+            rows.append(
+                {
+                    "location_id": location.id,
+                    "evse_uid": evse.uid,
+                    "status": evse.status.value,
+                    "capabilities": caps,
+                    "connectors": [c.id for c in evse.connectors],
+                    "tariff_ids": evse.connectors[0].tariff_ids,
+                    "city": location.city,
+                }
+            )
     return reply(rows)
 
 
@@ -135,15 +145,25 @@ async def reservations(sim: Sim) -> Response:
 
 @router.get("/sessions")
 async def sessions(sim: Sim) -> Response:
-    return reply([
-        {"id": s.id, "status": s.status.value, "kwh": s.kwh, "cdr_id": s.cdr_id, "session": s.ocpi}
-        for s in sim.store.sessions.values()
-    ])
+    return reply(
+        [
+            {
+                "id": s.id,
+                "status": s.status.value,
+                "kwh": s.kwh,
+                "cdr_id": s.cdr_id,
+                "session": s.ocpi,
+            }
+            for s in sim.store.sessions.values()
+        ]
+    )
 
 
 @router.get("/cdrs")
 async def cdrs(sim: Sim) -> Response:
-    return reply([{"cdr": c, "emsp_location": sim.store.cdr_urls.get(c.id)} for c in sim.store.cdrs])
+    return reply(
+        [{"cdr": c, "emsp_location": sim.store.cdr_urls.get(c.id)} for c in sim.store.cdrs]
+    )
 
 
 @router.get("/commands")

@@ -28,17 +28,29 @@ def _unknown(token_uid: str) -> OcpiError:
 
 @router.get(PATH)
 async def get_token(
-    request: Request, country_code: str, party_id: str, token_uid: str, sim: Sim, _caller: PeerCaller
+    request: Request,
+    country_code: str,
+    party_id: str,
+    token_uid: str,
+    sim: Sim,
+    _caller: PeerCaller,
 ) -> Response:
     token = sim.store.tokens.get(_key(request, token_uid))
-    if token is None or not (ci_equal(token.country_code, country_code) and ci_equal(token.party_id, party_id)):
+    if token is None or not (
+        ci_equal(token.country_code, country_code) and ci_equal(token.party_id, party_id)
+    ):
         raise _unknown(token_uid)
     return ok(token)
 
 
 @router.put(PATH)
 async def put_token(
-    request: Request, country_code: str, party_id: str, token_uid: str, sim: Sim, _caller: PeerCaller
+    request: Request,
+    country_code: str,
+    party_id: str,
+    token_uid: str,
+    sim: Sim,
+    _caller: PeerCaller,
 ) -> Response:
     token = await read_model(request, Token)
     # transport_and_format § Client Owned Object push: the URL party and id SHALL match the body.
@@ -47,7 +59,9 @@ async def put_token(
         and ci_equal(token.party_id, party_id)
         and ci_equal(token.uid, token_uid)
     ):
-        raise OcpiError(StatusCode.INVALID_OR_MISSING_PARAMETERS, "URL and body disagree on the token")
+        raise OcpiError(
+            StatusCode.INVALID_OR_MISSING_PARAMETERS, "URL and body disagree on the token"
+        )
     key = (ci_key(token.uid), str(token.type))
     created = key not in sim.store.tokens
     sim.store.tokens[key] = token
@@ -57,7 +71,12 @@ async def put_token(
 
 @router.patch(PATH)
 async def patch_token(
-    request: Request, country_code: str, party_id: str, token_uid: str, sim: Sim, _caller: PeerCaller
+    request: Request,
+    country_code: str,
+    party_id: str,
+    token_uid: str,
+    sim: Sim,
+    _caller: PeerCaller,
 ) -> Response:
     key = _key(request, token_uid)
     token = sim.store.tokens.get(key)
@@ -68,5 +87,7 @@ async def patch_token(
     try:
         sim.store.tokens[key] = Token.model_validate(merged)
     except ValueError as exc:
-        raise OcpiError(StatusCode.INVALID_OR_MISSING_PARAMETERS, f"invalid token after PATCH: {exc}") from exc
+        raise OcpiError(
+            StatusCode.INVALID_OR_MISSING_PARAMETERS, f"invalid token after PATCH: {exc}"
+        ) from exc
     return ok()
