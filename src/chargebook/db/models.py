@@ -202,11 +202,12 @@ class Location(Base):
     __table_args__ = (
         UniqueConstraint("party_pk", "id"),
         Index("ix_locations_id", "id"),
-        # Covers the candidate query of every search without a connector_type: one seek per
-        # band (lat_band IN …, longitude BETWEEN …), the rest read from the index itself.
+        # Covers search's candidate query: one seek per band (lat_band IN …, longitude
+        # BETWEEN …), the rest read from the index itself (pk too: PostgreSQL's index-only
+        # scans need it in the index; SQLite keeps the rowid there anyway).
         Index(
             "ix_locations_search",
-            "lat_band", "longitude", "latitude", "search_power_kw", "bookable_power_kw",
+            "lat_band", "longitude", "latitude", "search_power_kw", "bookable_power_kw", "pk",
         ),
     )
 

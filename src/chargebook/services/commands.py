@@ -18,6 +18,7 @@ which is the honest state: the CPO has not been asked yet.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +31,7 @@ from chargebook.db.models import Booking, Command, Evse, Location, Party, Token
 from chargebook.db.queries import claim
 from chargebook.domain.errors import NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus, can_apply
-from chargebook.ocpi.client import OcpiClient, PeerRejected, PeerUnreachable, PeerError
+from chargebook.ocpi.client import OcpiClient, PeerError, PeerRejected
 from chargebook.ocpi.v221.types import format_datetime
 from chargebook.services.authorization import pipelet_token, token_object
 from chargebook.services.bookings import transition_booking
@@ -191,37 +192,55 @@ async def booking_commands(db: Database, booking_id: str) -> list[Command]:
             select(Command).where(Command.booking_id == booking_id).order_by(Command.created_at)))
 
 
+SEND_TIMEOUT_SECONDS = 15.0
+CONCURRENT_SENDS = 10
+
+
 async def send_due_commands(db: Database, now: datetime, retry: RetryPolicy = RetryPolicy()) -> int:
-    """Claim due commands, mark them sending (a crash re-sends after the backoff: RESERVE_NOW
-    with the same reservation_id replaces, CANCEL_RESERVATION is idempotent), send, record."""
+    """Claim due commands, send them concurrently, record each outcome in its own transaction.
+
+    A claimed command is leased (``due_at`` moves past the send timeout), so no other worker
+    picks it up while it is in flight; if this worker dies mid-send the lease runs out and the
+    command is sent again (RESERVE_NOW with the same reservation_id replaces the reservation,
+    CANCEL_RESERVATION is idempotent), and a slow CPO never holds up the others.
+    """
+    lease = timedelta(seconds=SEND_TIMEOUT_SECONDS + 5)
     async with db.write() as session:
         claimed = await claim(session, select(Command).where(
             Command.state.in_(["due", "sending"]), Command.due_at <= now).order_by(Command.due_at), BATCH)
         work = []
         for cmd in claimed:
             cmd.state, cmd.attempts = "sending", cmd.attempts + 1
-            cmd.due_at, cmd.updated_at = now + retry.backoff(cmd.attempts), now
+            cmd.due_at, cmd.updated_at = now + lease, now
             party = await session.get(Party, cmd.party_pk)
             url = (party.endpoints or {}).get("commands:RECEIVER") if party else None
             work.append((cmd.id, cmd.type, cmd.body, cmd.attempts, url, party.token_for_them if party else None))
-    for command_id, ctype, body, attempts, url, token in work:
-        outcome: tuple[str, Any]
-        if url is None or token is None:
-            outcome = ("unreachable", "the CPO offers no commands endpoint")
-        else:
-            try:
-                async with OcpiClient(token=token, timeout=15) as client:
-                    reply = await client.request("POST", f"{url.rstrip('/')}/{ctype}", body=body)
-                outcome = ("response", reply.data or {})
-            except PeerRejected as exc:
-                outcome = ("rejected", str(exc))
-            except (PeerUnreachable, PeerError) as exc:
-                outcome = ("unreachable", str(exc))
-        await _record_send(db, command_id, outcome, attempts < retry.attempts)
+    gate = asyncio.Semaphore(CONCURRENT_SENDS)
+
+    async def send(command_id: str, ctype: str, body: dict[str, Any], attempts: int, url: str | None,
+                   token: str | None) -> None:
+        async with gate:
+            outcome: tuple[str, Any]
+            if url is None or token is None:
+                outcome = ("unreachable", "the CPO offers no commands endpoint")
+            else:
+                try:
+                    async with OcpiClient(token=token, timeout=SEND_TIMEOUT_SECONDS) as client:
+                        reply = await client.request("POST", f"{url.rstrip('/')}/{ctype}", body=body)
+                    outcome = ("response", reply.data if isinstance(reply.data, dict) else {})
+                except PeerRejected as exc:
+                    outcome = ("rejected", str(exc))
+                except PeerError as exc:
+                    outcome = ("unreachable", str(exc))
+            await _record_send(db, command_id, outcome, attempts < retry.attempts, retry.backoff(attempts))
+
+    await asyncio.gather(*(send(*item) for item in work))
     return len(work)
 
 
-async def _record_send(db: Database, command_id: str, outcome: tuple[str, Any], may_retry: bool) -> None:
+async def _record_send(
+    db: Database, command_id: str, outcome: tuple[str, Any], may_retry: bool, backoff: timedelta
+) -> None:
     now = utcnow()
     kind, detail = outcome
     async with db.write() as session:
@@ -230,7 +249,7 @@ async def _record_send(db: Database, command_id: str, outcome: tuple[str, Any], 
             return
         booking = await session.get(Booking, cmd.booking_id, with_for_update=True) if cmd.booking_id else None
         if kind == "unreachable" and may_retry:
-            cmd.state, cmd.message, cmd.updated_at = "due", str(detail)[:500], now
+            cmd.state, cmd.message, cmd.updated_at, cmd.due_at = "due", str(detail)[:500], now, now + backoff
             return
         if kind == "response" and detail.get("result") == "ACCEPTED":
             timeout = int(detail.get("timeout") or 0) or 60

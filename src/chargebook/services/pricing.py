@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from chargebook.domain.money import commission, to_cents
-from chargebook.domain.tariff import Tariff, estimate_charging, estimate_reservation
+from chargebook.domain.tariff import Tariff, TariffPrice, estimate_charging, estimate_reservation
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,20 +53,28 @@ def quote(
     )
 
 
-def tariff_window_cost(tariff: Tariff, start: datetime, end: datetime, power_kw: Decimal) -> Decimal:
-    """What the CPO charges for holding an EVSE from ``start`` to ``end`` and charging at
-    ``power_kw`` all that time: the reservation estimate plus the charging estimate.
 
-    ``start``/``end`` must carry the Location's zone (tariff restrictions read its wall
-    clock). Each part counts incl. VAT when the tariff states VAT, else excl., as a
-    completed booking's price does with its CDR (``ocpi_sessions._complete``).
-    """
-    reservation = estimate_reservation(tariff, start, end)
-    charging = estimate_charging(tariff, start, end, power_kw)
-    return sum(
-        (p.incl_vat if p.incl_vat is not None else p.excl_vat for p in (reservation, charging)),
-        Decimal(0),
-    )
+def _paid(price: TariffPrice) -> Decimal:
+    # incl. VAT when the tariff states VAT, else excl., as a completed booking counts its CDR
+    # (``ocpi_sessions._complete``).
+    return price.incl_vat if price.incl_vat is not None else price.excl_vat
+
+
+def reservation_cost(tariff: Tariff, start: datetime, end: datetime) -> Decimal:
+    """What the CPO charges for holding an EVSE from ``start`` to ``end`` (aware, in the
+    Location's zone: tariff restrictions read its wall clock)."""
+    return _paid(estimate_reservation(tariff, start, end))
+
+
+def charging_cost(tariff: Tariff, start: datetime, end: datetime, power_kw: Decimal) -> Decimal:
+    """What the CPO charges for charging at ``power_kw`` from ``start`` to ``end``."""
+    return _paid(estimate_charging(tariff, start, end, power_kw))
+
+
+def tariff_window_cost(tariff: Tariff, start: datetime, end: datetime, power_kw: Decimal) -> Decimal:
+    """The CPO's cost of a booking window: the reservation estimate plus the estimate of
+    charging at ``power_kw`` for the whole window (what search shows before a booking)."""
+    return reservation_cost(tariff, start, end) + charging_cost(tariff, start, end, power_kw)
 
 
 def quote_window(

@@ -1,23 +1,30 @@
 """Search: bookable chargers near a point, nearest first (docs/search.md).
 
-One read transaction, three kinds of statement, all prebuilt:
+One read transaction; every statement is built once per filter combination:
 
-1. **Candidates** in a growing cap (``domain/geocells.py``): every matching location in the
-   cap's box, read from the covering index ``ix_locations_search`` (one seek per 0.01°
-   latitude band). Distances are computed here with :func:`haversine_km`; the cap grows
-   until ``limit`` matches lie inside it, or it reaches ``radius``. What it returns is
-   exactly the nearest ``limit`` of all matches, ties broken by row id.
-2. **Details** of those locations: party, EVSEs and connectors, with the same filters.
+1. **Candidates** in a growing cap (``domain/geocells.py``): the locations in the cap's
+   box, read from the covering index ``ix_locations_search`` with one seek per 0.01°
+   latitude band. Distances are computed here with :func:`haversine_km`.
+2. **Details** (party, EVSEs, connectors, with the filters) of the nearest candidates, in
+   distance order. Without a window, or with a ``connector_type``, candidates are exact
+   matches and details are read once. With a window alone, the index can only say "has a
+   bookable EVSE powerful enough"; the details statement is then also the check against
+   bookings, run on the nearest few candidates until ``limit`` of them hold up. This
+   checks a few dozen locations against bookings instead of every one in the cap.
 3. **Tariffs** the listed connectors name, to estimate each EVSE's price for the window.
 
-Filters, the same in 1 and 2: an EVSE is listed when it is not REMOVED and has a connector
-matching ``connector_type`` and ``power_min``; with a window it must also be reservable,
-in service and free of live bookings overlapping the window. A location is a match when it
-is published and lists an EVSE.
+The cap grows until ``limit`` confirmed matches lie inside it, or it reaches the radius.
+What comes back is exactly the nearest ``limit`` matches, ties broken by row id.
+
+Filters: an EVSE is listed when it is not REMOVED and has a connector matching
+``connector_type`` and ``power_min``; with a window it must also be reservable, in service
+and free of live bookings overlapping the window. A location matches when it is published
+and lists an EVSE.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +32,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Select, bindparam, exists, literal, select
+import orjson
+from sqlalchemy import Select, Text, bindparam, exists, literal, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargebook.db.engine import Database
@@ -39,11 +47,11 @@ from chargebook.domain.tariff import parse_tariff
 from chargebook.domain.tariff_model import TariffType
 from chargebook.services.catalogue import OUT_OF_SERVICE
 from chargebook.services.clock import utcnow
-from chargebook.services.pricing import Quote, quote_window
+from chargebook.services.pricing import Quote, charging_cost, quote, reservation_cost
 
 CURRENCY = "EUR"
-#: Without a window, prices are estimated for one hour from the next quarter hour that is at
-#: least this far ahead (the earliest a booking may start).
+#: Without a window, prices are for one hour from the next quarter hour that is at least
+#: 15 minutes ahead (the earliest a booking may start).
 DEFAULT_LEAD = timedelta(minutes=15)
 DEFAULT_WINDOW = timedelta(hours=1)
 
@@ -66,6 +74,11 @@ class SearchQuery:
     @property
     def has_window(self) -> bool:
         return self.start_time is not None and self.end_time is not None
+
+    @property
+    def index_is_exact(self) -> bool:
+        """True when the candidates statement decides every filter (see module doc)."""
+        return not self.has_window or self.connector_type is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +116,9 @@ class LocationHit:
     cpo_name: str
     cpo_party_id: str
     cpo_last_sync_at: datetime | None
-    distance_km: float
+    distance_km: float = 0.0
     evses: list[EvseHit] = field(default_factory=list)
-    price: Quote | None = None  # the cheapest listed EVSE's
+    price: Quote | None = None  # the cheapest listed EVSE's with a known tariff
     tariff_id: str | None = None
 
     @property
@@ -122,7 +135,7 @@ class SearchResult:
     window: tuple[datetime, datetime]  # what the prices are for
 
 
-# --- statements (built once per filter combination) -----------------------------------------
+# --- statements ------------------------------------------------------------------------------
 
 
 def _connector_filters(power: bool, ctype: bool) -> list[Any]:
@@ -147,7 +160,6 @@ def _evse_filters(window: bool) -> list[Any]:
 
 
 def _candidates_stmt(window: bool, power: bool, ctype: bool) -> Select[Any]:
-    # The index columns decide everything except connector_type and bookings.
     stmt = select(_L.c.pk, _L.c.latitude, _L.c.longitude).where(
         _L.c.lat_band.in_(bindparam("bands", expanding=True)),
         _L.c.longitude.between(bindparam("west"), bindparam("east")),
@@ -155,7 +167,7 @@ def _candidates_stmt(window: bool, power: bool, ctype: bool) -> Select[Any]:
     )
     power_col = _L.c.bookable_power_kw if window else _L.c.search_power_kw
     stmt = stmt.where(power_col >= bindparam("power_min") if power else power_col.is_not(None))
-    if window or ctype:
+    if ctype:  # the index knows nothing of connector types: ask the EVSEs
         listed = (
             select(literal(1))
             .select_from(_E.join(_C, _C.c.evse_pk == _E.c.pk))
@@ -169,9 +181,10 @@ def _details_stmt(window: bool, power: bool, ctype: bool) -> Select[Any]:
     return (
         select(
             _L.c.pk, _L.c.id, _L.c.name, _L.c.address, _L.c.city, _L.c.postal_code, _L.c.latitude,
-            _L.c.longitude, _L.c.time_zone, _L.c.last_updated, _L.c.party_pk, _P.c.party_id,
-            _P.c.name, _P.c.last_sync_at, _E.c.pk, _E.c.uid, _E.c.evse_id, _E.c.status,
-            _E.c.reservable, _C.c.id, _C.c.standard, _C.c.power_kw, _C.c.tariff_ids,
+            _L.c.longitude, _L.c.time_zone, _L.c.last_updated, _L.c.party_pk, _P.c.name,
+            _P.c.party_id, _P.c.last_sync_at, _E.c.pk, _E.c.uid, _E.c.evse_id, _E.c.status,
+            _E.c.reservable, _C.c.id, _C.c.standard, _C.c.power_kw,
+            type_coerce(_C.c.tariff_ids, Text),  # see _ids
         )
         .select_from(
             _L.join(_P, _P.c.id == _L.c.party_pk)
@@ -184,13 +197,10 @@ def _details_stmt(window: bool, power: bool, ctype: bool) -> Select[Any]:
     )
 
 
-_TARIFFS = select(
-    _T.c.pk, _T.c.party_pk, _T.c.id, _T.c.last_updated, _T.c.data
-).where(
+_TARIFFS = select(_T.c.pk, _T.c.party_pk, _T.c.id, _T.c.last_updated, _T.c.currency, _T.c.data).where(
     _T.c.party_pk.in_(bindparam("parties", expanding=True)),
     _T.c.id.in_(bindparam("ids", expanding=True)),
 )
-
 _STATEMENTS: dict[tuple[str, bool, bool, bool], Select[Any]] = {}
 
 
@@ -229,8 +239,7 @@ async def search_locations(
     without one, for an hour from the next quarter hour at least 15 minutes ahead)."""
     window = (q.start_time, q.end_time) if q.has_window else default_window(now or utcnow())
     async with db.engine.connect() as conn:
-        nearest, total, exact = await nearest_matches(conn, q)
-        hits = await _load_hits(conn, q, nearest)
+        hits, total, exact = await nearest_matches(conn, q)
         tariffs = await _load_tariffs(conn, hits)
     for hit in hits:
         _price(hit, tariffs, window, reservation_fee, commission_percent)  # type: ignore[arg-type]
@@ -246,89 +255,121 @@ def default_window(now: datetime) -> tuple[datetime, datetime]:
     return start, start + DEFAULT_WINDOW
 
 
-async def nearest_matches(conn: AsyncConnection, q: SearchQuery) -> tuple[list[tuple[float, int]], int, bool]:
-    """``([(distance_km, location pk)] nearest first, total, total_exact)``.
+async def nearest_matches(conn: AsyncConnection, q: SearchQuery) -> tuple[list[LocationHit], int, bool]:
+    """``(the nearest q.limit matches with their details, total, total_exact)``.
 
-    Each pass fetches every match in a cap of radius ``r``. Once ``limit`` of them lie
-    within ``r``, nothing unfetched can be nearer than the ``limit``-th, so the answer is
-    final; otherwise ``r`` grows, and at ``r = radius`` the answer is final by definition.
-    ``total`` counts the fetched matches within the radius: all of them when ``r`` reached
-    the radius (``total_exact``), else a lower bound.
+    A pass reads every candidate in a cap of radius ``r``, then details for the nearest
+    unchecked ones in distance order, until ``limit`` matches are confirmed or the cap's
+    candidates run out. ``limit`` confirmed inside ``r`` are final: nothing unread is
+    nearer than ``r``. Otherwise ``r`` grows; at ``r = radius`` the answer is final anyway.
+    ``total`` counts the matches known within the radius: every one when the radius was
+    read and nothing is left unchecked (``total_exact``), else a lower bound.
     """
-    stmt = _stmt("candidates", q)
-    base = _filter_params(q)
+    exact_index = q.index_is_exact
+    checked: dict[int, LocationHit | None] = {}  # None: a candidate that did not hold up
     r = first_radius(q.limit, q.radius_km)
     while True:
-        box = cap_box(q.lat, q.lng, r)
-        params = {**base, "bands": bands_between(box.min_lat, box.max_lat),
-                  "south": box.min_lat, "north": box.max_lat}
-        found: dict[int, float] = {}
-        for west, east in box.lng_ranges:
-            for pk, lat, lng in await conn.execute(stmt, {**params, "west": west, "east": east}):
-                distance = haversine_km(q.lat, q.lng, lat, lng)
-                if distance <= q.radius_km:
-                    found[pk] = distance
+        found = await _candidates(conn, q, r)
         inside = sorted((d, pk) for pk, d in found.items() if d <= r)
         complete = r >= q.radius_km
-        if complete or len(inside) >= q.limit:
-            return inside[: q.limit], len(found), complete
-        r = next_radius(r, len(inside), q.limit, q.radius_km)
+        matches = len(inside)
+        if complete or matches >= q.limit:  # details only when they can finish the search
+            confirmed = await _confirm(conn, q, inside, checked, exact_index)
+            if complete or len(confirmed) >= q.limit:
+                if exact_index:
+                    total = len(found)
+                else:
+                    total = sum(1 for pk in found if checked.get(pk) is not None)
+                    complete = complete and all(pk in checked for pk in found)
+                return confirmed[: q.limit], total, complete
+            matches = len(confirmed)
+        r = next_radius(r, matches, q.limit, q.radius_km)
 
 
-async def _load_hits(conn: AsyncConnection, q: SearchQuery, nearest: list[tuple[float, int]]) -> list[LocationHit]:
-    if not nearest:
-        return []
-    distance = {pk: d for d, pk in nearest}
-    params = {**_filter_params(q), "pks": list(distance)}
+async def _candidates(conn: AsyncConnection, q: SearchQuery, r: float) -> dict[int, float]:
+    """Candidates in the cap's box that lie within the radius: {pk: distance_km}."""
+    box = cap_box(q.lat, q.lng, r)
+    params = {**_filter_params(q), "bands": bands_between(box.min_lat, box.max_lat),
+              "south": box.min_lat, "north": box.max_lat}
+    found: dict[int, float] = {}
+    for west, east in box.lng_ranges:  # two ranges across the antimeridian
+        for pk, lat, lng in await conn.execute(_stmt("candidates", q), {**params, "west": west, "east": east}):
+            distance = haversine_km(q.lat, q.lng, lat, lng)
+            if distance <= q.radius_km:
+                found[pk] = distance
+    return found
+
+
+async def _confirm(conn: AsyncConnection, q: SearchQuery, inside: list[tuple[float, int]],
+                   checked: dict[int, LocationHit | None], exact_index: bool) -> list[LocationHit]:
+    """Details of candidates in distance order until ``limit`` hold up or none are left."""
+    confirmed: list[LocationHit] = []
+    i = 0
+    while True:
+        while i < len(inside) and inside[i][1] in checked:
+            hit = checked[inside[i][1]]
+            if hit is not None:
+                hit.distance_km = inside[i][0]
+                confirmed.append(hit)
+            i += 1
+        need = q.limit - len(confirmed)
+        if need <= 0 or i == len(inside):
+            return confirmed
+        # Most candidates hold up (bookings are sparse): ask for a few more than needed.
+        size = need if exact_index else math.ceil(need * 1.25) + 2
+        batch = [pk for _, pk in inside[i: i + size] if pk not in checked]
+        loaded = await _load_details(conn, q, batch)
+        for pk in batch:
+            checked[pk] = loaded.get(pk)
+
+
+async def _load_details(conn: AsyncConnection, q: SearchQuery, pks: list[int]) -> dict[int, LocationHit]:
     hits: dict[int, LocationHit] = {}
     evses: dict[int, EvseHit] = {}
-    for row in await conn.execute(_stmt("details", q), params):
-        (pk, loc_id, name, address, city, postal, lat, lng, tz, updated, party_pk, party_id,
-         party_name, synced, evse_pk, uid, evse_id, status, reservable, conn_id, standard,
-         power, tariff_ids) = row
-        hit = hits.get(pk)
+    for row in await conn.execute(_stmt("details", q), {**_filter_params(q), "pks": pks}):
+        hit = hits.get(row[0])
         if hit is None:
-            hit = hits[pk] = LocationHit(pk, loc_id, name, address, city, postal, lat, lng, tz,
-                                         updated, party_pk, party_name, party_id, synced,
-                                         distance[pk])
-        evse = evses.get(evse_pk)
+            hit = hits[row[0]] = LocationHit(*row[:14])
+        evse = evses.get(row[14])
         if evse is None:
-            evse = evses[evse_pk] = EvseHit(uid, evse_id, status, bool(reservable))
+            evse = evses[row[14]] = EvseHit(row[15], row[16], row[17], bool(row[18]))
             hit.evses.append(evse)
-        evse.connectors.append(ConnectorHit(conn_id, standard, power, tuple(tariff_ids or ())))
-    # A location whose EVSEs all changed between the two statements (possible on PostgreSQL,
-    # where each statement sees the latest commit) is dropped rather than shown empty.
-    return [hits[pk] for _, pk in nearest if pk in hits]
+        evse.connectors.append(ConnectorHit(row[19], row[20], row[21], _ids(row[22])))
+    return hits
+
+
+def _ids(raw: str | list[str] | None) -> tuple[str, ...]:
+    # The text of the JSON column where the driver hands it over (SQLite), parsed here much
+    # faster than by the column type; asyncpg decodes json columns itself.
+    if isinstance(raw, str):
+        raw = orjson.loads(raw)
+    return tuple(raw or ())
 
 
 # --- prices ----------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class _KnownTariff:
-    key: tuple[int, datetime]  # (row pk, last_updated): a tariff version
-    terms: TariffTerms | None  # None: unparseable, or not in our currency
-
-
-_PARSED: dict[tuple[int, datetime], TariffTerms | None] = {}
-_COSTS: dict[tuple[Any, ...], Quote | None] = {}
-_CACHE_MAX = 4096
+TariffKey = tuple[int, datetime]  # (row pk, last_updated): one version of a tariff
+_PARSED: dict[TariffKey, TariffTerms | None] = {}
+_COSTS: dict[tuple[Any, ...], Decimal | None] = {}
+_CACHE_MAX = 8192
 
 
-async def _load_tariffs(conn: AsyncConnection, hits: Sequence[LocationHit]) -> dict[tuple[str, str], _KnownTariff]:
-    parties = {h.party_pk for h in hits}
+async def _load_tariffs(conn: AsyncConnection, hits: Sequence[LocationHit]) -> dict[tuple[str, str], tuple[TariffKey, TariffTerms]]:
+    """{(party pk, tariff id): (version, terms)} for the tariffs the hits' connectors name.
+    Parsed terms are kept per version, so only a changed tariff is parsed again."""
     ids = {t for h in hits for e in h.evses for c in e.connectors for t in c.tariff_ids}
-    if not parties or not ids:
+    if not ids:
         return {}
-    rows = await conn.execute(_TARIFFS, {"parties": sorted(parties), "ids": sorted(ids)})
-    known: dict[tuple[str, str], _KnownTariff] = {}
-    for pk, party_pk, tariff_id, updated, data in rows:
+    rows = await conn.execute(_TARIFFS, {"parties": sorted({h.party_pk for h in hits}), "ids": sorted(ids)})
+    known: dict[tuple[str, str], tuple[TariffKey, TariffTerms]] = {}
+    for pk, party_pk, tariff_id, updated, currency, data in rows:
         key = (pk, updated)
         if key not in _PARSED:
-            if len(_PARSED) >= _CACHE_MAX:
-                _PARSED.clear()
-            _PARSED[key] = _parse(data)
-        known[(party_pk, tariff_id)] = _KnownTariff(key, _PARSED[key])
+            _bounded(_PARSED)
+            _PARSED[key] = _parse(data) if currency == CURRENCY else None
+        terms = _PARSED[key]
+        if terms is not None:
+            known[(party_pk, tariff_id)] = (key, terms)
     return known
 
 
@@ -340,6 +381,11 @@ def _parse(data: dict[str, Any]) -> TariffTerms | None:
     return terms if terms.currency == CURRENCY else None
 
 
+def _bounded(cache: dict[Any, Any]) -> None:
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()
+
+
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -347,57 +393,64 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _pick(party_pk: str, ids: tuple[str, ...], known: dict[tuple[str, str], _KnownTariff],
-          at: datetime) -> tuple[str, _KnownTariff] | None:
-    """The connector's tariff for a booking: the first listed that is valid at the window's
-    start, preferring REGULAR (or untyped) tariffs over ad-hoc and profile ones."""
-    best: tuple[tuple[bool, int], str, _KnownTariff] | None = None
+def _pick(party_pk: str, ids: tuple[str, ...], known: dict[tuple[str, str], tuple[TariffKey, TariffTerms]],
+          at: datetime) -> tuple[str, TariffKey, TariffTerms] | None:
+    """The connector's tariff for a booking: the first listed one valid at the window's
+    start, REGULAR (or untyped) tariffs before ad-hoc and profile ones (OCPI 2.2.1
+    mod_tariffs.asciidoc § TariffType: only one of each type is active at a time)."""
+    best: tuple[tuple[bool, int], str, TariffKey, TariffTerms] | None = None
     for index, tariff_id in enumerate(ids):
         entry = known.get((party_pk, tariff_id))
-        if entry is None or entry.terms is None or not entry.terms.is_valid_at(at):
+        if entry is None or not entry[1].is_valid_at(at):
             continue
-        rank = (entry.terms.type not in (None, TariffType.REGULAR), index)
+        rank = (entry[1].type not in (None, TariffType.REGULAR), index)
         if best is None or rank < best[0]:
-            best = (rank, tariff_id, entry)
-    return None if best is None else (best[1], best[2])
+            best = (rank, tariff_id, *entry)
+    return None if best is None else best[1:]
 
 
-def _price(hit: LocationHit, known: dict[tuple[str, str], _KnownTariff],
+def _price(hit: LocationHit, known: dict[tuple[str, str], tuple[TariffKey, TariffTerms]],
            window: tuple[datetime, datetime], fee: Decimal, commission_percent: Decimal) -> None:
     zone = _zone(hit.time_zone)
     start, end = window[0].astimezone(zone), window[1].astimezone(zone)
-    fees_only = quote_window(None, start, end, Decimal(0), fee, commission_percent)
+    fees_only = quote(Decimal(0), fee, commission_percent)
     for evse in hit.evses:
         for connector in evse.connectors:
             picked = _pick(hit.party_pk, connector.tariff_ids, known, window[0])
             if picked is None:
                 continue
-            tariff_id, entry = picked
-            cost = _cached_quote(entry, start, end, connector.power_kw, fee, commission_percent)
-            if cost is not None and (evse.price is None or cost.client_price < evse.price.client_price):
-                evse.price, evse.tariff_id = cost, tariff_id
+            tariff_id, key, terms = picked
+            cost = _window_cost(key, terms, start, end, connector.power_kw)
+            if cost is None:
+                continue
+            price = quote(cost, fee, commission_percent, terms.currency)
+            if evse.price is None or price.client_price < evse.price.client_price:
+                evse.price, evse.tariff_id = price, tariff_id
         if evse.price is not None and (hit.price is None or evse.price.client_price < hit.price.client_price):
             hit.price, hit.tariff_id = evse.price, evse.tariff_id
         evse.price = evse.price or fees_only
     hit.price = hit.price or fees_only
 
 
-def _cached_quote(entry: _KnownTariff, start: datetime, end: datetime, power_kw: float,
-                  fee: Decimal, commission_percent: Decimal) -> Quote | None:
-    # The tariff engine costs ~0.1 ms per estimate; results repeat across EVSEs and requests.
-    key = (entry.key, start, end, str(start.tzinfo), power_kw, fee, commission_percent)
-    if key in _COSTS:
-        return _COSTS[key]
-    assert entry.terms is not None
-    try:
-        result: Quote | None = quote_window(entry.terms, start, end, Decimal(str(power_kw)), fee,
-                                            commission_percent)
-    except DomainError:
-        result = None
-    if len(_COSTS) >= _CACHE_MAX:
-        _COSTS.clear()
-    _COSTS[key] = result
-    return result
+def _window_cost(key: TariffKey, terms: TariffTerms, start: datetime, end: datetime,
+                 power_kw: float) -> Decimal | None:
+    """Reservation plus charging cost, each remembered per tariff version: the engine takes
+    ~0.1 ms per estimate, and a page of results repeats a few tariffs and powers."""
+    where = (key, start, end, str(start.tzinfo))
+    reservation = _remember((*where, None), lambda: reservation_cost(terms, start, end))
+    charging = _remember((*where, power_kw),
+                         lambda: charging_cost(terms, start, end, Decimal(str(power_kw))))
+    return None if reservation is None or charging is None else reservation + charging
+
+
+def _remember(key: tuple[Any, ...], compute: Any) -> Decimal | None:
+    if key not in _COSTS:
+        _bounded(_COSTS)
+        try:
+            _COSTS[key] = compute()
+        except DomainError:
+            _COSTS[key] = None  # the engine refused this tariff for this window
+    return _COSTS[key]
 
 
 def _per_cpo(hits: Sequence[LocationHit]) -> dict[str, dict[str, Any]]:

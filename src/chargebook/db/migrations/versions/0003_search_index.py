@@ -96,7 +96,7 @@ def upgrade() -> None:
         batch_op.drop_index('ix_locations_lat_lng')
         batch_op.create_index(
             'ix_locations_search',
-            ['lat_band', 'longitude', 'latitude', 'search_power_kw', 'bookable_power_kw'],
+            ['lat_band', 'longitude', 'latitude', 'search_power_kw', 'bookable_power_kw', 'pk'],
             unique=False,
         )
 
