@@ -24,16 +24,17 @@ class Settings(BaseSettings):
     )
     public_url: str | None = Field(
         default=None,
-        description="The base URL we advertise to CPOs; defaults to the address `serve` listens on.",
+        description=(
+            "The base URL CPOs reach us at (our OCPI versions URL and command response_urls are "
+            "built from it). Set it in production; the API falls back to the request's own "
+            "address and the worker to http://127.0.0.1:8000."
+        ),
     )
     max_body_bytes: int = Field(
-        default=64 * 1024, description="Request bodies larger than this are refused with 413/400."
+        default=64 * 1024, description="Request bodies larger than this are refused with 400."
     )
     min_lead_minutes: int = Field(
         default=15, description="A booking window must start at least this many minutes ahead."
-    )
-    default_max_reservation_minutes: int = Field(
-        default=240, description="Longest booking window when the CPO does not say otherwise."
     )
     max_booking_horizon_days: int = Field(
         default=365, description="How far ahead a booking window may start."

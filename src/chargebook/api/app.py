@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from chargebook import __version__
 from chargebook.api import errors
 from chargebook.api.middleware import BodyLimit, RequestId
+from chargebook.logs import configure as configure_logs
 from chargebook.api.routers import billing, bookings, fleet, search
 from chargebook.db.engine import Database
 from chargebook.ocpi.emsp import credentials as ocpi_credentials
@@ -34,6 +35,7 @@ major units with a separate currency field.
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    configure_logs(settings)
     owns_db = db is None
     database = db or Database(settings.database_url, pool_size=settings.db_pool_size)
 

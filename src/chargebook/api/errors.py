@@ -27,6 +27,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.SlotTaken: 409,
     e.EvseNotBookable: 409,
     e.DuplicateExternalId: 409,
+    e.AlreadyRegistered: 409,
     e.IllegalTransition: 409,
     e.Unavailable: 503,
 }

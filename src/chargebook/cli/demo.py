@@ -32,9 +32,11 @@ DEMO_LOCATIONS = 300
 
 
 def demo_settings(base: Settings) -> Settings:
+    # The demo's own output is the curl instructions: logs only for warnings, readable.
+    quiet = {"log_level": "WARNING", "log_json": False}
     if "database_url" in base.model_fields_set:
-        return base
-    return base.model_copy(update={"database_url": f"sqlite:///{Path('chargebook-demo.db').resolve()}"})
+        return base.model_copy(update=quiet)
+    return base.model_copy(update={"database_url": f"sqlite:///{Path('chargebook-demo.db').resolve()}", **quiet})
 
 
 def simulator_config(fast_forward: bool) -> SimConfig:

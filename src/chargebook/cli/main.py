@@ -50,7 +50,10 @@ def worker() -> None:
     """Run the background loops (any number of workers may share one PostgreSQL)."""
     from chargebook.worker.runner import run_forever
 
+    from chargebook.logs import configure as configure_logs
+
     cfg = settings()
+    configure_logs(cfg)
     run_with_db(lambda db: run_forever(db, cfg), cfg)
 
 

@@ -9,6 +9,7 @@
         ``SlotTaken``
         ``EvseNotBookable``
         ``DuplicateExternalId``
+        ``AlreadyRegistered``
     ``IllegalTransition`` a lifecycle event that the table does not allow (409)
     ``Unauthenticated``  no or unknown credentials (401)
     ``Forbidden``        known credentials, not allowed now (403)
@@ -64,6 +65,10 @@ class DuplicateExternalId(Conflict):
         super().__init__(
             f"external_id {external_id!r} is already used by a booking with a different request"
         )
+
+
+class AlreadyRegistered(Conflict):
+    """An OCPI party POSTs credentials again (credentials.asciidoc: answer 405)."""
 
 
 class IllegalTransition(DomainError):

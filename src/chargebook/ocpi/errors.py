@@ -13,7 +13,8 @@ OCPI_STATUS: dict[type[e.DomainError], tuple[int, int]] = {
     e.NotFound: (404, 2003),
     e.Unauthenticated: (401, 2000),
     e.Forbidden: (403, 2000),
-    e.Conflict: (405, 2000),  # e.g. POST credentials when already registered (credentials § POST)
+    e.Conflict: (409, 2000),
+    e.AlreadyRegistered: (405, 2000),  # POST credentials when registered (credentials § POST)
     e.IllegalTransition: (409, 2000),
     e.Unavailable: (503, 3000),
 }

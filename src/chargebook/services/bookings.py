@@ -147,7 +147,10 @@ async def _replay(
     if booking.request_hash != fingerprint:
         raise DuplicateExternalId(external_id)
     token = await session.get(Token, booking.token_pk) if booking.token_pk else None
-    return BookingView(booking=booking, token=token, replayed=True)
+    history = await session.scalars(
+        select(BookingTransition).where(BookingTransition.booking_id == booking.id).order_by(BookingTransition.pk)
+    )
+    return BookingView(booking=booking, token=token, history=list(history), replayed=True)
 
 
 # Statements on the hot path are built once: composing SQL expressions per request costs
@@ -228,7 +231,9 @@ async def _create(
     price = quote(Decimal("0"), client.reservation_fee, client.commission_percent)
     token, token_uid = await _resolve_token(session, client, request, policy, new_id, location_id, now)
     if request.token_strategy is TokenStrategy.GROUP_TOKEN:
-        await _check_group_limits(session, client.id, request.fleet_group_id or "", price.client_price, now)
+        await _check_group_limits(
+            session, client.id, request.fleet_group_id or "", price.client_price, request.reservation_start
+        )
 
     values = dict(
         id=new_id,
@@ -331,7 +336,7 @@ async def _resolve_token(
     # driver_token
     if request.token_id is not None:
         token = await session.get(Token, request.token_id)
-        if token is None or token.client_id != client.id or token.kind == TokenKind.AD_HOC:
+        if token is None or token.client_id != client.id or token.kind != TokenKind.DRIVER:
             raise NotFound(f"Token not found: {request.token_id}")
     else:
         customer = await session.get(Customer, request.customer_id)
@@ -351,14 +356,15 @@ async def _resolve_token(
 
 
 async def _check_group_limits(
-    session: AsyncSession, client_id: str, group_id: str, price: Decimal, now: datetime
+    session: AsyncSession, client_id: str, group_id: str, price: Decimal, month_of: datetime
 ) -> None:
-    """The group row is locked (by _resolve_token), so concurrent bookings see each other's holds."""
+    """Against the spend of the month the booking falls in. The group row is locked (by
+    _resolve_token), so concurrent bookings see each other's holds."""
     group = await own_group(session, client_id, group_id)
     if group.session_limit is not None and price > group.session_limit:
         raise SpendingLimitExceeded()
     if group.monthly_limit is not None:
-        spend = await group_spend(session, group_id, now)
+        spend = await group_spend(session, group_id, month_of)
         if spend.total + price > group.monthly_limit:
             raise SpendingLimitExceeded()
 

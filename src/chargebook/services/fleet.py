@@ -143,8 +143,8 @@ class GroupSpend:
     """A month's spend: completed bookings' prices plus holds for live ones."""
 
     month_start: datetime
-    completed: Decimal
-    held: Decimal
+    completed: Decimal  # bookings that ended: their final (settled) prices
+    held: Decimal  # live bookings: their quoted prices
 
     @property
     def total(self) -> Decimal:
@@ -162,7 +162,8 @@ def _next_month(start: datetime) -> datetime:
 
 
 async def group_spend(session: AsyncSession, group_id: str, now: datetime) -> GroupSpend:
-    """Spend of the calendar month (UTC) that contains ``now``, by reservation start."""
+    """Spend of the calendar month (UTC) that contains ``now``, by reservation start: the final
+    prices of bookings that ended (what billing charges) plus holds for live ones."""
     start = month_start(now)
     end = _next_month(start)
     in_month = (
@@ -173,16 +174,15 @@ async def group_spend(session: AsyncSession, group_id: str, now: datetime) -> Gr
     rows = await session.execute(
         select(Booking.status, func.coalesce(func.sum(Booking.client_price), 0))
         .where(*in_month)
-        .where(Booking.status.in_([BookingStatus.COMPLETED, *LIVE_STATES]))
         .group_by(Booking.status)
     )
     completed = held = Decimal("0")
     for status, amount in rows.all():
         value = Decimal(amount) if isinstance(amount, Decimal) else Decimal(int(amount)) / 10_000
-        if status == BookingStatus.COMPLETED:
-            completed += value
-        else:
+        if status in LIVE_STATES:
             held += value
+        else:
+            completed += value
     return GroupSpend(month_start=start, completed=completed, held=held)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from chargebook.db.engine import Database
 from chargebook.db.models import OcpiInvite, Party
-from chargebook.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from chargebook.domain.errors import AlreadyRegistered, Forbidden, InvalidRequest, NotFound, Unauthenticated
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.client import OcpiClient, PeerError
 from chargebook.services.clock import utcnow
@@ -165,7 +165,7 @@ async def accept_registration(
     if update and caller.party is None:
         raise Forbidden("PUT credentials needs a registered party's token")
     if not update and caller.party is not None:
-        raise Conflict("already registered: use PUT to update credentials")
+        raise AlreadyRegistered("already registered: use PUT to update credentials")
     their_token = credentials.get("token")
     versions_url = credentials.get("url")
     if not isinstance(their_token, str) or not isinstance(versions_url, str):
