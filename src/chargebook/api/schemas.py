@@ -95,12 +95,20 @@ class TokenOut(BaseModel):
 
 
 class PriceBreakdown(BaseModel):
+    """client_price = cpo_cost + reservation_fee + commission. At booking, cpo_cost is the CPO's
+    reservation cost for the window; at completion, the CDR's cost."""
+
     cpo_cost: WireMoney
     reservation_fee: WireMoney
     commission: WireMoney
     currency: str
     vat: WireMoney | None
     estimated: bool
+    tariff_id: str | None = None
+    estimated_charging_cost: WireMoney | None = Field(
+        default=None, description="What charging through the whole window would cost (not in the price)."
+    )
+    cdr_id: str | None = None
 
 
 class TransitionOut(BaseModel):

@@ -41,7 +41,7 @@ def token_json(token: Token) -> dict[str, Any]:
 def _breakdown_json(breakdown: dict[str, Any] | None) -> dict[str, Any] | None:
     if not breakdown:
         return None
-    money = ("cpo_cost", "reservation_fee", "commission", "vat")
+    money = ("cpo_cost", "reservation_fee", "commission", "vat", "estimated_charging_cost")
     return {k: (float(Decimal(v)) if k in money and v is not None else v) for k, v in breakdown.items()}
 
 

@@ -54,7 +54,7 @@ from chargebook.services.clients import ClientContext
 from chargebook.services.clock import utcnow
 from chargebook.services.fleet import group_spend, own_group
 from chargebook.services.ids import booking_id
-from chargebook.services.pricing import quote
+from chargebook.services.quotes import quote_booking
 from chargebook.services.tokens import Issuer, add_tokens, new_token
 from chargebook.services.catalogue import OUT_OF_SERVICE
 
@@ -158,7 +158,7 @@ async def _replay(
 _EVSE_FOR_BOOKING = (
     select(
         Evse.pk, Evse.uid, Evse.status, Evse.reservable, Location.id, Location.city,
-        Party.max_reservation_minutes,
+        Party.max_reservation_minutes, Location.pk,
     )
     .join(Location, Evse.location_pk == Location.pk)
     .join(Party, Location.party_pk == Party.id)
@@ -201,7 +201,7 @@ async def _create(
     ).first()
     if row is None:
         await _raise_not_found(session, request)
-    evse_pk, evse_uid, evse_status, reservable, location_id, city, max_minutes = row  # type: ignore[misc]
+    evse_pk, evse_uid, evse_status, reservable, location_id, city, max_minutes, location_pk = row  # type: ignore[misc]
     if not reservable:
         raise InvalidRequest(f"EVSE {request.evse_uid} does not support reservation")
     if evse_status in OUT_OF_SERVICE:
@@ -228,7 +228,15 @@ async def _create(
         raise SlotTaken()
 
     new_id = booking_id()
-    price = quote(Decimal("0"), client.reservation_fee, client.commission_percent)
+    price, charging_estimate, tariff_id = await quote_booking(
+        session, evse_pk=evse_pk, location_pk=location_pk, connector_id=request.connector_id,
+        start=request.reservation_start, end=request.reservation_end,
+        reservation_fee=client.reservation_fee, commission_percent=client.commission_percent,
+    )
+    breakdown = price.breakdown() | {
+        "tariff_id": tariff_id,
+        "estimated_charging_cost": None if charging_estimate is None else str(charging_estimate),
+    }
     token, token_uid = await _resolve_token(session, client, request, policy, new_id, location_id, now)
     if request.token_strategy is TokenStrategy.GROUP_TOKEN:
         await _check_group_limits(
@@ -259,7 +267,7 @@ async def _create(
         cpo_reservation_id=None,
         client_price=price.client_price,
         client_price_currency=price.currency,
-        price_breakdown=price.breakdown(),
+        price_breakdown=breakdown,
         created_at=now,
     )
     step = dict(

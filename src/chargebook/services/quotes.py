@@ -1,0 +1,79 @@
+"""The quote a booking carries from its creation: the CPO's reservation cost for the window
+(its tariff's RESERVATION elements), the client's fee and commission, and an estimate of the
+charging cost for the window beside it (not part of the price: the session decides that).
+
+Which tariff: the booked connector's (or the EVSE's first connector's) `tariff_ids`, the
+first valid at the window's start, REGULAR before ad-hoc and profile tariffs (OCPI 2.2.1
+mod_tariffs.asciidoc § TariffType). Parsed tariffs are kept per (row, last_updated).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chargebook.db.models import Connector, Location
+from chargebook.db.models import Tariff as TariffRow
+from chargebook.domain.tariff import Tariff, parse_tariff
+from chargebook.domain.tariff_model import TariffType
+from chargebook.services.pricing import Quote, charging_cost, quote, reservation_cost
+
+_CONNECTORS = (
+    select(Connector.id, Connector.tariff_ids, Connector.power_kw, Location.time_zone, Location.party_pk)
+    .join(Location, Location.pk == bindparam("location_pk"))
+    .where(Connector.evse_pk == bindparam("evse_pk"))
+    .order_by(Connector.pk)
+)
+_PARSED: dict[tuple[int, datetime], Tariff | None] = {}
+
+
+def _parsed(row: TariffRow) -> Tariff | None:
+    key = (row.pk, row.last_updated)
+    if key not in _PARSED:
+        if len(_PARSED) > 10_000:
+            _PARSED.clear()
+        try:
+            _PARSED[key] = parse_tariff(row.data)
+        except Exception:  # a tariff we cannot read prices nothing
+            _PARSED[key] = None
+    return _PARSED[key]
+
+
+async def quote_booking(
+    session: AsyncSession, *, evse_pk: int, location_pk: int, connector_id: str | None,
+    start: datetime, end: datetime, reservation_fee: Decimal, commission_percent: Decimal,
+) -> tuple[Quote, Decimal | None, str | None]:
+    """(quote, estimated charging cost or None, tariff id or None)."""
+    rows = (await session.execute(_CONNECTORS, {"evse_pk": evse_pk, "location_pk": location_pk})).all()
+    chosen = next((r for r in rows if connector_id is None or r[0] == connector_id), None)
+    if chosen is None or not chosen[1]:
+        return quote(Decimal(0), reservation_fee, commission_percent), None, None
+    _, tariff_ids, power_kw, zone_name, party_pk = chosen
+    tariffs = {
+        row.id: row for row in await session.scalars(
+            select(TariffRow).where(TariffRow.party_pk == party_pk, TariffRow.id.in_(list(tariff_ids))))
+    }
+    best: tuple[tuple[bool, int], str, Tariff] | None = None
+    for index, tariff_id in enumerate(tariff_ids):
+        row = tariffs.get(tariff_id)
+        terms = _parsed(row) if row is not None else None
+        if terms is None or not terms.is_valid_at(start):
+            continue
+        rank = (terms.type not in (None, TariffType.REGULAR), index)
+        if best is None or rank < best[0]:
+            best = (rank, tariff_id, terms)
+    if best is None:
+        return quote(Decimal(0), reservation_fee, commission_percent), None, None
+    _, tariff_id, terms = best
+    try:
+        zone = ZoneInfo(zone_name or "UTC")
+    except ZoneInfoNotFoundError:
+        zone = ZoneInfo("UTC")
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    held = reservation_cost(terms, local_start, local_end)
+    charging = charging_cost(terms, local_start, local_end, Decimal(str(power_kw or 11)))
+    return quote(held, reservation_fee, commission_percent, terms.currency), charging, tariff_id
