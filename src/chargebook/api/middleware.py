@@ -76,7 +76,8 @@ class BodyLimit:
 
 
 class RequestId:
-    """Take a caller's X-Request-ID (if sane) or make one; echo it on the response."""
+    """Take a caller's X-Request-ID (if sane) or make one; echo it (and an OCPI caller's
+    X-Correlation-ID) on the response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -85,12 +86,15 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = None
+        request_id = correlation_id = None
         for name, value in scope["headers"]:
-            if name == b"x-request-id":
+            if name in (b"x-request-id", b"x-correlation-id"):
                 candidate = value.decode("latin-1")
                 if _SAFE_ID.match(candidate):
-                    request_id = candidate
+                    if name == b"x-request-id":
+                        request_id = candidate
+                    else:
+                        correlation_id = candidate
         request_id = request_id or secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
 
@@ -98,6 +102,8 @@ class RequestId:
             if msg["type"] == "http.response.start":
                 headers: list[Any] = list(msg.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                if correlation_id is not None:  # OCPI: answer with the correlation id received
+                    headers.append((b"x-correlation-id", correlation_id.encode()))
                 msg["headers"] = headers
             await send(msg)
 

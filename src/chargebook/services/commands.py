@@ -32,6 +32,7 @@ from chargebook.db.queries import claim
 from chargebook.domain.errors import NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus, can_apply
 from chargebook.ocpi.client import OcpiClient, PeerError, PeerRejected
+from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.v221.types import format_datetime
 from chargebook.services.authorization import pipelet_token, token_object
 from chargebook.services.bookings import transition_booking
@@ -196,7 +197,9 @@ SEND_TIMEOUT_SECONDS = 15.0
 CONCURRENT_SENDS = 10
 
 
-async def send_due_commands(db: Database, now: datetime, retry: RetryPolicy = RetryPolicy()) -> int:
+async def send_due_commands(
+    db: Database, now: datetime, retry: RetryPolicy = RetryPolicy(), issuer: tuple[str, str] = ("DE", "CBK")
+) -> int:
     """Claim due commands, send them concurrently, record each outcome in its own transaction.
 
     A claimed command is leased (``due_at`` moves past the send timeout), so no other worker
@@ -205,6 +208,7 @@ async def send_due_commands(db: Database, now: datetime, retry: RetryPolicy = Re
     CANCEL_RESERVATION is idempotent), and a slow CPO never holds up the others.
     """
     lease = timedelta(seconds=SEND_TIMEOUT_SECONDS + 5)
+    issuer_country, issuer_party = issuer
     async with db.write() as session:
         claimed = await claim(session, select(Command).where(
             Command.state.in_(["due", "sending"]), Command.due_at <= now).order_by(Command.due_at), BATCH)
@@ -214,18 +218,20 @@ async def send_due_commands(db: Database, now: datetime, retry: RetryPolicy = Re
             cmd.due_at, cmd.updated_at = now + lease, now
             party = await session.get(Party, cmd.party_pk)
             url = (party.endpoints or {}).get("commands:RECEIVER") if party else None
-            work.append((cmd.id, cmd.type, cmd.body, cmd.attempts, url, party.token_for_them if party else None))
+            to = OcpiParty(party.country_code, party.party_id) if party else None
+            work.append((cmd.id, cmd.type, cmd.body, cmd.attempts, url, party.token_for_them if party else None, to))
     gate = asyncio.Semaphore(CONCURRENT_SENDS)
 
     async def send(command_id: str, ctype: str, body: dict[str, Any], attempts: int, url: str | None,
-                   token: str | None) -> None:
+                   token: str | None, to: OcpiParty | None) -> None:
         async with gate:
             outcome: tuple[str, Any]
             if url is None or token is None:
                 outcome = ("unreachable", "the CPO offers no commands endpoint")
             else:
                 try:
-                    async with OcpiClient(token=token, timeout=SEND_TIMEOUT_SECONDS) as client:
+                    async with OcpiClient(token=token, timeout=SEND_TIMEOUT_SECONDS, to_party=to,
+                                          from_party=OcpiParty(issuer_country, issuer_party)) as client:
                         reply = await client.request("POST", f"{url.rstrip('/')}/{ctype}", body=body)
                     outcome = ("response", reply.data if isinstance(reply.data, dict) else {})
                 except PeerRejected as exc:

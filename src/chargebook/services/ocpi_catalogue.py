@@ -19,6 +19,7 @@ from chargebook.db.models import Location, Party, Tariff
 from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.ocpi.validation import check
 from chargebook.ocpi.client import OcpiClient
+from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
 from chargebook.ocpi.v221.tariffs import Tariff as OcpiTariff
@@ -207,7 +208,9 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
     """Pull the CPO's whole catalogue (Locations, then Tariffs), following pagination."""
     counts = {"locations": 0, "tariffs": 0}
     endpoints = party.endpoints or {}
-    async with OcpiClient(token=party.token_for_them or "") as client:
+    # Routing headers name both ends (2.2.1 transport_and_format § Message Routing).
+    async with OcpiClient(token=party.token_for_them or "",
+                          to_party=OcpiParty(party.country_code, party.party_id)) as client:
         for module, store in (("tariffs", _store_tariffs), ("locations", _store_locations)):
             url = endpoints.get(f"{module}:SENDER")
             if url is None:

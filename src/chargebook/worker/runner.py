@@ -31,7 +31,7 @@ async def run_once(db: Database, settings: Settings) -> int:
     issuer = (settings.ocpi_country_code, settings.ocpi_party_id, settings.token_issuer)
     moved = await commands.enqueue_due_reservations(db, now, public_url(settings), issuer)
     retry = commands.RetryPolicy(settings.command_retry_attempts, settings.command_retry_base_seconds)
-    moved += await commands.send_due_commands(db, now, retry)
+    moved += await commands.send_due_commands(db, now, retry, (settings.ocpi_country_code, settings.ocpi_party_id))
     moved += await commands.expire_unanswered(db, utcnow())
     moved += await expire_due_bookings(db, utcnow(), timedelta(minutes=settings.no_show_grace_minutes))
     moved += await sync_stale_parties(db, utcnow(), timedelta(minutes=settings.sync_interval_minutes))

@@ -29,8 +29,9 @@ def test_versions_need_a_known_token(live: LiveServer, cpo: Cpo) -> None:
         assert r.status_code == 401 and r.json()["status_code"] == 2000
         r = anon.get("/ocpi/versions", headers={"Authorization": "Token bm9wZQ=="})
         assert r.status_code == 401
-    r = cpo.http.get("/ocpi/versions")
+    r = cpo.http.get("/ocpi/versions", headers={"X-Request-ID": "req-1", "X-Correlation-ID": "corr-1"})
     assert r.status_code == 200 and r.json()["status_code"] == 1000
+    assert r.headers["X-Request-ID"] == "req-1" and r.headers["X-Correlation-ID"] == "corr-1"
     assert r.json()["data"] == [{"version": "2.2.1", "url": f"{live.base}/ocpi/2.2.1"}]
     details = cpo.http.get("/ocpi/2.2.1").json()["data"]
     modules = {(e["identifier"], e["role"]) for e in details["endpoints"]}
