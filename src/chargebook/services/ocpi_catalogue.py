@@ -43,6 +43,13 @@ async def retrying(work: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
     raise AssertionError("unreachable")
 
 
+async def lock_party(session: Any, party: Party) -> None:
+    """Catalogue writes of one CPO take turns (its pushes racing our pull-sync would otherwise
+    insert the same EVSE or connector twice). PostgreSQL: the party row's lock; SQLite's write
+    transactions are exclusive already."""
+    await session.execute(select(Party.id).where(Party.id == party.id).with_for_update())
+
+
 def check_owner(party: Party, country_code: str, party_id: str, body: dict[str, Any] | None = None) -> None:
     """A CPO writes only its own objects (URL and body must both name it)."""
     if (country_code.upper(), party_id.upper()) != (party.country_code, party.party_id):
@@ -103,6 +110,7 @@ async def _put_object(
     if body.get("id", location_id if evse_uid is None else None) not in (None, location_id) and evse_uid is None:
         raise InvalidRequest("id in the body differs from the URL")
     async with db.write() as session:
+        await lock_party(session, party)
         if evse_uid is None:
             check(OcpiLocation, body, "Location")
             await store_location(session, party, body)
@@ -138,6 +146,7 @@ async def _patch_object(
     what we hold (its last_updated is earlier), in which case nothing changes."""
     stamp = _ts(body)
     async with db.write() as session:
+        await lock_party(session, party)
         location = await _load(session, party, location_id)
         if location is None:
             raise NotFound(f"Unknown location {location_id}")
@@ -184,6 +193,7 @@ async def _put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str
     if body.get("id") != tariff_id:
         raise InvalidRequest("id in the body differs from the URL")
     async with db.write() as session:
+        await lock_party(session, party)
         await store_tariff(session, party, body)
 
 
@@ -198,6 +208,7 @@ async def store_tariff(session: Any, party: Party, body: dict[str, Any]) -> None
 
 async def delete_tariff(db: Database, party: Party, tariff_id: str) -> None:
     async with db.write() as session:
+        await lock_party(session, party)
         await session.execute(delete(Tariff).where(Tariff.party_pk == party.id, Tariff.id == tariff_id))
 
 
@@ -223,6 +234,7 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
                     if maybe is not None:
                         await maybe
     async with db.write() as session:
+        await lock_party(session, party)
         row = await session.get(Party, party.id, with_for_update=True)
         if row is not None:
             row.last_sync_at = utcnow()
@@ -231,6 +243,7 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
 
 async def _store_locations(db: Database, party: Party, items: list[Any]) -> None:
     async with db.write() as session:
+        await lock_party(session, party)
         for item in items:
             if isinstance(item, dict):
                 check(OcpiLocation, item, "Location")
@@ -239,6 +252,7 @@ async def _store_locations(db: Database, party: Party, items: list[Any]) -> None
 
 async def _store_tariffs(db: Database, party: Party, items: list[Any]) -> None:
     async with db.write() as session:
+        await lock_party(session, party)
         for item in items:
             if isinstance(item, dict):
                 check(OcpiTariff, item, "Tariff")
