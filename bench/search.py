@@ -146,7 +146,7 @@ def load(kind: str, url: str, size: int, seed: int) -> tuple[str, float]:
     from chargebook.cpo_sim.catalogue import generate_locations
     from chargebook.db.engine import Database, json_deserializer, json_serializer, sync_url
     from chargebook.db.migrate import upgrade
-    from chargebook.db.models import Booking, Connector, Evse, Location, Party, Tariff
+    from chargebook.db.models import Booking, Connector, Evse, Location, Tariff
     from chargebook.services.catalogue import ensure_party
     from chargebook.services.clients import create_client
 

@@ -29,7 +29,12 @@ from chargebook.db.models import Booking, Connector, Evse, Location, Tariff
 from chargebook.domain.geo import EARTH_RADIUS_KM, cap_box, haversine_km
 from chargebook.domain.geocells import bands_between, lat_band
 from chargebook.domain.lifecycle import LIVE_STATES, BookingStatus
-from chargebook.services.catalogue import OUT_OF_SERVICE, ensure_party, seed_catalogue, store_location
+from chargebook.services.catalogue import (
+    OUT_OF_SERVICE,
+    ensure_party,
+    seed_catalogue,
+    store_location,
+)
 from chargebook.services.clients import create_client
 from chargebook.services.pricing import quote
 from chargebook.services.search import SearchQuery, SearchResult, default_window, search_locations

@@ -354,3 +354,21 @@ class BookingTransition(Base):
     actor: Mapped[str] = mapped_column(String(40))  # client | cpo | worker | operator
     message: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
+
+
+class LedgerEntry(Base):
+    """One charge to a client, append-only: the final price of a booking when it ends, and an
+    adjustment whenever that price changes later (e.g. a CDR after a no-show). A booking's
+    entries always add up to its ``client_price``."""
+
+    __tablename__ = "ledger_entries"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # charge | adjustment
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM (UTC) of the reservation's start
+    description: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    __table_args__ = (Index("ix_ledger_entries_client_period", "client_id", "period"),)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from sqlalchemy import select
@@ -54,10 +55,34 @@ def settle(booking: Booking, reservation_fee: Decimal, commission_percent: Decim
     booking.client_price = to_cents(cpo) + to_cents(fee) + cut
 
 
+async def record_charge(session: Any, booking: Booking, now: datetime, why: str) -> None:
+    """Bring the client's ledger in line with the booking's (final) price: a charge the first
+    time, an adjustment for any later change. Called in the transaction that sets the price."""
+    from sqlalchemy import func
+
+    from chargebook.db.models import LedgerEntry
+
+    await session.flush()  # entries added earlier in this transaction count too
+    booked = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.booking_id == booking.id)
+    )
+    seen = await session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.booking_id == booking.id))
+    delta = (booking.client_price or ZERO) - Decimal(booked or 0)
+    if seen and delta == 0:
+        return
+    session.add(LedgerEntry(
+        client_id=booking.client_id, booking_id=booking.id, kind="adjustment" if seen else "charge",
+        amount=delta, currency=booking.client_price_currency,
+        period=booking.reservation_start.astimezone(UTC).strftime("%Y-%m"), description=why[:200], created_at=now,
+    ))
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     month: str
     lines: list[Booking]
+    ledger_total: Decimal = ZERO  # the client's ledger for the month; equals the lines' sum
+    ledger_entries: int = 0
 
     def totals(self) -> dict[str, Decimal]:
         sums = {"client_price": ZERO, "cpo_cost": ZERO, "reservation_fee": ZERO, "commission": ZERO}
@@ -92,8 +117,21 @@ async def final_bookings(db: Database, client_id: str, start: datetime, end: dat
 
 
 async def statement(db: Database, client_id: str, month: str) -> Statement:
-    start, end = month_bounds(month)
-    return Statement(month, await final_bookings(db, client_id, start, end))
+    """The month's ledger, one line per booking charged in it."""
+    from sqlalchemy import func
+
+    from chargebook.db.models import LedgerEntry
+
+    month_bounds(month)  # validates
+    async with db.read() as session:
+        total, count = (await session.execute(
+            select(func.coalesce(func.sum(LedgerEntry.amount), 0), func.count())
+            .where(LedgerEntry.client_id == client_id, LedgerEntry.period == month)
+        )).one()
+        ids = select(LedgerEntry.booking_id).where(LedgerEntry.client_id == client_id, LedgerEntry.period == month)
+        lines = list(await session.scalars(
+            select(Booking).where(Booking.id.in_(ids)).order_by(Booking.reservation_start, Booking.id)))
+    return Statement(month, lines, Decimal(total or 0), int(count))
 
 
 CSV_COLUMNS = ["booking_id", "external_id", "status", "status_reason", "reservation_start", "reservation_end",

@@ -446,6 +446,10 @@ async def transition_booking(
         client = await session.get(Client, booking.client_id)
         if client is not None:
             settle(booking, client.reservation_fee, client.commission_percent)
+    if step.to_status not in LIVE_STATES:
+        from chargebook.services.billing import record_charge
+
+        await record_charge(session, booking, now, f"{step.to_status.value.lower()}: {event.value.lower()}")
     if step.to_status not in LIVE_STATES and booking.token_pk:
         token = await session.get(Token, booking.token_pk)
         if token is not None and token.kind == TokenKind.AD_HOC and token.valid:

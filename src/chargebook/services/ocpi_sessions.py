@@ -224,3 +224,7 @@ async def _complete(session: AsyncSession, booking: Booking, cdr: ChargeDetailRe
     if booking.status == BookingStatus.ATTENDING:
         await transition_booking(session, booking, BookingEvent.SESSION_COMPLETED, actor="cpo", now=now,
                                  message=f"CDR {cdr.id}")
+    else:  # a CDR for a booking that had already ended (a no-show's or cancellation's cost)
+        from chargebook.services.billing import record_charge
+
+        await record_charge(session, booking, now, f"CDR {cdr.id}")

@@ -56,7 +56,7 @@ DEFAULT_LEAD = timedelta(minutes=15)
 DEFAULT_WINDOW = timedelta(hours=1)
 
 _L, _E, _C, _B, _P, _T = (
-    m.__table__ for m in (Location, Evse, Connector, Booking, Party, Tariff)  # type: ignore[attr-defined]
+    m.__table__ for m in (Location, Evse, Connector, Booking, Party, Tariff)
 )
 
 

@@ -40,6 +40,7 @@ async def statement(
         "currency": "EUR",
         "count": len(result.lines),
         "totals": {k: money_number(v) for k, v in totals.items()},
+        "ledger": {"entries": result.ledger_entries, "total": money_number(result.ledger_total)},
         "lines": [booking_json(BookingView(booking=b)) for b in result.lines],
     })
 
