@@ -22,7 +22,6 @@ from chargebook.db.engine import Database
 from chargebook.db.models import (
     Booking,
     BookingTransition,
-    Connector,
     Customer,
     Evse,
     Location,
@@ -158,7 +157,7 @@ async def _replay(
 _EVSE_FOR_BOOKING = (
     select(
         Evse.pk, Evse.uid, Evse.status, Evse.reservable, Location.id, Location.city,
-        Party.max_reservation_minutes, Location.pk,
+        Party.max_reservation_minutes, Party.id, Location.time_zone, Evse.data,
     )
     .join(Location, Evse.location_pk == Location.pk)
     .join(Party, Location.party_pk == Party.id)
@@ -174,9 +173,6 @@ _SLOT_TAKEN = select(
         Booking.reservation_start < bindparam("end", type_=Booking.reservation_end.type),
         Booking.reservation_end > bindparam("start", type_=Booking.reservation_start.type),
     )
-)
-_CONNECTOR_EXISTS = select(
-    exists().where(Connector.evse_pk == bindparam("evse_pk"), Connector.id == bindparam("connector_id"))
 )
 _INSERT_BOOKING = insert(Booking)
 _INSERT_TRANSITION = insert(BookingTransition)
@@ -201,14 +197,15 @@ async def _create(
     ).first()
     if row is None:
         await _raise_not_found(session, request)
-    evse_pk, evse_uid, evse_status, reservable, location_id, city, max_minutes, location_pk = row  # type: ignore[misc]
+    (evse_pk, evse_uid, evse_status, reservable, location_id, city, max_minutes,
+     party_pk, zone_name, evse_data) = row  # type: ignore[misc]
     if not reservable:
         raise InvalidRequest(f"EVSE {request.evse_uid} does not support reservation")
     if evse_status in OUT_OF_SERVICE:
         raise EvseNotBookable(f"EVSE {request.evse_uid} is {evse_status} and cannot be booked")
-    if request.connector_id is not None and not await session.scalar(
-        _CONNECTOR_EXISTS, {"evse_pk": evse_pk, "connector_id": request.connector_id}
-    ):
+    if request.connector_id is not None and request.connector_id not in {
+        c.get("id") for c in evse_data.get("connectors") or []
+    }:
         raise NotFound(f"Connector not found: {request.connector_id} on EVSE {request.evse_uid}")
     check_window(
         request.reservation_start,
@@ -228,8 +225,9 @@ async def _create(
         raise SlotTaken()
 
     new_id = booking_id()
+    connectors = list(evse_data.get("connectors") or [])
     price, charging_estimate, tariff_id = await quote_booking(
-        session, evse_pk=evse_pk, location_pk=location_pk, connector_id=request.connector_id,
+        session, party_pk=party_pk, connectors=connectors, zone_name=zone_name, connector_id=request.connector_id,
         start=request.reservation_start, end=request.reservation_end,
         reservation_fee=client.reservation_fee, commission_percent=client.commission_percent,
     )

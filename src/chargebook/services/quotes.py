@@ -11,22 +11,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargebook.db.models import Connector, Location
 from chargebook.db.models import Tariff as TariffRow
 from chargebook.domain.tariff import Tariff, parse_tariff
 from chargebook.domain.tariff_model import TariffType
+from chargebook.services.catalogue import connector_power_kw
 from chargebook.services.pricing import Quote, charging_cost, quote, reservation_cost
 
-_CONNECTORS = (
-    select(Connector.id, Connector.tariff_ids, Connector.power_kw, Location.time_zone, Location.party_pk)
-    .join(Location, Location.pk == bindparam("location_pk"))
-    .where(Connector.evse_pk == bindparam("evse_pk"))
-    .order_by(Connector.pk)
+_TARIFFS = select(TariffRow).where(
+    TariffRow.party_pk == bindparam("party_pk"), TariffRow.id.in_(bindparam("ids", expanding=True))
 )
 _PARSED: dict[tuple[int, datetime], Tariff | None] = {}
 
@@ -44,19 +42,18 @@ def _parsed(row: TariffRow) -> Tariff | None:
 
 
 async def quote_booking(
-    session: AsyncSession, *, evse_pk: int, location_pk: int, connector_id: str | None,
-    start: datetime, end: datetime, reservation_fee: Decimal, commission_percent: Decimal,
+    session: AsyncSession, *, party_pk: str, connectors: list[dict[str, Any]], zone_name: str | None,
+    connector_id: str | None, start: datetime, end: datetime, reservation_fee: Decimal,
+    commission_percent: Decimal,
 ) -> tuple[Quote, Decimal | None, str | None]:
-    """(quote, estimated charging cost or None, tariff id or None)."""
-    rows = (await session.execute(_CONNECTORS, {"evse_pk": evse_pk, "location_pk": location_pk})).all()
-    chosen = next((r for r in rows if connector_id is None or r[0] == connector_id), None)
-    if chosen is None or not chosen[1]:
+    """(quote, estimated charging cost or None, tariff id or None). ``connectors`` are the
+    EVSE's OCPI Connector objects, as stored with it."""
+    chosen = next((c for c in connectors if connector_id is None or c.get("id") == connector_id), None)
+    tariff_ids = list((chosen or {}).get("tariff_ids") or [])
+    if not tariff_ids:
         return quote(Decimal(0), reservation_fee, commission_percent), None, None
-    _, tariff_ids, power_kw, zone_name, party_pk = chosen
-    tariffs = {
-        row.id: row for row in await session.scalars(
-            select(TariffRow).where(TariffRow.party_pk == party_pk, TariffRow.id.in_(list(tariff_ids))))
-    }
+    power_kw = connector_power_kw(chosen or {})
+    tariffs = {row.id: row for row in await session.scalars(_TARIFFS, {"party_pk": party_pk, "ids": tariff_ids})}
     best: tuple[tuple[bool, int], str, Tariff] | None = None
     for index, tariff_id in enumerate(tariff_ids):
         row = tariffs.get(tariff_id)
