@@ -21,7 +21,3 @@ def commission(base: Decimal, percent: Decimal) -> Decimal:
     """The client's commission, a percentage of the CPO's cost (not of the fee)."""
     return to_cents(base * percent / HUNDRED)
 
-
-def client_price(cpo_cost: Decimal, reservation_fee: Decimal, commission_percent: Decimal) -> Decimal:
-    """client_price = CPO cost + reservation fee + commission% of the CPO cost, in cents."""
-    return to_cents(to_cents(cpo_cost) + reservation_fee + commission(cpo_cost, commission_percent))

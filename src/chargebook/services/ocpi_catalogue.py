@@ -222,12 +222,13 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
     # Routing headers name both ends (2.2.1 transport_and_format § Message Routing).
     async with OcpiClient(token=party.token_for_them or "",
                           to_party=OcpiParty(party.country_code, party.party_id)) as client:
-        for module, store in (("tariffs", _store_tariffs), ("locations", _store_locations)):
+        for module, model, store in (("tariffs", OcpiTariff, store_tariff),
+                                     ("locations", OcpiLocation, store_location)):
             url = endpoints.get(f"{module}:SENDER")
             if url is None:
                 continue
             async for items, total in client.pages(url, {"limit": PAGE_LIMIT}):
-                await retrying(lambda: store(db, party, items))
+                await retrying(lambda: _store_page(db, party, items, model, store))
                 counts[module] += len(items)
                 if progress is not None:
                     maybe = progress(module, counts[module], total)
@@ -241,19 +242,11 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
     return counts
 
 
-async def _store_locations(db: Database, party: Party, items: list[Any]) -> None:
+async def _store_page(db: Database, party: Party, items: list[Any], model: Any, store: Any) -> None:
+    """One page of a pull-sync, in one transaction: each object checked, then stored."""
     async with db.write() as session:
         await lock_party(session, party)
         for item in items:
             if isinstance(item, dict):
-                check(OcpiLocation, item, "Location")
-                await store_location(session, party, item)
-
-
-async def _store_tariffs(db: Database, party: Party, items: list[Any]) -> None:
-    async with db.write() as session:
-        await lock_party(session, party)
-        for item in items:
-            if isinstance(item, dict):
-                check(OcpiTariff, item, "Tariff")
-                await store_tariff(session, party, item)
+                check(model, item, model.__name__)
+                await store(session, party, item)
