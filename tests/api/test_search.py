@@ -98,7 +98,7 @@ def test_response_shape_and_nearest_first(http: httpx.Client, sites: list[Site])
     assert e1["connectors"] == [{"connector_id": "1", "connector_type": "IEC_62196_T2", "power_kw": 22.0}]
     assert e2["connectors"] == [{"connector_id": "1", "connector_type": "IEC_62196_T2_COMBO", "power_kw": 150.0}]
     # No tariff known: the client's own fee plus commission on a CPO cost of 0.
-    assert first["pricing"] == {"estimated_price": 2.5, "currency": "EUR", "tariff_id": None}
+    assert first["pricing"] == {"estimated_price": 2.5, "currency": "EUR", "booking_price": 2.5, "tariff_id": None}
     assert e1["pricing"]["estimated_price"] == 2.5
     cpo = body["cpo_results"][sites[0].party_id]
     assert cpo["results"] == 1 and cpo["cpo_name"] == f"CPO {sites[0].party_id}"

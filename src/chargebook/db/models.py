@@ -196,7 +196,15 @@ class Location(Base):
     # Search's spatial index (domain/geocells.py), kept by services/catalogue.store_location:
     # the 0.01° latitude band, and the highest connector power search can list here, over
     # all listed EVSEs and over bookable ones (None: nothing to list, or unpublished).
-    lat_band: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    @staticmethod
+    def _lat_band_of_insert(context: Any) -> int:
+        # A row inserted without its band (anywhere but store_location) still gets it right.
+        from chargebook.domain.geocells import lat_band
+
+        return lat_band(float(context.get_current_parameters()["latitude"]))
+
+    lat_band: Mapped[int] = mapped_column(Integer, default=_lat_band_of_insert, server_default="0")
     search_power_kw: Mapped[float | None] = mapped_column(Float)
     bookable_power_kw: Mapped[float | None] = mapped_column(Float)
     __table_args__ = (
