@@ -31,6 +31,7 @@ import math
 import os
 import random
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -44,7 +45,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-PG_ADMIN = os.environ.get("CHARGEBOOK_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "CHARGEBOOK_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 LIVE = ("REQUESTED", "PENDING", "CONFIRMED", "ATTENDING")
 CHUNK = 5_000
 
@@ -80,17 +83,30 @@ def drop_database(kind: str, url: str) -> None:
 def tariff(tariff_id: str, energy: str, reservation_per_hour: str) -> dict[str, Any]:
     """A plausible German tariff: reservation time, then energy, 19 % VAT."""
     return {
-        "country_code": "DE", "party_id": "SIM", "id": tariff_id, "currency": "EUR",
+        "country_code": "DE",
+        "party_id": "SIM",
+        "id": tariff_id,
+        "currency": "EUR",
         "elements": [
-            {"price_components": [{"type": "TIME", "price": reservation_per_hour, "vat": 19.0, "step_size": 60}],
-             "restrictions": {"reservation": "RESERVATION"}},
-            {"price_components": [{"type": "ENERGY", "price": energy, "vat": 19.0, "step_size": 1}]},
+            {
+                "price_components": [
+                    {"type": "TIME", "price": reservation_per_hour, "vat": 19.0, "step_size": 60}
+                ],
+                "restrictions": {"reservation": "RESERVATION"},
+            },
+            {
+                "price_components": [
+                    {"type": "ENERGY", "price": energy, "vat": 19.0, "step_size": 1}
+                ]
+            },
         ],
         "last_updated": "2026-01-01T00:00:00Z",
     }
 
 
-def rows_for(locations: list[dict[str, Any]], party_pk: str, next_pk: dict[str, int]) -> tuple[list, list, list]:
+def rows_for(
+    locations: list[dict[str, Any]], party_pk: str, next_pk: dict[str, int]
+) -> tuple[list, list, list]:
     """Rows of locations, evses and connectors, with the columns store_location computes."""
     from chargebook.domain.geocells import EvseSummary, lat_band, search_power_columns
     from chargebook.services.catalogue import OUT_OF_SERVICE, _parse_ts, connector_power_kw
@@ -105,26 +121,63 @@ def rows_for(locations: list[dict[str, Any]], party_pk: str, next_pk: dict[str, 
             next_pk["evse"] += 1
             reservable = "RESERVABLE" in (e.get("capabilities") or [])
             powers = tuple(connector_power_kw(c) for c in e["connectors"])
-            summaries.append(EvseSummary(e["status"] != "REMOVED", reservable and e["status"] not in OUT_OF_SERVICE,
-                                         powers))
-            evses.append({"pk": next_pk["evse"], "location_pk": loc_pk, "uid": e["uid"], "evse_id": e.get("evse_id"),
-                          "status": e["status"], "reservable": reservable, "max_power_kw": max(powers, default=0.0),
-                          "data": e, "last_updated": _parse_ts(e.get("last_updated"), now)})
+            summaries.append(
+                EvseSummary(
+                    e["status"] != "REMOVED",
+                    reservable and e["status"] not in OUT_OF_SERVICE,
+                    powers,
+                )
+            )
+            evses.append(
+                {
+                    "pk": next_pk["evse"],
+                    "location_pk": loc_pk,
+                    "uid": e["uid"],
+                    "evse_id": e.get("evse_id"),
+                    "status": e["status"],
+                    "reservable": reservable,
+                    "max_power_kw": max(powers, default=0.0),
+                    "data": e,
+                    "last_updated": _parse_ts(e.get("last_updated"), now),
+                }
+            )
             for c in e["connectors"]:
                 next_pk["connector"] += 1
-                conns.append({"pk": next_pk["connector"], "evse_pk": next_pk["evse"], "id": c["id"],
-                              "standard": c["standard"], "format": c["format"], "power_type": c["power_type"],
-                              "power_kw": connector_power_kw(c), "tariff_ids": list(c.get("tariff_ids") or [])})
+                conns.append(
+                    {
+                        "pk": next_pk["connector"],
+                        "evse_pk": next_pk["evse"],
+                        "id": c["id"],
+                        "standard": c["standard"],
+                        "format": c["format"],
+                        "power_type": c["power_type"],
+                        "power_kw": connector_power_kw(c),
+                        "tariff_ids": list(c.get("tariff_ids") or []),
+                    }
+                )
         lat = float(data["coordinates"]["latitude"])
         search_kw, bookable_kw = search_power_columns(bool(data.get("publish", True)), summaries)
-        locs.append({
-            "pk": loc_pk, "party_pk": party_pk, "id": data["id"], "name": data.get("name"),
-            "address": data["address"], "city": data["city"], "postal_code": data.get("postal_code"),
-            "country": data["country"], "latitude": lat, "longitude": float(data["coordinates"]["longitude"]),
-            "time_zone": data.get("time_zone") or "UTC", "publish": bool(data.get("publish", True)), "data": data,
-            "last_updated": _parse_ts(data.get("last_updated"), now), "lat_band": lat_band(lat),
-            "search_power_kw": search_kw, "bookable_power_kw": bookable_kw,
-        })
+        locs.append(
+            {
+                "pk": loc_pk,
+                "party_pk": party_pk,
+                "id": data["id"],
+                "name": data.get("name"),
+                "address": data["address"],
+                "city": data["city"],
+                "postal_code": data.get("postal_code"),
+                "country": data["country"],
+                "latitude": lat,
+                "longitude": float(data["coordinates"]["longitude"]),
+                "time_zone": data.get("time_zone") or "UTC",
+                "publish": bool(data.get("publish", True)),
+                "data": data,
+                "last_updated": _parse_ts(data.get("last_updated"), now),
+                "lat_band": lat_band(lat),
+                "search_power_kw": search_kw,
+                "bookable_power_kw": bookable_kw,
+            }
+        )
     return locs, evses, conns
 
 
@@ -159,17 +212,31 @@ def load(kind: str, url: str, size: int, seed: int) -> tuple[str, float]:
             async with db.write() as session:
                 party = await ensure_party(session, "DE", "SIM", "Bench CPO")
                 for tid, energy, hourly in (("AC-STD", "0.49", "1.20"), ("DC-STD", "0.69", "3.00")):
-                    session.add(Tariff(party_pk=party.id, id=tid, currency="EUR", data=tariff(tid, energy, hourly),
-                                       last_updated=datetime(2026, 1, 1, tzinfo=UTC)))
-            client, key = await create_client(db, "bench", reservation_fee=Decimal("1.50"),
-                                               commission_percent=Decimal("5"),
-                                               rate_limit_per_minute=10**9, monthly_quota=10**9)
+                    session.add(
+                        Tariff(
+                            party_pk=party.id,
+                            id=tid,
+                            currency="EUR",
+                            data=tariff(tid, energy, hourly),
+                            last_updated=datetime(2026, 1, 1, tzinfo=UTC),
+                        )
+                    )
+            client, key = await create_client(
+                db,
+                "bench",
+                reservation_fee=Decimal("1.50"),
+                commission_percent=Decimal("5"),
+                rate_limit_per_minute=10**9,
+                monthly_quota=10**9,
+            )
             return party.id, client.id, key
         finally:
             await db.dispose()
 
     party_pk, client_id, key = asyncio.run(setup())
-    engine = create_engine(sync_url(url), json_serializer=json_serializer, json_deserializer=json_deserializer)
+    engine = create_engine(
+        sync_url(url), json_serializer=json_serializer, json_deserializer=json_deserializer
+    )
     next_pk = {"location": 0, "evse": 0, "connector": 0}
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -186,18 +253,34 @@ def load(kind: str, url: str, size: int, seed: int) -> tuple[str, float]:
                 if rng.random() < 0.05:
                     bookings += 1
                     start = now + timedelta(minutes=15 * rng.randrange(4, 4 * 72))
-                    rows.append({"id": f"bk{bookings}", "client_id": client_id, "request_hash": "-",
-                                 "evse_pk": e["pk"], "location_id": "-", "evse_uid": e["uid"],
-                                 "reservation_start": start, "reservation_end": start + timedelta(hours=2),
-                                 "token_strategy": "pipelet", "token_uid": "04A2B3C4",
-                                 "status": rng.choice(LIVE), "status_updated_at": now, "created_at": now})
+                    rows.append(
+                        {
+                            "id": f"bk{bookings}",
+                            "client_id": client_id,
+                            "request_hash": "-",
+                            "evse_pk": e["pk"],
+                            "location_id": "-",
+                            "evse_uid": e["uid"],
+                            "reservation_start": start,
+                            "reservation_end": start + timedelta(hours=2),
+                            "token_strategy": "pipelet",
+                            "token_uid": "04A2B3C4",
+                            "status": rng.choice(LIVE),
+                            "status_updated_at": now,
+                            "created_at": now,
+                        }
+                    )
             if rows:
                 conn.execute(insert(Booking), rows)
             conn.commit()
         if kind == "postgresql":
             for table in ("locations", "evses", "connectors"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'pk'), "
-                                  f"(SELECT max(pk) FROM {table}))"))
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'pk'), "
+                        f"(SELECT max(pk) FROM {table}))"
+                    )
+                )
             conn.commit()
     check_columns(url, engine)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -252,7 +335,8 @@ def plan(count: int, seed: int) -> list[dict[str, Any]]:
         q: dict[str, Any] = {
             "lat": round(city[1] + rng.gauss(0, 0.05), 6),
             "lng": round(city[2] + rng.gauss(0, 0.05 / math.cos(math.radians(city[1]))), 6),
-            "radius": rng.randint(5, 50), "limit": 20,
+            "radius": rng.randint(5, 50),
+            "limit": 20,
         }
         power = (None, 50, 150)[n % 3]
         if power is not None:
@@ -260,7 +344,9 @@ def plan(count: int, seed: int) -> list[dict[str, Any]]:
         if (n // 3) % 2:
             start = now + timedelta(minutes=15 * rng.randrange(4, 4 * 72))
             q["start_time"] = start.strftime("%Y-%m-%dT%H:%M:%SZ")
-            q["end_time"] = (start + timedelta(minutes=rng.choice([60, 90, 120]))).strftime("%Y-%m-%dT%H:%M:%SZ")
+            q["end_time"] = (start + timedelta(minutes=rng.choice([60, 90, 120]))).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
         queries.append(q)
     return queries
 
@@ -294,7 +380,9 @@ LIMIT 20
 """
 
 
-def time_naive(kind: str, url: str, queries: list[dict[str, Any]]) -> tuple[list[float], list[list[str]]]:
+def time_naive(
+    kind: str, url: str, queries: list[dict[str, Any]]
+) -> tuple[list[float], list[list[str]]]:
     from sqlalchemy import bindparam, create_engine, text
 
     from chargebook.db.engine import sync_url
@@ -302,14 +390,21 @@ def time_naive(kind: str, url: str, queries: list[dict[str, Any]]) -> tuple[list
 
     engine = create_engine(sync_url(url))
     # Bound as the column type, so that SQLite compares timestamps in the stored format.
-    stmt = text(naive_sql(kind)).bindparams(bindparam("start_time", type_=UTCDateTime()),
-                                             bindparam("end_time", type_=UTCDateTime()))
+    stmt = text(naive_sql(kind)).bindparams(
+        bindparam("start_time", type_=UTCDateTime()), bindparam("end_time", type_=UTCDateTime())
+    )
     latencies, answers = [], []
     with engine.connect() as conn:
         for q in queries:
-            params = {"lat": q["lat"], "lng": q["lng"], "radius": q["radius"],
-                      "power_min": q.get("power_min", -1.0), "windowed": int("start_time" in q),
-                      "start_time": _naive_ts(q.get("start_time")), "end_time": _naive_ts(q.get("end_time"))}
+            params = {
+                "lat": q["lat"],
+                "lng": q["lng"],
+                "radius": q["radius"],
+                "power_min": q.get("power_min", -1.0),
+                "windowed": int("start_time" in q),
+                "start_time": _naive_ts(q.get("start_time")),
+                "end_time": _naive_ts(q.get("end_time")),
+            }
             t0 = time.perf_counter()
             rows = conn.execute(stmt, params).all()
             latencies.append(time.perf_counter() - t0)
@@ -321,7 +416,11 @@ def time_naive(kind: str, url: str, queries: list[dict[str, Any]]) -> tuple[list
 
 def _naive_ts(value: str | None) -> datetime:
     # A placeholder when there is no window (the statement ignores it then).
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else datetime(2000, 1, 1, tzinfo=UTC)
+    return (
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if value
+        else datetime(2000, 1, 1, tzinfo=UTC)
+    )
 
 
 def time_service(url: str, queries: list[dict[str, Any]]) -> list[float]:
@@ -333,12 +432,29 @@ def time_service(url: str, queries: list[dict[str, Any]]) -> list[float]:
         out = []
         try:
             for q in queries:
-                start = datetime.fromisoformat(q["start_time"].replace("Z", "+00:00")) if "start_time" in q else None
-                end = datetime.fromisoformat(q["end_time"].replace("Z", "+00:00")) if "end_time" in q else None
-                query = SearchQuery(lat=q["lat"], lng=q["lng"], radius_km=q["radius"],
-                                    power_min_kw=q.get("power_min"), start_time=start, end_time=end, limit=20)
+                start = (
+                    datetime.fromisoformat(q["start_time"].replace("Z", "+00:00"))
+                    if "start_time" in q
+                    else None
+                )
+                end = (
+                    datetime.fromisoformat(q["end_time"].replace("Z", "+00:00"))
+                    if "end_time" in q
+                    else None
+                )
+                query = SearchQuery(
+                    lat=q["lat"],
+                    lng=q["lng"],
+                    radius_km=q["radius"],
+                    power_min_kw=q.get("power_min"),
+                    start_time=start,
+                    end_time=end,
+                    limit=20,
+                )
                 t0 = time.perf_counter()
-                await search_locations(db, query, reservation_fee=Decimal("1.50"), commission_percent=Decimal("5"))
+                await search_locations(
+                    db, query, reservation_fee=Decimal("1.50"), commission_percent=Decimal("5")
+                )
                 out.append(time.perf_counter() - t0)
         finally:
             await db.dispose()
@@ -347,7 +463,9 @@ def time_service(url: str, queries: list[dict[str, Any]]) -> list[float]:
     return asyncio.run(run())
 
 
-def time_http(port: int, key: str, queries: list[dict[str, Any]]) -> tuple[list[float], list[list[str]]]:
+def time_http(
+    port: int, key: str, queries: list[dict[str, Any]]
+) -> tuple[list[float], list[list[str]]]:
     conn = http.client.HTTPConnection("127.0.0.1", port)
     latencies, answers = [], []
     for q in queries:
@@ -397,14 +515,26 @@ def run(kind: str, size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
         queries = plan(args.queries, args.seed + 1)
         warm = plan(args.warmup, args.seed + 2)
         naive_queries = queries[: args.naive_queries]
-        naive_lat, naive_ids = time_naive(kind, url, warm[:10] + naive_queries)
-        naive_lat, naive_ids = naive_lat[10:], naive_ids[10:]
+        naive_warm = warm[:10]
+        naive_lat, naive_ids = time_naive(kind, url, naive_warm + naive_queries)
+        naive_lat, naive_ids = naive_lat[len(naive_warm) :], naive_ids[len(naive_warm) :]
         time_service(url, warm)
         svc_lat = time_service(url, queries)
         port = free_port()
         env = {**os.environ, "CHARGEBOOK_DATABASE_URL": url, "CHARGEBOOK_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen([sys.executable, "-m", "chargebook.cli", "serve", "--port", str(port),
-                                   "--workers", "1"], env=env)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "chargebook.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            env=env,
+        )
         try:
             wait_ready(port, server)
             time_http(port, key, warm)
@@ -417,40 +547,67 @@ def run(kind: str, size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
         agree = sum(a == b for a, b in zip(naive_ids, http_ids))
         windowed = ["start_time" in q for q in queries]
         rows = []
-        for strategy, lat in (("naive-sql", naive_lat), ("cells-svc", svc_lat), ("cells-http", http_lat)):
+        for strategy, lat in (
+            ("naive-sql", naive_lat),
+            ("cells-svc", svc_lat),
+            ("cells-http", http_lat),
+        ):
             flags = windowed[: len(lat)]
-            rows.append({
-                "size": size, "db": kind, "strategy": strategy, "n": len(lat),
-                "p50": percentile(lat, 50), "p95": percentile(lat, 95), "p99": percentile(lat, 99),
-                "p95_no_window": percentile([x for x, w in zip(lat, flags) if not w], 95),
-                "p95_window": percentile([x for x, w in zip(lat, flags) if w], 95),
-                "load_s": round(load_s), "agree_with_naive": f"{agree}/{len(naive_ids)}",
-            })
+            rows.append(
+                {
+                    "size": size,
+                    "db": kind,
+                    "strategy": strategy,
+                    "n": len(lat),
+                    "p50": percentile(lat, 50),
+                    "p95": percentile(lat, 95),
+                    "p99": percentile(lat, 99),
+                    "p95_no_window": percentile([x for x, w in zip(lat, flags) if not w], 95),
+                    "p95_window": percentile([x for x, w in zip(lat, flags) if w], 95),
+                    "load_s": round(load_s),
+                    "agree_with_naive": f"{agree}/{len(naive_ids)}",
+                }
+            )
         return rows
     finally:
         drop_database(kind, url)
+        shutil.rmtree(tmp, ignore_errors=True)  # the SQLite file: ~5 GB at 1M locations
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    print(f"{'size':>9} {'db':<10} {'strategy':<11} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'p95 no-win':>10} {'p95 win':>8} {'p50 ×':>7} {'p95 ×':>7}")
+    print(
+        f"{'size':>9} {'db':<10} {'strategy':<11} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'p95 no-win':>10} {'p95 win':>8} {'p50 ×':>7} {'p95 ×':>7}"
+    )
     base = {(r["size"], r["db"]): r for r in rows if r["strategy"] == "naive-sql"}
     for r in rows:
         b = base[(r["size"], r["db"])]
-        print(f"{r['size']:>9,} {r['db']:<10} {r['strategy']:<11} {r['n']:>5} {r['p50']:>8.2f} {r['p95']:>8.2f} "
-              f"{r['p99']:>8.2f} {r['p95_no_window']:>10.2f} {r['p95_window']:>8.2f} "
-              f"{b['p50'] / r['p50']:>7.1f} {b['p95'] / r['p95']:>7.1f}")
-    print("× = naive-sql time / this strategy's time (same run, same queries); "
-          "agreement with the naive scan: " + ", ".join(
-              f"{r['db']} {r['size']:,}: {r['agree_with_naive']}" for r in rows if r["strategy"] == "cells-http"))
+        print(
+            f"{r['size']:>9,} {r['db']:<10} {r['strategy']:<11} {r['n']:>5} {r['p50']:>8.2f} {r['p95']:>8.2f} "
+            f"{r['p99']:>8.2f} {r['p95_no_window']:>10.2f} {r['p95_window']:>8.2f} "
+            f"{b['p50'] / r['p50']:>7.1f} {b['p95'] / r['p95']:>7.1f}"
+        )
+    print(
+        "× = naive-sql time / this strategy's time (same run, same queries); "
+        "agreement with the naive scan: "
+        + ", ".join(
+            f"{r['db']} {r['size']:,}: {r['agree_with_naive']}"
+            for r in rows
+            if r["strategy"] == "cells-http"
+        )
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated location counts")
     parser.add_argument("--db", choices=["postgresql", "sqlite", "both"], default="both")
     parser.add_argument("--queries", type=int, default=1000, help="timed queries per strategy")
-    parser.add_argument("--naive-queries", type=int, default=200, help="of those, timed on the naive scan")
+    parser.add_argument(
+        "--naive-queries", type=int, default=200, help="of those, timed on the naive scan"
+    )
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()

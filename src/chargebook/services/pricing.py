@@ -81,7 +81,9 @@ def charging_cost(tariff: Tariff, start: datetime, end: datetime, power_kw: Deci
     return _paid(estimate_charging(tariff, start, end, power_kw))
 
 
-def tariff_window_cost(tariff: Tariff, start: datetime, end: datetime, power_kw: Decimal) -> Decimal:
+def tariff_window_cost(
+    tariff: Tariff, start: datetime, end: datetime, power_kw: Decimal
+) -> Decimal:
     """The CPO's cost of a booking window: the reservation estimate plus the estimate of
     charging at ``power_kw`` for the whole window (what search shows before a booking)."""
     return reservation_cost(tariff, start, end) + charging_cost(tariff, start, end, power_kw)
@@ -132,7 +134,9 @@ def parsed_tariff(version: TariffVersion, data: Mapping[str, Any]) -> Tariff | N
 
 
 def pick_tariff(
-    tariff_ids: tuple[str, ...], known: Callable[[str], tuple[TariffVersion, Tariff] | None], at: datetime
+    tariff_ids: tuple[str, ...],
+    known: Callable[[str], tuple[TariffVersion, Tariff] | None],
+    at: datetime,
 ) -> tuple[str, TariffVersion, Tariff] | None:
     """A connector's tariff for a booking starting ``at``: of its ``tariff_ids`` that we know,
     the first valid then, REGULAR (or untyped) ones before ad-hoc and profile ones (OCPI 2.2.1

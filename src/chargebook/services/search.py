@@ -184,8 +184,11 @@ def _in_params(name: str, values: list[Any]) -> dict[str, Any]:
 
 
 def _candidates_stmt(window: bool, power: bool, ctype: bool, bands: int) -> Select[Any]:
-    in_bands = (_in(_L.c.lat_band, "band", bands) if bands
-                else _L.c.lat_band.between(bindparam("band_lo"), bindparam("band_hi")))
+    in_bands = (
+        _in(_L.c.lat_band, "band", bands)
+        if bands
+        else _L.c.lat_band.between(bindparam("band_lo"), bindparam("band_hi"))
+    )
     stmt = select(_L.c.pk, _L.c.latitude, _L.c.longitude).where(
         in_bands,
         _L.c.longitude.between(bindparam("west"), bindparam("east")),
@@ -197,7 +200,11 @@ def _candidates_stmt(window: bool, power: bool, ctype: bool, bands: int) -> Sele
         listed = (
             select(literal(1))
             .select_from(_E.join(_C, _C.c.evse_pk == _E.c.pk))
-            .where(_E.c.location_pk == _L.c.pk, *_evse_filters(window), *_connector_filters(power, ctype))
+            .where(
+                _E.c.location_pk == _L.c.pk,
+                *_evse_filters(window),
+                *_connector_filters(power, ctype),
+            )
         )
         stmt = stmt.where(listed.exists())
     return stmt
@@ -206,10 +213,28 @@ def _candidates_stmt(window: bool, power: bool, ctype: bool, bands: int) -> Sele
 def _details_stmt(window: bool, power: bool, ctype: bool, pks: int) -> Select[Any]:
     return (
         select(
-            _L.c.pk, _L.c.id, _L.c.name, _L.c.address, _L.c.city, _L.c.postal_code, _L.c.latitude,
-            _L.c.longitude, _L.c.time_zone, _L.c.last_updated, _L.c.party_pk, _P.c.name,
-            _P.c.party_id, _P.c.last_sync_at, _E.c.pk, _E.c.uid, _E.c.evse_id, _E.c.status,
-            _E.c.reservable, _C.c.id, _C.c.standard, _C.c.power_kw,
+            _L.c.pk,
+            _L.c.id,
+            _L.c.name,
+            _L.c.address,
+            _L.c.city,
+            _L.c.postal_code,
+            _L.c.latitude,
+            _L.c.longitude,
+            _L.c.time_zone,
+            _L.c.last_updated,
+            _L.c.party_pk,
+            _P.c.name,
+            _P.c.party_id,
+            _P.c.last_sync_at,
+            _E.c.pk,
+            _E.c.uid,
+            _E.c.evse_id,
+            _E.c.status,
+            _E.c.reservable,
+            _C.c.id,
+            _C.c.standard,
+            _C.c.power_kw,
             type_coerce(_C.c.tariff_ids, Text),  # see _ids
         )
         .select_from(
@@ -223,28 +248,32 @@ def _details_stmt(window: bool, power: bool, ctype: bool, pks: int) -> Select[An
 
 
 def _tariffs_stmt(parties: int, ids: int) -> Select[Any]:
-    return select(_T.c.pk, _T.c.party_pk, _T.c.id, _T.c.last_updated, _T.c.currency, _T.c.data).where(
-        _in(_T.c.party_pk, "party", parties), _in(_T.c.id, "tariff", ids)
-    )
+    return select(
+        _T.c.pk, _T.c.party_pk, _T.c.id, _T.c.last_updated, _T.c.currency, _T.c.data
+    ).where(_in(_T.c.party_pk, "party", parties), _in(_T.c.id, "tariff", ids))
 
 
 #: The most locations one details statement checks against bookings.
 MAX_BATCH = 256
 _STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
 _BUILDERS: dict[str, Callable[..., Select[Any]]] = {
-    "candidates": _candidates_stmt, "details": _details_stmt, "tariffs": _tariffs_stmt,
+    "candidates": _candidates_stmt,
+    "details": _details_stmt,
+    "tariffs": _tariffs_stmt,
 }
 
 
-def _stmt(kind: str, q: SearchQuery | None, params: dict[str, Any], *sizes: int) -> Select[Any]:
-    """The statement for this kind, filters and list sizes (built once), and its params."""
-    flags = () if q is None else (q.has_window, q.power_min_kw is not None, q.connector_type is not None)
+def _stmt(kind: str, q: SearchQuery | None, *sizes: int) -> Select[Any]:
+    """The statement of this kind for the query's filters and these list sizes, built once."""
+    flags = (
+        ()
+        if q is None
+        else (q.has_window, q.power_min_kw is not None, q.connector_type is not None)
+    )
     key = (kind, *flags, *sizes)
     stmt = _STATEMENTS.get(key)
     if stmt is None:
         stmt = _STATEMENTS[key] = _BUILDERS[kind](*flags, *sizes)
-    if q is not None:
-        params.update(_filter_params(q))
     return stmt
 
 
@@ -272,13 +301,16 @@ async def search_locations(
 ) -> SearchResult:
     """The nearest ``q.limit`` matches within ``q.radius_km``, priced for the window (or,
     without one, for an hour from the next quarter hour at least 15 minutes ahead)."""
-    window = (q.start_time, q.end_time) if q.has_window else default_window(now or utcnow())
+    if q.start_time is not None and q.end_time is not None:
+        window = (q.start_time, q.end_time)
+    else:
+        window = default_window(now or utcnow())
     async with db.engine.connect() as conn:
         hits, total, exact = await nearest_matches(conn, q)
         tariffs = await _load_tariffs(conn, hits)
     for hit in hits:
-        _price(hit, tariffs, window, reservation_fee, commission_percent)  # type: ignore[arg-type]
-    return SearchResult(total, exact, hits, _per_cpo(hits), window)  # type: ignore[arg-type]
+        _price(hit, tariffs, window, reservation_fee, commission_percent)
+    return SearchResult(total, exact, hits, _per_cpo(hits), window)
 
 
 def default_window(now: datetime) -> tuple[datetime, datetime]:
@@ -290,7 +322,9 @@ def default_window(now: datetime) -> tuple[datetime, datetime]:
     return start, start + DEFAULT_WINDOW
 
 
-async def nearest_matches(conn: AsyncConnection, q: SearchQuery) -> tuple[list[LocationHit], int, bool]:
+async def nearest_matches(
+    conn: AsyncConnection, q: SearchQuery
+) -> tuple[list[LocationHit], int, bool]:
     """``(the nearest q.limit matches with their details, total, total_exact)``.
 
     A pass reads every candidate in a cap of radius ``r``, then details for the nearest
@@ -325,14 +359,14 @@ async def _candidates(conn: AsyncConnection, q: SearchQuery, r: float) -> dict[i
     """Candidates in the cap's box that lie within the radius: {pk: distance_km}."""
     box = cap_box(q.lat, q.lng, r)
     bands = bands_between(box.min_lat, box.max_lat)
-    params: dict[str, Any] = {"south": box.min_lat, "north": box.max_lat}
+    params: dict[str, Any] = {**_filter_params(q), "south": box.min_lat, "north": box.max_lat}
     if len(bands) > MAX_BAND_LIST:
         params.update(band_lo=bands[0], band_hi=bands[-1])
         slots = 0
     else:
         slots = len(band_params := _in_params("band", bands))
         params.update(band_params)
-    stmt = _stmt("candidates", q, params, slots)
+    stmt = _stmt("candidates", q, slots)
     found: dict[int, float] = {}
     for west, east in box.lng_ranges:  # two ranges across the antimeridian
         for pk, lat, lng in await conn.execute(stmt, {**params, "west": west, "east": east}):
@@ -342,8 +376,13 @@ async def _candidates(conn: AsyncConnection, q: SearchQuery, r: float) -> dict[i
     return found
 
 
-async def _confirm(conn: AsyncConnection, q: SearchQuery, inside: list[tuple[float, int]],
-                   checked: dict[int, LocationHit | None], exact_index: bool) -> list[LocationHit]:
+async def _confirm(
+    conn: AsyncConnection,
+    q: SearchQuery,
+    inside: list[tuple[float, int]],
+    checked: dict[int, LocationHit | None],
+    exact_index: bool,
+) -> list[LocationHit]:
     """Details of candidates in distance order until ``limit`` hold up or none are left."""
     confirmed: list[LocationHit] = []
     i = 0
@@ -364,17 +403,20 @@ async def _confirm(conn: AsyncConnection, q: SearchQuery, inside: list[tuple[flo
             # do: bookings are sparse), a little more, and never a statement per location.
             held = (sum(1 for h in checked.values() if h is not None) + 1) / (len(checked) + 1)
             size = min(MAX_BATCH, math.ceil(need * 1.25 / held) + 2)
-        batch = [pk for _, pk in inside[i: i + size] if pk not in checked]
+        batch = [pk for _, pk in inside[i : i + size] if pk not in checked]
         loaded = await _load_details(conn, q, batch)
         for pk in batch:
             checked[pk] = loaded.get(pk)
 
 
-async def _load_details(conn: AsyncConnection, q: SearchQuery, pks: list[int]) -> dict[int, LocationHit]:
+async def _load_details(
+    conn: AsyncConnection, q: SearchQuery, pks: list[int]
+) -> dict[int, LocationHit]:
     hits: dict[int, LocationHit] = {}
     evses: dict[int, EvseHit] = {}
-    params = _in_params("pk", pks)
-    for row in await conn.execute(_stmt("details", q, params, len(params)), params):
+    slots = _in_params("pk", pks)
+    for row in await conn.execute(_stmt("details", q, len(slots)), {**slots, **_filter_params(q)}):
+        # Columns in _details_stmt's order: the location's and party's first, as LocationHit.
         hit = hits.get(row[0])
         if hit is None:
             hit = hits[row[0]] = LocationHit(*row[:14])
@@ -406,7 +448,9 @@ async def _load_tariffs(conn: AsyncConnection, hits: Sequence[LocationHit]) -> K
         return {}
     parties = _in_params("party", sorted({h.party_pk for h in hits}))
     tariffs = _in_params("tariff", sorted(ids))
-    rows = await conn.execute(_stmt("tariffs", None, parties, len(parties), len(tariffs)), {**parties, **tariffs})
+    rows = await conn.execute(
+        _stmt("tariffs", None, len(parties), len(tariffs)), {**parties, **tariffs}
+    )
     known: Known = {}
     for pk, party_pk, tariff_id, updated, currency, data in rows:
         terms = parsed_tariff((pk, updated), data) if currency == CURRENCY else None
@@ -422,8 +466,13 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _price(hit: LocationHit, known: Known, window: tuple[datetime, datetime], fee: Decimal,
-           commission_percent: Decimal) -> None:
+def _price(
+    hit: LocationHit,
+    known: Known,
+    window: tuple[datetime, datetime],
+    fee: Decimal,
+    commission_percent: Decimal,
+) -> None:
     """Each EVSE: its cheapest connector's estimate; the location: its cheapest EVSE with a
     known tariff; with none known, the platform's own fee and commission on 0."""
     zone = _zone(hit.time_zone)
@@ -431,16 +480,28 @@ def _price(hit: LocationHit, known: Known, window: tuple[datetime, datetime], fe
     fees_only = shared_quote(Decimal(0), fee, commission_percent, CURRENCY)
     for evse in hit.evses:
         for connector in evse.connectors:
-            picked = pick_tariff(connector.tariff_ids, lambda t: known.get((hit.party_pk, t)), window[0])
-            costs = None if picked is None else window_costs(picked[1], picked[2], start, end, connector.power_kw)
+            picked = pick_tariff(
+                connector.tariff_ids, lambda t: known.get((hit.party_pk, t)), window[0]
+            )
+            costs = (
+                None
+                if picked is None
+                else window_costs(picked[1], picked[2], start, end, connector.power_kw)
+            )
             if picked is None or costs is None:
                 continue
             price = shared_quote(costs[0] + costs[1], fee, commission_percent, CURRENCY)
             if evse.price is None or price.client_price < evse.price.client_price:
                 evse.price, evse.tariff_id = price, picked[0]
                 evse.booking_price = shared_quote(costs[0], fee, commission_percent, CURRENCY)
-        if evse.price is not None and (hit.price is None or evse.price.client_price < hit.price.client_price):
-            hit.price, hit.booking_price, hit.tariff_id = evse.price, evse.booking_price, evse.tariff_id
+        if evse.price is not None and (
+            hit.price is None or evse.price.client_price < hit.price.client_price
+        ):
+            hit.price, hit.booking_price, hit.tariff_id = (
+                evse.price,
+                evse.booking_price,
+                evse.tariff_id,
+            )
         evse.price = evse.price or fees_only
         evse.booking_price = evse.booking_price or fees_only
     hit.price = hit.price or fees_only
@@ -451,10 +512,15 @@ def _per_cpo(hits: Sequence[LocationHit]) -> dict[str, dict[str, Any]]:
     """Per CPO: how many of the results it gave and how fresh its data is."""
     per: dict[str, dict[str, Any]] = {}
     for hit in hits:
-        stats = per.setdefault(hit.cpo_party_id, {
-            "cpo_name": hit.cpo_name, "results": 0, "data_updated_at": hit.last_updated,
-            "last_sync_at": hit.cpo_last_sync_at,
-        })
+        stats = per.setdefault(
+            hit.cpo_party_id,
+            {
+                "cpo_name": hit.cpo_name,
+                "results": 0,
+                "data_updated_at": hit.last_updated,
+                "last_sync_at": hit.cpo_last_sync_at,
+            },
+        )
         stats["results"] += 1
         stats["data_updated_at"] = max(stats["data_updated_at"], hit.last_updated)
     return per

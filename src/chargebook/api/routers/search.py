@@ -35,7 +35,9 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _window(start: datetime | None, end: datetime | None) -> tuple[datetime | None, datetime | None]:
+def _window(
+    start: datetime | None, end: datetime | None
+) -> tuple[datetime | None, datetime | None]:
     start, end = _aware(start), _aware(end)
     if (start is None) != (end is None):
         raise InvalidRequest("Invalid time window: start_time and end_time go together")
@@ -54,10 +56,14 @@ async def search(
     lat: Annotated[float, Query(description="Latitude, -90..90")],
     lng: Annotated[float, Query(description="Longitude, -180..180")],
     radius: Annotated[float, Query(description="km, 0.1..200")] = 50.0,
-    connector_type: Annotated[str | None, Query(max_length=40, description="OCPI ConnectorType")] = None,
+    connector_type: Annotated[
+        str | None, Query(max_length=40, description="OCPI ConnectorType")
+    ] = None,
     power_min: Annotated[float | None, Query(description="kW, 0..1000")] = None,
     start_time: Annotated[datetime | None, Query(description="ISO 8601; with end_time")] = None,
-    end_time: Annotated[datetime | None, Query(description="ISO 8601; at most 24 h after start_time")] = None,
+    end_time: Annotated[
+        datetime | None, Query(description="ISO 8601; at most 24 h after start_time")
+    ] = None,
     limit: Annotated[int, Query(description="locations returned, 1..100")] = 20,
 ) -> JSON:
     _check_range("latitude", lat, -90, 90)
@@ -69,29 +75,44 @@ async def search(
     start, end = _window(start_time, end_time)
     result = await search_locations(
         db,
-        SearchQuery(lat=lat, lng=lng, radius_km=radius, connector_type=connector_type or None,
-                    power_min_kw=power_min, start_time=start, end_time=end, limit=limit),
+        SearchQuery(
+            lat=lat,
+            lng=lng,
+            radius_km=radius,
+            connector_type=connector_type or None,
+            power_min_kw=power_min,
+            start_time=start,
+            end_time=end,
+            limit=limit,
+        ),
         reservation_fee=client.reservation_fee,
         commission_percent=client.commission_percent,
     )
-    return JSON({
-        "total": result.total,
-        "total_exact": result.total_exact,
-        "results": [_location(h) for h in result.hits],
-        "cpo_results": {
-            party_id: {
-                "cpo_name": stats["cpo_name"],
-                "results": stats["results"],
-                "data_updated_at": iso_z(stats["data_updated_at"]),
-                "last_sync_at": iso_z(stats["last_sync_at"]) if stats["last_sync_at"] else None,
-            }
-            for party_id, stats in result.per_cpo.items()
-        },
-        "pricing_window": {"start_time": iso_z(result.window[0]), "end_time": iso_z(result.window[1])},
-    })
+    return JSON(
+        {
+            "total": result.total,
+            "total_exact": result.total_exact,
+            "results": [_location(h) for h in result.hits],
+            "cpo_results": {
+                party_id: {
+                    "cpo_name": stats["cpo_name"],
+                    "results": stats["results"],
+                    "data_updated_at": iso_z(stats["data_updated_at"]),
+                    "last_sync_at": iso_z(stats["last_sync_at"]) if stats["last_sync_at"] else None,
+                }
+                for party_id, stats in result.per_cpo.items()
+            },
+            "pricing_window": {
+                "start_time": iso_z(result.window[0]),
+                "end_time": iso_z(result.window[1]),
+            },
+        }
+    )
 
 
-def _pricing(price: Quote | None, booking_price: Quote | None, tariff_id: str | None) -> dict[str, Any]:
+def _pricing(
+    price: Quote | None, booking_price: Quote | None, tariff_id: str | None
+) -> dict[str, Any]:
     assert price is not None and booking_price is not None
     return {
         "estimated_price": money_number(price.client_price),
