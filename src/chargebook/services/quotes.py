@@ -4,7 +4,7 @@ charging cost for the window beside it (not part of the price: the session decid
 
 Which tariff: the booked connector's (or the EVSE's first connector's) `tariff_ids`, the
 first valid at the window's start, REGULAR before ad-hoc and profile tariffs (OCPI 2.2.1
-mod_tariffs.asciidoc § TariffType). Parsed tariffs are kept per (row, last_updated).
+mod_tariffs.asciidoc § TariffType) — the same choice search makes (services/pricing.py).
 """
 
 from __future__ import annotations
@@ -18,27 +18,21 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.models import Tariff as TariffRow
-from chargebook.domain.tariff import Tariff, parse_tariff
-from chargebook.domain.tariff_model import TariffType
+from chargebook.domain.tariff import Tariff
 from chargebook.services.catalogue import connector_power_kw
-from chargebook.services.pricing import Quote, charging_cost, quote, reservation_cost
+from chargebook.services.pricing import (
+    Quote,
+    TariffVersion,
+    charging_cost,
+    parsed_tariff,
+    pick_tariff,
+    quote,
+    reservation_cost,
+)
 
 _TARIFFS = select(TariffRow).where(
     TariffRow.party_pk == bindparam("party_pk"), TariffRow.id.in_(bindparam("ids", expanding=True))
 )
-_PARSED: dict[tuple[int, datetime], Tariff | None] = {}
-
-
-def _parsed(row: TariffRow) -> Tariff | None:
-    key = (row.pk, row.last_updated)
-    if key not in _PARSED:
-        if len(_PARSED) > 10_000:
-            _PARSED.clear()
-        try:
-            _PARSED[key] = parse_tariff(row.data)
-        except Exception:  # a tariff we cannot read prices nothing
-            _PARSED[key] = None
-    return _PARSED[key]
 
 
 async def quote_booking(
@@ -53,19 +47,20 @@ async def quote_booking(
     if not tariff_ids:
         return quote(Decimal(0), reservation_fee, commission_percent), None, None
     power_kw = connector_power_kw(chosen or {})
-    tariffs = {row.id: row for row in await session.scalars(_TARIFFS, {"party_pk": party_pk, "ids": tariff_ids})}
-    best: tuple[tuple[bool, int], str, Tariff] | None = None
-    for index, tariff_id in enumerate(tariff_ids):
-        row = tariffs.get(tariff_id)
-        terms = _parsed(row) if row is not None else None
-        if terms is None or not terms.is_valid_at(start):
-            continue
-        rank = (terms.type not in (None, TariffType.REGULAR), index)
-        if best is None or rank < best[0]:
-            best = (rank, tariff_id, terms)
-    if best is None:
+    rows = {row.id: row for row in await session.scalars(_TARIFFS, {"party_pk": party_pk, "ids": tariff_ids})}
+
+    def known(tariff_id: str) -> tuple[TariffVersion, Tariff] | None:
+        row = rows.get(tariff_id)
+        if row is None:
+            return None
+        version = (row.pk, row.last_updated)
+        terms = parsed_tariff(version, row.data)
+        return None if terms is None else (version, terms)
+
+    picked = pick_tariff(tuple(tariff_ids), known, start)
+    if picked is None:
         return quote(Decimal(0), reservation_fee, commission_percent), None, None
-    _, tariff_id, terms = best
+    tariff_id, _, terms = picked
     try:
         zone = ZoneInfo(zone_name or "UTC")
     except ZoneInfoNotFoundError:
