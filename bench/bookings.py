@@ -12,14 +12,18 @@ database (no HTTP, no Python web stack), in the same run.
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).parent))
+from common import PG_ADMIN, drop_database, free_port, make_database  # noqa: E402
+
 import argparse
 import asyncio
 import json
 import multiprocessing as mp
 import os
 import random
-import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +32,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-PG_ADMIN = os.environ.get("CHARGEBOOK_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DOUBLE_BOOKINGS_SQL = """
 SELECT count(*) FROM bookings a JOIN bookings b
   ON a.evse_pk = b.evse_pk AND a.id < b.id
@@ -38,29 +41,10 @@ WHERE a.status IN ('REQUESTED','PENDING','CONFIRMED','ATTENDING')
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
-def make_database(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'bench.db'}"
-    import psycopg
-
-    name = f"cbbench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
-def drop_database(kind: str, url: str) -> None:
-    if kind == "postgresql":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def seed(url: str, locations: int) -> tuple[str, list[tuple[str, str]]]:

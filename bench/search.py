@@ -23,6 +23,12 @@ Strategies, each timed on the same queries:
 
 from __future__ import annotations
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).parent))
+from common import PG_ADMIN, drop_database, free_port, make_database  # noqa: E402
+
 import argparse
 import asyncio
 import http.client
@@ -30,9 +36,7 @@ import json
 import math
 import os
 import random
-import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,36 +49,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-PG_ADMIN = os.environ.get(
-    "CHARGEBOOK_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 LIVE = ("REQUESTED", "PENDING", "CONFIRMED", "ATTENDING")
 CHUNK = 5_000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
-def make_database(kind: str, tmp: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp / 'search.db'}"
-    import psycopg
-
-    name = f"cbsearch_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
-def drop_database(kind: str, url: str) -> None:
-    if kind == "postgresql":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -508,7 +490,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def run(kind: str, size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
     tmp = Path(tempfile.mkdtemp(prefix="cbsearch_"))
-    url = make_database(kind, tmp)
+    url = make_database(kind, tmp, "search")
     try:
         key, load_s = load(kind, url, size, args.seed)
         print(f"# {kind} {size:,} locations loaded in {load_s:.0f} s", file=sys.stderr)
