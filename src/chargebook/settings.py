@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         default=1.0, description="How often each worker loop asks 'what needs doing now?'."
     )
 
+    def base_url(self, fallback: str = "http://127.0.0.1:8000") -> str:
+        """Where CPOs reach us: ``public_url``, else ``fallback`` (a request's own address, or
+        the default address of ``serve``)."""
+        return (self.public_url or fallback).rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _strip(cls, v: str) -> str:

@@ -49,8 +49,8 @@ def simulator_config(fast_forward: bool) -> SimConfig:
     return SimConfig(locations=DEMO_LOCATIONS, name="Simulated CPO", driver=driver)
 
 
-async def _connect(db: Database, sim: SimulatorServer, base: str) -> dict[str, int]:
-    me = ocpi_parties.Identity("DE", "CBK", "chargebook", base)
+async def _connect(db: Database, sim: SimulatorServer, settings: Settings) -> dict[str, int]:
+    me = ocpi_parties.Identity.from_settings(settings)
     party = await ocpi_parties.connect(db, sim.versions_url, sim.token_a, me, "Simulated CPO")
     return await ocpi_catalogue.sync_party(db, party)
 
@@ -127,7 +127,7 @@ async def run_demo(settings: Settings, host: str, port: int, exit_after: float |
     worker: asyncio.Task[None] | None = None
     try:
         await asyncio.to_thread(sim.start)
-        counts = await _connect(db, sim, root)
+        counts = await _connect(db, sim, settings)
         _, key = await create_client(db, "demo", reservation_fee=Decimal("2.50"), commission_percent=Decimal("10"))
         location, evse = await _example(db)
         worker = asyncio.create_task(run_forever(db, settings, stop))

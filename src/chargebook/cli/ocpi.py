@@ -18,8 +18,7 @@ app = typer.Typer(help="OCPI connections with CPOs.", no_args_is_help=True)
 
 
 def identity(cfg: Settings) -> ocpi_parties.Identity:
-    return ocpi_parties.Identity(cfg.ocpi_country_code, cfg.ocpi_party_id, "chargebook",
-                                 (cfg.public_url or "http://127.0.0.1:8000").rstrip("/"))
+    return ocpi_parties.Identity.from_settings(cfg)
 
 
 @app.command()

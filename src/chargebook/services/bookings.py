@@ -22,6 +22,7 @@ from chargebook.db.engine import Database
 from chargebook.db.models import (
     Booking,
     BookingTransition,
+    Client,
     Customer,
     Evse,
     Location,
@@ -49,6 +50,7 @@ from chargebook.domain.tokens import (
     normalize_pipelet_uid,
 )
 from chargebook.domain.windows import WindowRules, check_window
+from chargebook.services.billing import record_charge, settle
 from chargebook.services.clients import ClientContext
 from chargebook.services.clock import utcnow
 from chargebook.services.fleet import group_spend, own_group
@@ -437,23 +439,8 @@ async def transition_booking(
     booking.status_reason = step.reason.value if step.reason else booking.status_reason
     booking.status_message = message if message is not None else booking.status_message
     booking.status_updated_at = now
-    if step.to_status not in LIVE_STATES and step.to_status != BookingStatus.COMPLETED:
-        from chargebook.db.models import Client
-        from chargebook.services.billing import settle
-
-        client = await session.get(Client, booking.client_id)
-        if client is not None:
-            settle(booking, client.reservation_fee, client.commission_percent)
     if step.to_status not in LIVE_STATES:
-        from chargebook.services.billing import record_charge
-
-        await record_charge(session, booking, now, f"{step.to_status.value.lower()}: {event.value.lower()}")
-    if step.to_status not in LIVE_STATES and booking.token_pk:
-        token = await session.get(Token, booking.token_pk)
-        if token is not None and token.kind == TokenKind.AD_HOC and token.valid:
-            # An ad-hoc token lives and dies with its booking.
-            token.valid = False
-            token.last_updated = now
+        await _settle_ended(session, booking, step.to_status, event, now)
     record = BookingTransition(
         booking_id=booking.id,
         from_status=step.from_status.value,
@@ -466,6 +453,23 @@ async def transition_booking(
     )
     session.add(record)
     return record
+
+
+async def _settle_ended(
+    session: AsyncSession, booking: Booking, status: BookingStatus, event: BookingEvent, now: datetime
+) -> None:
+    """A booking just ended: its final price (COMPLETED is priced from its CDR), the client's
+    ledger, and its ad-hoc token, which lives and dies with it."""
+    if status != BookingStatus.COMPLETED:
+        client = await session.get(Client, booking.client_id)
+        if client is not None:
+            settle(booking, client.reservation_fee, client.commission_percent)
+    await record_charge(session, booking, now, f"{status.value.lower()}: {event.value.lower()}")
+    if booking.token_pk:
+        token = await session.get(Token, booking.token_pk)
+        if token is not None and token.kind == TokenKind.AD_HOC and token.valid:
+            token.valid = False
+            token.last_updated = now
 
 
 async def cancel_booking(

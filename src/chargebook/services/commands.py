@@ -38,6 +38,7 @@ from chargebook.services.authorization import pipelet_token, token_object
 from chargebook.services.bookings import transition_booking
 from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id
+from chargebook.services.tokens import Issuer
 
 BATCH = 50
 
@@ -68,7 +69,7 @@ class RetryPolicy:
         return timedelta(seconds=min(60.0, self.base_seconds * 2 ** (attempt - 1)))
 
 
-async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, issuer: tuple[str, str, str]) -> int:
+async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, issuer: Issuer) -> int:
     """REQUESTED bookings at OCPI-connected CPOs whose send time has come → RESERVE_NOW rows,
     bookings → PENDING (the intent is recorded before anything is sent)."""
     async with db.write() as session:
@@ -111,13 +112,12 @@ async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, i
     return count
 
 
-async def _token_body(session: AsyncSession, booking: Booking, issuer: tuple[str, str, str], now: datetime) -> dict[str, Any]:
-    country, party_id, name = issuer
+async def _token_body(session: AsyncSession, booking: Booking, issuer: Issuer, now: datetime) -> dict[str, Any]:
     if booking.token_pk:
         token = await session.get(Token, booking.token_pk)
         if token is not None:
-            return token_object(token, country, party_id)
-    return pipelet_token(booking.token_uid, country, party_id, name, now)
+            return token_object(token, issuer.country_code, issuer.party_id)
+    return pipelet_token(booking.token_uid, issuer.country_code, issuer.party_id, issuer.name, now)
 
 
 async def enqueue_cancel(session: AsyncSession, booking: Booking, now: datetime, base_url: str | None = None) -> None:
@@ -142,7 +142,7 @@ async def enqueue_cancel(session: AsyncSession, booking: Booking, now: datetime,
 
 async def request_session_command(
     db: Database, client_id: str, booking_id: str, command_type: str, base_url: str,
-    issuer: tuple[str, str, str],
+    issuer: Issuer,
 ) -> Command:
     """A client asks to start or stop charging on its booking (START_SESSION / STOP_SESSION).
 
@@ -198,7 +198,7 @@ CONCURRENT_SENDS = 10
 
 
 async def send_due_commands(
-    db: Database, now: datetime, retry: RetryPolicy = RetryPolicy(), issuer: tuple[str, str] = ("DE", "CBK")
+    db: Database, now: datetime, retry: RetryPolicy = RetryPolicy(), issuer: Issuer = Issuer()
 ) -> int:
     """Claim due commands, send them concurrently, record each outcome in its own transaction.
 
@@ -208,7 +208,6 @@ async def send_due_commands(
     CANCEL_RESERVATION is idempotent), and a slow CPO never holds up the others.
     """
     lease = timedelta(seconds=SEND_TIMEOUT_SECONDS + 5)
-    issuer_country, issuer_party = issuer
     async with db.write() as session:
         claimed = await claim(session, select(Command).where(
             Command.state.in_(["due", "sending"]), Command.due_at <= now).order_by(Command.due_at), BATCH)
@@ -231,7 +230,7 @@ async def send_due_commands(
             else:
                 try:
                     async with OcpiClient(token=token, timeout=SEND_TIMEOUT_SECONDS, to_party=to,
-                                          from_party=OcpiParty(issuer_country, issuer_party)) as client:
+                                          from_party=OcpiParty(issuer.country_code, issuer.party_id)) as client:
                         reply = await client.request("POST", f"{url.rstrip('/')}/{ctype}", body=body)
                     outcome = ("response", reply.data if isinstance(reply.data, dict) else {})
                 except PeerRejected as exc:

@@ -178,7 +178,7 @@ async def group_spend(session: AsyncSession, group_id: str, now: datetime) -> Gr
     )
     completed = held = Decimal("0")
     for status, amount in rows.all():
-        value = Decimal(amount) if isinstance(amount, Decimal) else Decimal(int(amount)) / 10_000
+        value = Decimal(amount)  # the Money column type hands back Decimals
         if status in LIVE_STATES:
             held += value
         else:

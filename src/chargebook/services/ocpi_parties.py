@@ -20,6 +20,7 @@ from chargebook.ocpi import transport as t
 from chargebook.ocpi.client import OcpiClient, PeerError
 from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id
+from chargebook.settings import Settings
 
 SUPPORTED_VERSIONS = ("2.2.1",)
 OUR_MODULES = {  # module id -> our interface role
@@ -45,6 +46,11 @@ class Identity:
     party_id: str
     name: str
     base_url: str  # e.g. http://127.0.0.1:8000 — our OCPI lives under {base_url}/ocpi
+
+    @classmethod
+    def from_settings(cls, settings: Settings, base_url: str | None = None) -> Identity:
+        return cls(settings.ocpi_country_code, settings.ocpi_party_id, settings.token_issuer,
+                   base_url or settings.base_url())
 
     @property
     def versions_url(self) -> str:

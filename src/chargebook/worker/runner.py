@@ -14,6 +14,7 @@ import structlog
 from chargebook.db.engine import Database
 from chargebook.services import commands
 from chargebook.services.clock import utcnow
+from chargebook.services.tokens import Issuer
 from chargebook.settings import Settings
 from chargebook.worker.expire_bookings import expire_due_bookings
 from chargebook.worker.sync_parties import sync_stale_parties
@@ -21,17 +22,13 @@ from chargebook.worker.sync_parties import sync_stale_parties
 log = structlog.get_logger("chargebook.worker")
 
 
-def public_url(settings: Settings) -> str:
-    return settings.public_url or "http://127.0.0.1:8000"
-
-
 async def run_once(db: Database, settings: Settings) -> int:
     """One pass of every loop; returns how many things moved."""
     now = utcnow()
-    issuer = (settings.ocpi_country_code, settings.ocpi_party_id, settings.token_issuer)
-    moved = await commands.enqueue_due_reservations(db, now, public_url(settings), issuer)
+    issuer = Issuer(settings.ocpi_country_code, settings.ocpi_party_id, settings.token_issuer)
+    moved = await commands.enqueue_due_reservations(db, now, settings.base_url(), issuer)
     retry = commands.RetryPolicy(settings.command_retry_attempts, settings.command_retry_base_seconds)
-    moved += await commands.send_due_commands(db, now, retry, (settings.ocpi_country_code, settings.ocpi_party_id))
+    moved += await commands.send_due_commands(db, now, retry, issuer)
     moved += await commands.expire_unanswered(db, utcnow())
     moved += await expire_due_bookings(db, utcnow(), timedelta(minutes=settings.no_show_grace_minutes))
     moved += await sync_stale_parties(db, utcnow(), timedelta(minutes=settings.sync_interval_minutes))

@@ -133,10 +133,8 @@ def _command_json(cmd: Any) -> dict[str, Any]:
 
 
 async def _session_command(request: Request, booking_id: str, client: Any, db: Any, kind: str) -> JSON:
-    settings = request.app.state.settings
-    base = settings.public_url or str(request.base_url)
-    issuer = (settings.ocpi_country_code, settings.ocpi_party_id, settings.token_issuer)
-    cmd = await commands.request_session_command(db, client.id, booking_id, kind, base, issuer)
+    base = request.app.state.settings.base_url(str(request.base_url))
+    cmd = await commands.request_session_command(db, client.id, booking_id, kind, base, request.app.state.issuer)
     return JSON({"command": _command_json(cmd)}, status_code=202)
 
 

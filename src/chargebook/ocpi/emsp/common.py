@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from chargebook.db.engine import Database
 from chargebook.db.models import Party
 from chargebook.domain.errors import InvalidRequest, Unauthenticated
+from chargebook.api.deps import Db as Db
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.v221.types import load_json
 from chargebook.services.ocpi_parties import Caller, Identity, identify
@@ -27,14 +27,9 @@ async def registered_party(request: Request) -> Party:
     return found.party
 
 
-async def database(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
-
-
 async def identity(request: Request) -> Identity:
     settings = request.app.state.settings
-    base = settings.public_url or str(request.base_url)
-    return Identity(settings.ocpi_country_code, settings.ocpi_party_id, "chargebook", base.rstrip("/"))
+    return Identity.from_settings(settings, settings.base_url(str(request.base_url)))
 
 
 async def json_body(request: Request) -> dict[str, Any]:
@@ -50,6 +45,5 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 CallerDep = Annotated[Caller, Depends(caller)]
 PartyDep = Annotated[Party, Depends(registered_party)]
-Db = Annotated[Database, Depends(database)]
 Me = Annotated[Identity, Depends(identity)]
 Body = Annotated[dict[str, Any], Depends(json_body)]
