@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -58,6 +58,8 @@ from chargebook.services.ids import booking_id
 from chargebook.services.quotes import quote_booking
 from chargebook.services.tokens import Issuer, add_tokens, new_token
 from chargebook.services.catalogue import OUT_OF_SERVICE
+from chargebook.services import webhook_events
+from chargebook.services.wire import BookingView
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,16 +91,6 @@ class BookingRequest:
             "token_uid": self.token_uid.upper() if self.token_uid else None,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass(slots=True)
-class BookingView:
-    """A booking with what the wire shows beside it."""
-
-    booking: Booking
-    token: Token | None = None
-    history: list[BookingTransition] = field(default_factory=list)
-    replayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +275,9 @@ async def _create(
     # Core inserts: the ORM's unit-of-work flush is the largest single cost on this path.
     await session.execute(_INSERT_BOOKING, values)
     await session.execute(_INSERT_TRANSITION, step)
-    return BookingView(booking=Booking(**values), token=token, history=[BookingTransition(**step)])
+    view = BookingView(booking=Booking(**values), token=token, history=[BookingTransition(**step)])
+    await webhook_events.booking_created(session, view, now)
+    return view
 
 
 async def _raise_not_found(session: AsyncSession, request: BookingRequest) -> None:
@@ -452,6 +446,7 @@ async def transition_booking(
         at=now,
     )
     session.add(record)
+    await webhook_events.booking_transitioned(session, booking, now)
     return record
 
 
