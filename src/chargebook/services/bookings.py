@@ -152,6 +152,7 @@ _EVSE_FOR_BOOKING = (
     select(
         Evse.pk, Evse.uid, Evse.status, Evse.reservable, Location.id, Location.city,
         Party.max_reservation_minutes, Party.id, Location.time_zone, Evse.data,
+        webhook_events.CLIENT_HAS_ENDPOINTS,  # rides along: no round trip when there are none
     )
     .join(Location, Evse.location_pk == Location.pk)
     .join(Party, Location.party_pk == Party.id)
@@ -186,13 +187,14 @@ async def _create(
     now = utcnow()
     row = (
         await session.execute(
-            _EVSE_FOR_BOOKING, {"location_id": request.location_id, "evse_uid": request.evse_uid}
+            _EVSE_FOR_BOOKING,
+            {"location_id": request.location_id, "evse_uid": request.evse_uid, "client_id": client.id},
         )
     ).first()
     if row is None:
         await _raise_not_found(session, request)
     (evse_pk, evse_uid, evse_status, reservable, location_id, city, max_minutes,
-     party_pk, zone_name, evse_data) = row  # type: ignore[misc]
+     party_pk, zone_name, evse_data, has_webhooks) = row  # type: ignore[misc]
     if not reservable:
         raise InvalidRequest(f"EVSE {request.evse_uid} does not support reservation")
     if evse_status in OUT_OF_SERVICE:
@@ -276,7 +278,8 @@ async def _create(
     await session.execute(_INSERT_BOOKING, values)
     await session.execute(_INSERT_TRANSITION, step)
     view = BookingView(booking=Booking(**values), token=token, history=[BookingTransition(**step)])
-    await webhook_events.booking_created(session, view, now)
+    if has_webhooks:
+        await webhook_events.booking_created(session, view, now)
     return view
 
 
