@@ -26,12 +26,13 @@ from sqlalchemy import literal
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import drop_database, make_database  # noqa: E402
-from chargebook.db.engine import Database  # noqa: E402
-from chargebook.db.migrate import upgrade  # noqa: E402
-from chargebook.services import bookings, webhooks  # noqa: E402
-from chargebook.services.clients import authenticate, create_client  # noqa: E402
-from tests.factories import evse, seed_site  # noqa: E402
+from bench.common import drop_database, make_database
+from tests.factories import evse, seed_site
+
+from chargebook.db.engine import Database
+from chargebook.db.migrate import upgrade
+from chargebook.services import bookings, webhooks
+from chargebook.services.clients import authenticate, create_client
 
 
 async def run(kind: str, creates: int, rounds: int) -> None:

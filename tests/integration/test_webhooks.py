@@ -36,7 +36,7 @@ def verification_snippet() -> str:
     """The receiver-side check exactly as docs/webhooks.md prints it."""
     text = DOCS.read_text()
     after = text.split("<!-- verification snippet", 1)[1]
-    return re.search(r"```python\n(.*?)```", after, re.S).group(1)  # type: ignore[union-attr]
+    return re.search(r"```python\n(.*?)```", after, re.DOTALL).group(1)  # type: ignore[union-attr]
 
 
 def verifies(snippet: str, secret: str, headers: dict[str, str], body: bytes) -> bool:

@@ -17,7 +17,12 @@ from chargebook.domain.lifecycle import BookingEvent
 from chargebook.metrics import WEBHOOK_DELIVERIES
 from chargebook.services import webhooks
 from chargebook.services.bookings import (
-    BookingPolicy, BookingRequest, cancel_booking, create_booking, get_booking, transition_booking,
+    BookingPolicy,
+    BookingRequest,
+    cancel_booking,
+    create_booking,
+    get_booking,
+    transition_booking,
 )
 from chargebook.services.clients import ClientContext, authenticate, create_client
 from chargebook.services.webhook_deliveries import DeliveryPolicy, claim_due, record_attempt

@@ -53,9 +53,9 @@ async def _add(
     event_id = new_id("evt")
     body = event_body(event_id, event_type, now, data)
     await session.execute(_INSERT_DELIVERY, [
-        dict(id=new_id("whd"), endpoint_id=endpoint_id, event_id=event_id, event_type=event_type,
-             booking_id=booking_id, body=body, status="pending", attempt_count=0, next_attempt_at=now,
-             created_at=now, delivered_at=None)
+        {"id": new_id("whd"), "endpoint_id": endpoint_id, "event_id": event_id, "event_type": event_type,
+         "booking_id": booking_id, "body": body, "status": "pending", "attempt_count": 0,
+         "next_attempt_at": now, "created_at": now, "delivered_at": None}
         for endpoint_id in endpoint_ids
     ])
     return event_id

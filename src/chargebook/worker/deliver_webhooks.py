@@ -17,7 +17,12 @@ from chargebook import __version__
 from chargebook.db.engine import Database
 from chargebook.domain.webhooks import signature_header
 from chargebook.services.clock import utcnow
-from chargebook.services.webhook_deliveries import DeliveryPolicy, Outgoing, claim_due, record_attempt
+from chargebook.services.webhook_deliveries import (
+    DeliveryPolicy,
+    Outgoing,
+    claim_due,
+    record_attempt,
+)
 
 BATCH = 50
 CONCURRENT_SENDS = 10
@@ -29,21 +34,24 @@ USER_AGENT = f"chargebook-webhooks/{__version__}"
 
 async def deliver_due_webhooks(db: Database, policy: DeliveryPolicy) -> int:
     """Returns how many POSTs were made."""
+    batch = await claim_due(db, utcnow(), policy, BATCH)
+    if not batch:
+        return 0  # the usual pass: no HTTP client (and no TLS context) is built for nothing
     sent = 0
+    gate = asyncio.Semaphore(CONCURRENT_SENDS)
     async with httpx.AsyncClient(timeout=policy.timeout_seconds, follow_redirects=False) as http:
-        gate = asyncio.Semaphore(CONCURRENT_SENDS)
 
         async def deliver(out: Outgoing) -> str:
             async with gate:
                 return await _post(db, http, out, policy)
 
         for _ in range(ROUNDS):
-            batch = await claim_due(db, utcnow(), policy, BATCH)
-            if not batch:
-                break
             outcomes = await asyncio.gather(*(deliver(out) for out in batch))
             sent += len(batch)
             if "delivered" not in outcomes:
+                break
+            batch = await claim_due(db, utcnow(), policy, BATCH)
+            if not batch:
                 break
     return sent
 
