@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, description="Connections per API process (PostgreSQL).")
     log_level: str = Field(default="INFO", description="Log level for structured JSON logs.")
     log_json: bool = Field(default=True, description="Emit JSON logs (False: human-readable).")
+    webhook_max_attempts: int = Field(
+        default=15, ge=1,
+        description="POSTs of one webhook delivery before it is given up (with the default backoff, about a day).",
+    )
+    webhook_backoff_seconds: float = Field(
+        default=10.0, gt=0,
+        description="Wait after a webhook delivery's first failed attempt; it doubles per attempt (capped at 6 h), ±20% jitter.",
+    )
     worker_interval_seconds: float = Field(
         default=1.0, description="How often each worker loop asks 'what needs doing now?'."
     )

@@ -12,7 +12,7 @@ from chargebook import __version__
 from chargebook.api import errors
 from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
-from chargebook.api.routers import billing, bookings, fleet, search
+from chargebook.api.routers import billing, bookings, fleet, search, webhooks
 from chargebook.db.engine import Database
 from chargebook.ocpi.emsp import credentials as ocpi_credentials
 from chargebook.ocpi.emsp import locations as ocpi_locations
@@ -67,6 +67,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     client_api.include_router(bookings.router)
     client_api.include_router(fleet.router)
     client_api.include_router(billing.router)
+    client_api.include_router(webhooks.router)
     app.include_router(client_api)
     app.include_router(billing.fleet_router, prefix="/api/v1/fleet")
 

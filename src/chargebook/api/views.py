@@ -3,91 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from chargebook.api.schemas import CustomerOut, GroupOut, SpendOut, TokenOut
-from chargebook.api.wire import iso_z, money_or_none, time_or_none
 from chargebook.db.models import Customer, FleetGroup, Token
-from chargebook.domain.tokens import TokenKind, qr_payload
-from chargebook.services.bookings import BookingView
 from chargebook.services.fleet import GroupSpend
 
+# The booking renderer is shared with webhook payloads, so it lives in services/wire.py.
+from chargebook.services.wire import booking_json, token_json
 
-def token_json(token: Token) -> dict[str, Any]:
-    """OCPI-shaped token as the wire shows it (schema: ``TokenOut``)."""
-    return {
-        "id": token.id,
-        "uid": token.uid,
-        "type": token.type,
-        "contract_id": token.contract_id,
-        "visual_number": token.visual_number,
-        "issuer": token.issuer,
-        "group_id": token.group_id,
-        "valid": token.valid,
-        "whitelist": token.whitelist,
-        "last_updated": iso_z(token.last_updated),
-        "customer_id": token.customer_id,
-        "fleet_group_id": token.fleet_group_id,
-        "valid_from": time_or_none(token.valid_from),
-        "valid_until": time_or_none(token.valid_until),
-        "qr_payload": (
-            qr_payload(token.uid, token.booking_id or "", token.scope_evse_uid or "")
-            if token.kind == TokenKind.AD_HOC
-            else None
-        ),
-    }
-
-
-def _breakdown_json(breakdown: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not breakdown:
-        return None
-    money = ("cpo_cost", "reservation_fee", "commission", "vat", "estimated_charging_cost")
-    return {k: (float(Decimal(v)) if k in money and v is not None else v) for k, v in breakdown.items()}
-
-
-def booking_json(view: BookingView, *, with_history: bool = False) -> dict[str, Any]:
-    """The booking as the wire shows it (schema: ``BookingOut``)."""
-    b = view.booking
-    return {
-        "id": b.id,
-        "external_id": b.external_id,
-        "status": b.status,
-        "status_reason": b.status_reason,
-        "status_message": b.status_message,
-        "status_updated_at": iso_z(b.status_updated_at),
-        "created_at": iso_z(b.created_at),
-        "location_id": b.location_id,
-        "location_city": b.location_city,
-        "evse_uid": b.evse_uid,
-        "connector_id": b.connector_id,
-        "reservation_start": iso_z(b.reservation_start),
-        "reservation_end": iso_z(b.reservation_end),
-        "token_strategy": b.token_strategy,
-        "customer_id": b.customer_id,
-        "fleet_group_id": b.fleet_group_id,
-        "token_uid": b.token_uid,
-        "token": token_json(view.token) if view.token else None,
-        "cpo_reservation_id": b.cpo_reservation_id,
-        "client_price": money_or_none(b.client_price),
-        "client_price_currency": b.client_price_currency,
-        "price_breakdown": _breakdown_json(b.price_breakdown),
-        "status_history": (
-            [
-                {
-                    "from_status": t.from_status,
-                    "to_status": t.to_status,
-                    "event": t.event,
-                    "reason": t.reason,
-                    "actor": t.actor,
-                    "message": t.message,
-                    "at": iso_z(t.at),
-                }
-                for t in view.history
-            ]
-            if with_history
-            else None
-        ),
-    }
+__all__ = ["booking_json", "customer_out", "group_out", "token_json", "token_out"]
 
 
 def token_out(token: Token) -> TokenOut:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -10,16 +10,10 @@ import orjson
 from pydantic import PlainSerializer
 from starlette.responses import Response
 
+# Shared with webhook payloads (services/wire.py), re-exported here for the routers.
+from chargebook.services.wire import iso_z, money_number, money_or_none, time_or_none
 
-def iso_z(value: datetime) -> str:
-    value = value.astimezone(UTC)
-    spec = "milliseconds" if value.microsecond else "seconds"
-    return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
-
-
-def money_number(value: Decimal) -> float:
-    # Cents-rounded Decimals convert to the float whose shortest repr is the same digits.
-    return float(value)
+__all__ = ["JSON", "WireMoney", "WireTime", "iso_z", "money_number", "money_or_none", "time_or_none"]
 
 
 class JSON(Response):
@@ -31,14 +25,6 @@ class JSON(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
-
-
-def money_or_none(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def time_or_none(value: datetime | None) -> str | None:
-    return None if value is None else iso_z(value)
 
 
 WireTime = Annotated[datetime, PlainSerializer(iso_z, return_type=str)]

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -380,3 +381,63 @@ class LedgerEntry(Base):
     description: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     __table_args__ = (Index("ix_ledger_entries_client_period", "client_id", "period"),)
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+class WebhookEndpoint(Base):
+    """Where a client wants booking events pushed. The secret is kept as is, not hashed: the
+    worker signs every delivery with it (docs/decisions.md, "Webhook secrets")."""
+
+    __tablename__ = "webhook_endpoints"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    description: Mapped[str | None] = mapped_column(String(200))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(100))
+    # After a rotation deliveries are signed with both secrets until this time.
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: the exact bytes to send (every retry sends the same) and
+    where it stands. ``pk`` orders a booking's events: the worker never sends one while an
+    earlier one of the same booking to the same endpoint is still pending."""
+
+    __tablename__ = "webhook_deliveries"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    booking_id: Mapped[str | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))  # pending | delivered | failed
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]  # due time; a lease while a worker sends it
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    __table_args__ = (
+        CheckConstraint("status in ('pending', 'delivered', 'failed')", name="status"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "pk"),
+        Index("ix_webhook_deliveries_order", "endpoint_id", "booking_id", "pk"),
+    )
+
+
+class WebhookAttempt(Base):
+    """One POST of a delivery: when, the HTTP status or the error, how long it took."""
+
+    __tablename__ = "webhook_attempts"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_pk: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.pk", ondelete="CASCADE"), index=True
+    )
+    attempted_at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(500))
+    duration_ms: Mapped[int] = mapped_column(Integer)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -58,6 +58,8 @@ from chargebook.services.ids import booking_id
 from chargebook.services.quotes import quote_booking
 from chargebook.services.tokens import Issuer, add_tokens, new_token
 from chargebook.services.catalogue import OUT_OF_SERVICE
+from chargebook.services import webhook_events
+from chargebook.services.wire import BookingView
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,16 +91,6 @@ class BookingRequest:
             "token_uid": self.token_uid.upper() if self.token_uid else None,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass(slots=True)
-class BookingView:
-    """A booking with what the wire shows beside it."""
-
-    booking: Booking
-    token: Token | None = None
-    history: list[BookingTransition] = field(default_factory=list)
-    replayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +152,7 @@ _EVSE_FOR_BOOKING = (
     select(
         Evse.pk, Evse.uid, Evse.status, Evse.reservable, Location.id, Location.city,
         Party.max_reservation_minutes, Party.id, Location.time_zone, Evse.data,
+        webhook_events.CLIENT_HAS_ENDPOINTS,  # rides along: no round trip when there are none
     )
     .join(Location, Evse.location_pk == Location.pk)
     .join(Party, Location.party_pk == Party.id)
@@ -194,13 +187,14 @@ async def _create(
     now = utcnow()
     row = (
         await session.execute(
-            _EVSE_FOR_BOOKING, {"location_id": request.location_id, "evse_uid": request.evse_uid}
+            _EVSE_FOR_BOOKING,
+            {"location_id": request.location_id, "evse_uid": request.evse_uid, "client_id": client.id},
         )
     ).first()
     if row is None:
         await _raise_not_found(session, request)
     (evse_pk, evse_uid, evse_status, reservable, location_id, city, max_minutes,
-     party_pk, zone_name, evse_data) = row  # type: ignore[misc]
+     party_pk, zone_name, evse_data, has_webhooks) = row  # type: ignore[misc]
     if not reservable:
         raise InvalidRequest(f"EVSE {request.evse_uid} does not support reservation")
     if evse_status in OUT_OF_SERVICE:
@@ -283,7 +277,10 @@ async def _create(
     # Core inserts: the ORM's unit-of-work flush is the largest single cost on this path.
     await session.execute(_INSERT_BOOKING, values)
     await session.execute(_INSERT_TRANSITION, step)
-    return BookingView(booking=Booking(**values), token=token, history=[BookingTransition(**step)])
+    view = BookingView(booking=Booking(**values), token=token, history=[BookingTransition(**step)])
+    if has_webhooks:
+        await webhook_events.booking_created(session, view, now)
+    return view
 
 
 async def _raise_not_found(session: AsyncSession, request: BookingRequest) -> None:
@@ -452,6 +449,7 @@ async def transition_booking(
         at=now,
     )
     session.add(record)
+    await webhook_events.booking_transitioned(session, booking, now)
     return record
 
 

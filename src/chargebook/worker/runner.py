@@ -15,8 +15,10 @@ from chargebook.db.engine import Database
 from chargebook.services import commands
 from chargebook.services.clock import utcnow
 from chargebook.services.tokens import Issuer
+from chargebook.services.webhook_deliveries import DeliveryPolicy
 from chargebook.settings import Settings
 from chargebook.worker.expire_bookings import expire_due_bookings
+from chargebook.worker.deliver_webhooks import deliver_due_webhooks
 from chargebook.worker.sync_parties import sync_stale_parties
 
 log = structlog.get_logger("chargebook.worker")
@@ -32,6 +34,9 @@ async def run_once(db: Database, settings: Settings) -> int:
     moved += await commands.expire_unanswered(db, utcnow())
     moved += await expire_due_bookings(db, utcnow(), timedelta(minutes=settings.no_show_grace_minutes))
     moved += await sync_stale_parties(db, utcnow(), timedelta(minutes=settings.sync_interval_minutes))
+    moved += await deliver_due_webhooks(
+        db, DeliveryPolicy(settings.webhook_max_attempts, settings.webhook_backoff_seconds)
+    )
     return moved
 
 

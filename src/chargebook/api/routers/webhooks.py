@@ -1,0 +1,168 @@
+"""`/webhooks`: endpoints that receive booking events, and their deliveries with every attempt."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field, StringConstraints
+
+from chargebook.api.deps import CurrentClient, Db
+from chargebook.api.schemas import ERRORS, ErrorOut, Request
+from chargebook.api.wire import JSON, WireTime, iso_z, time_or_none
+from chargebook.db.models import WebhookEndpoint
+from chargebook.domain import webhooks as rules
+from chargebook.domain.errors import InvalidRequest
+from chargebook.services import webhooks as svc
+
+router = APIRouter(tags=["webhooks"])
+
+
+class WebhookCreate(Request):
+    url: Annotated[str, StringConstraints(min_length=1, max_length=rules.MAX_URL_LENGTH)] = Field(
+        description="Absolute http(s) URL, no credentials in it; https strongly advised."
+    )
+    event_types: Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(max_length=20)] = Field(
+        description='booking.requested … booking.no_show, or ["*"] for every event.'
+    )
+    description: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    description: str | None
+    event_types: list[str]
+    created_at: WireTime
+    secret: str | None = Field(
+        default=None, description="Signing secret; present only when created or rotated."
+    )
+
+
+class WebhookList(BaseModel):
+    webhooks: list[WebhookOut]
+
+
+class AttemptOut(BaseModel):
+    at: WireTime
+    status_code: int | None = Field(description="The receiver's HTTP status; null when it was not reached")
+    error: str | None = Field(description="Why the receiver was not reached (connection, timeout)")
+    duration_ms: int
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    event_id: str
+    event_type: str
+    booking_id: str | None
+    status: str = Field(description="pending (queued or retrying), delivered, or failed (given up)")
+    created_at: WireTime
+    next_attempt_at: WireTime | None
+    delivered_at: WireTime | None
+    attempts: list[AttemptOut]
+
+
+class DeliveryList(BaseModel):
+    deliveries: list[DeliveryOut]
+    next_cursor: str | None
+
+
+def _endpoint_json(e: WebhookEndpoint, *, with_secret: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": e.id, "url": e.url, "description": e.description,
+                           "event_types": e.event_types, "created_at": iso_z(e.created_at)}
+    if with_secret:
+        out["secret"] = e.secret
+    return out
+
+
+def _delivery_json(view: svc.DeliveryView) -> dict[str, Any]:
+    d = view.delivery
+    return {
+        "id": d.id, "event_id": d.event_id, "event_type": d.event_type, "booking_id": d.booking_id,
+        "status": d.status, "created_at": iso_z(d.created_at),
+        "next_attempt_at": time_or_none(d.next_attempt_at) if d.status == "pending" else None,
+        "delivered_at": time_or_none(d.delivered_at),
+        "attempts": [{"at": iso_z(a.attempted_at), "status_code": a.status_code, "error": a.error,
+                      "duration_ms": a.duration_ms} for a in view.attempts],
+    }
+
+
+def _encode_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"d|{pk}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        kind, pk = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|", 1)
+        if kind != "d":
+            raise ValueError(kind)
+        return int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidRequest("cursor: not a cursor returned by this API") from None
+
+
+@router.post(
+    "/webhooks", status_code=201, response_model=WebhookOut, summary="Register a webhook endpoint",
+    responses={**ERRORS, 409: {"model": ErrorOut, "description": "The client has the maximum number of endpoints"}},
+)
+async def create_webhook(body: WebhookCreate, client: CurrentClient, db: Db) -> JSON:
+    endpoint = await svc.create_endpoint(
+        db, client.id, url=body.url, event_types=body.event_types, description=body.description
+    )
+    return JSON(_endpoint_json(endpoint, with_secret=True), status_code=201)
+
+
+@router.get("/webhooks", response_model=WebhookList, responses=ERRORS, summary="List webhook endpoints")
+async def list_webhooks(client: CurrentClient, db: Db) -> JSON:
+    return JSON({"webhooks": [_endpoint_json(e) for e in await svc.list_endpoints(db, client.id)]})
+
+
+@router.get("/webhooks/{webhook_id}", response_model=WebhookOut, responses=ERRORS, summary="Get one endpoint")
+async def get_webhook(webhook_id: str, client: CurrentClient, db: Db) -> JSON:
+    return JSON(_endpoint_json(await svc.get_endpoint(db, client.id, webhook_id)))
+
+
+@router.delete(
+    "/webhooks/{webhook_id}", status_code=204, responses=ERRORS,
+    summary="Delete an endpoint; its pending deliveries are dropped",
+)
+async def delete_webhook(webhook_id: str, client: CurrentClient, db: Db) -> Response:
+    await svc.delete_endpoint(db, client.id, webhook_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/rotate-secret", response_model=WebhookOut, responses=ERRORS,
+    summary="New signing secret (shown once); the old one also signs for 24 hours",
+)
+async def rotate_webhook_secret(webhook_id: str, client: CurrentClient, db: Db) -> JSON:
+    return JSON(_endpoint_json(await svc.rotate_secret(db, client.id, webhook_id), with_secret=True))
+
+
+@router.post(
+    "/webhooks/{webhook_id}/test", status_code=202, response_model=DeliveryOut, responses=ERRORS,
+    summary="Queue a ping event for this endpoint",
+)
+async def test_webhook(webhook_id: str, client: CurrentClient, db: Db) -> JSON:
+    delivery = await svc.send_test(db, client.id, webhook_id)
+    return JSON(_delivery_json(svc.DeliveryView(delivery)), status_code=202)
+
+
+@router.get(
+    "/webhooks/{webhook_id}/deliveries", response_model=DeliveryList, responses=ERRORS,
+    summary="Deliveries to this endpoint, newest first, each with every attempt (page with cursor)",
+)
+async def list_webhook_deliveries(
+    webhook_id: str,
+    client: CurrentClient,
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> JSON:
+    views = await svc.list_deliveries(
+        db, client.id, webhook_id, limit=limit, before_pk=_decode_cursor(cursor) if cursor else None
+    )
+    next_cursor = _encode_cursor(views[-1].delivery.pk) if len(views) == limit else None
+    return JSON({"deliveries": [_delivery_json(v) for v in views], "next_cursor": next_cursor})

@@ -1,0 +1,54 @@
+"""The delivery loop against a real receiver on 127.0.0.1: several workers at once never send
+one delivery twice, and every POST is signed over the stored bytes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime
+
+import orjson
+from sqlalchemy import select
+
+from chargebook.db.engine import Database
+from chargebook.db.models import WebhookDelivery
+from chargebook.domain.webhooks import signature
+from chargebook.services import webhooks
+from chargebook.services.clients import create_client
+from chargebook.services.webhook_deliveries import DeliveryPolicy
+from chargebook.worker.deliver_webhooks import deliver_due_webhooks
+from tests.receiver import Receiver
+
+
+async def test_concurrent_workers_send_each_delivery_once(fresh_db: Database, fresh_database_url: str) -> None:
+    receiver = Receiver().start()
+    try:
+        client, _ = await create_client(fresh_db, "hooks")
+        endpoint = await webhooks.create_endpoint(fresh_db, client.id, url=receiver.url, event_types=["*"])
+        for _ in range(60):
+            await webhooks.send_test(fresh_db, client.id, endpoint.id)
+        workers = [Database(fresh_database_url, pool_size=3) for _ in range(3)]
+        try:
+            sent = await asyncio.gather(*(deliver_due_webhooks(w, DeliveryPolicy()) for w in workers))
+            assert sum(sent) == 60
+            assert await deliver_due_webhooks(workers[0], DeliveryPolicy()) == 0  # nothing left
+        finally:
+            for w in workers:
+                await w.dispose()
+        got = receiver.snapshot()
+        ids = Counter(r.headers["webhook-id"] for r in got)
+        assert len(ids) == 60 and set(ids.values()) == {1}
+        async with fresh_db.read() as session:
+            rows = list(await session.scalars(select(WebhookDelivery)))
+        assert {r.status for r in rows} == {"delivered"}
+        stored = {r.event_id: r.body for r in rows}
+        now = int(datetime.now(UTC).timestamp())
+        for r in got:
+            assert r.body == stored[r.headers["webhook-id"]]  # the exact stored bytes
+            assert orjson.loads(r.body)["type"] == "ping"
+            ts = int(r.headers["webhook-timestamp"])
+            assert abs(now - ts) < 120
+            assert r.headers["webhook-signature"] == signature(endpoint.secret, r.headers["webhook-id"], ts, r.body)
+            assert r.headers["content-type"] == "application/json"
+    finally:
+        receiver.close()
