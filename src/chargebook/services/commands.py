@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking, Command, Evse, Location, Party, Token
+from chargebook.db.models import Booking, Command, Evse, Location, OcpiBooking, Party, Token
 from chargebook.db.queries import claim
 from chargebook.domain.errors import NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus, can_apply
@@ -79,7 +79,9 @@ async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, i
             .join(Location, Evse.location_pk == Location.pk)
             .join(Party, Location.party_pk == Party.id)
             .where(Booking.status == BookingStatus.REQUESTED, Party.status == "registered",
-                   Booking.reservation_start > now)
+                   Booking.reservation_start > now,
+                   # bookings made through the OCPI 2.3.0 Bookings module have their own requests
+                   ~exists().where(OcpiBooking.booking_id == Booking.id))
             .order_by(Booking.reservation_start)
             .limit(BATCH * 4)
         )).all()
