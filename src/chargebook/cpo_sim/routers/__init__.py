@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from chargebook.cpo_sim.routers import (
     admin,
+    bookings,
     cdrs,
     commands,
     credentials,
@@ -25,5 +26,6 @@ OCPI_ROUTERS: list[APIRouter] = [
     cdrs.router,
     commands.router,
     tokens.router,
+    bookings.router,
 ]
 ADMIN_ROUTER = admin.router
