@@ -173,17 +173,39 @@ async def pull_booking_locations(db: Database, party: Party, client: OcpiClient)
     return count
 
 
+def _booking_locations_of(party_pk: Any, location_id: Any, evse_uid: Any) -> Any:
+    bl = BookingLocation.__table__.c
+    return (bl.party_pk == party_pk, bl.location_id == location_id,
+            or_(bl.evse_uid == evse_uid, bl.evse_uid.is_(None)))
+
+
+def calendar_allows(party_pk: Any, location_id: Any, evse_uid: Any, start: Any, end: Any) -> Any:
+    """SQL: the EVSE is free for [start, end) by its CPO's calendars. True when no
+    BookingLocation books it (a CPO without the Bookings module: only our own bookings
+    decide), else an available timeslot of one that books it must contain the window.
+    Search and booking ask the same question; arguments may be columns or values."""
+    bl, ts = BookingLocation.__table__, BookingTimeslot.__table__
+    booked_by_calendar = exists().where(*_booking_locations_of(party_pk, location_id, evse_uid))
+    in_slot = exists(
+        select(ts.c.pk).select_from(bl.join(ts, ts.c.booking_location_pk == bl.c.pk)).where(
+            *_booking_locations_of(party_pk, location_id, evse_uid),
+            ts.c.start_at <= start, ts.c.end_at >= end))
+    return or_(~booked_by_calendar, in_slot)
+
+
 async def booking_location_for(
-    session: AsyncSession, party_pk: str, location_id: str, evse_uid: str
-) -> BookingLocation | None:
-    """The BookingLocation that books this EVSE: one naming it, else one for its whole
-    Location. None: the CPO does not offer this EVSE through the Bookings module."""
+    session: AsyncSession, party_pk: str, location_id: str, evse_uid: str, start: datetime, end: datetime
+) -> tuple[bool, BookingLocation | None]:
+    """(whether the CPO books this EVSE through the Bookings module, the BookingLocation with
+    an available timeslot containing the window: one naming the EVSE before one for its whole
+    Location). (False, None): not a Bookings EVSE; (True, None): not free then."""
     rows = list(await session.scalars(
-        select(BookingLocation).where(
-            BookingLocation.party_pk == party_pk, BookingLocation.location_id == location_id,
-            or_(BookingLocation.evse_uid == evse_uid, BookingLocation.evse_uid.is_(None)))
+        select(BookingLocation).where(*_booking_locations_of(party_pk, location_id, evse_uid))
         .order_by(BookingLocation.evse_uid.is_(None), BookingLocation.pk)))
-    return rows[0] if rows else None
+    for row in rows:
+        if await window_available(session, row, start, end):
+            return True, row
+    return bool(rows), None
 
 
 def slot_contains(booking_location_pk: Any, start: Any, end: Any) -> Any:

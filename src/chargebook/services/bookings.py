@@ -51,7 +51,7 @@ from chargebook.domain.tokens import (
 )
 from chargebook.domain.windows import WindowRules, check_window
 from chargebook.services.billing import record_charge, settle
-from chargebook.services.booking_calendars import booking_location_for, window_available
+from chargebook.services.booking_calendars import booking_location_for
 from chargebook.services.booking_requests import check_terms, record_cancel, record_create
 from chargebook.services.clients import ClientContext
 from chargebook.services.clock import utcnow
@@ -231,12 +231,12 @@ async def _create(
     # must lie inside an available timeslot of its calendar (services/booking_calendars.py).
     booking_location = None
     if bookings_url is not None:
-        booking_location = await booking_location_for(session, party_pk, location_id, evse_uid)
+        by_calendar, booking_location = await booking_location_for(
+            session, party_pk, location_id, evse_uid, request.reservation_start, request.reservation_end)
+        if by_calendar and booking_location is None:
+            raise SlotTaken()
         if booking_location is not None:
             check_terms(booking_location, request.reservation_start, request.reservation_end)
-            if not await window_available(session, booking_location, request.reservation_start,
-                                          request.reservation_end):
-                raise SlotTaken()
 
     new_id = booking_id()
     connectors = list(evse_data.get("connectors") or [])

@@ -11,10 +11,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 
 from chargebook.db.engine import Database
-from chargebook.db.models import OcpiInvite, Party
+from chargebook.db.models import BookingLocation, OcpiInvite, Party
 from chargebook.domain.errors import AlreadyRegistered, Forbidden, InvalidRequest, NotFound, Unauthenticated
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.client import OcpiClient, PeerError
@@ -188,6 +188,9 @@ async def _store_party(
         party.versions_url = versions_url
         party.endpoints = endpoints
         party.bookings_url = bookings_url(endpoints) if version == "2.3.0" else None
+        if party.bookings_url is None:
+            # Without the module (e.g. back on 2.2.1) its calendars no longer decide anything.
+            await session.execute(delete(BookingLocation).where(BookingLocation.party_pk == party.id))
         party.token_for_them = token_for_them
         party.token_from_them_hash = hash_token(token_from_them)
         party.pending_token_hash = None
