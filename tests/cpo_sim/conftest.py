@@ -16,7 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
-from chargebook.cpo_sim import CommandRules, DriverRules, SimConfig, SimulatorServer, ThreadedServer
+from chargebook.cpo_sim import (
+    BookingRules,
+    CommandRules,
+    DriverRules,
+    SimConfig,
+    SimulatorServer,
+    ThreadedServer,
+)
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.v221 import format_datetime, load_json
 from tests.cpo_sim.emsp import RecordingEmsp, token_object
@@ -168,3 +175,37 @@ class Connection:
 def connected(sim: SimulatorServer, emsp: RecordingEmsp) -> Connection:
     """The eMSP registered with the simulator (and the catalogue push has begun)."""
     return Connection(sim, emsp, emsp_registers(sim, emsp))
+
+
+# --- OCPI 2.3.0 with Bookings ----------------------------------------------------------
+
+BOTH = ["2.2.1", "2.3.0"]
+
+
+def fast_bookings(**overrides: Any) -> BookingRules:
+    values: dict[str, Any] = {
+        "processing_delay_seconds": 0.05,
+        "min_booking_minutes": 0,
+        "noshow_cdrs": True,
+    }
+    values.update(overrides)
+    return BookingRules(**values)
+
+
+@pytest.fixture
+def emsp230(servers: list[ThreadedServer]) -> RecordingEmsp:
+    recorder = RecordingEmsp(versions=("2.2.1", "2.3.0")).start()
+    servers.append(recorder.server)
+    return recorder
+
+
+@pytest.fixture
+def booking_cpo(sim_factory: Callable[..., SimulatorServer]) -> SimulatorServer:
+    return sim_factory(ocpi_versions=BOTH, bookings=fast_bookings())
+
+
+@pytest.fixture
+def booked(booking_cpo: SimulatorServer, emsp230: RecordingEmsp) -> Connection:
+    """The eMSP registered with the simulator on 2.3.0."""
+    token = emsp_registers(booking_cpo, emsp230, "2.3.0")
+    return Connection(booking_cpo, emsp230, token, "2.3.0")

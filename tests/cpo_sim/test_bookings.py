@@ -3,118 +3,15 @@ calendars, BookingRequests and the Booking pushes to a recording eMSP."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import httpx
-import pytest
 
-from chargebook.cpo_sim import BookingRules, SimulatorServer
-from chargebook.cpo_sim.server import ThreadedServer
-from chargebook.ocpi.v230 import Booking, BookingLocation, Calendar, format_datetime
-from tests.cpo_sim.conftest import Connection, auth, body, emsp_registers, eventually
-from tests.cpo_sim.emsp import PARTY, Call, RecordingEmsp
-
-BOTH = ["2.2.1", "2.3.0"]
-
-
-def fast_bookings(**overrides: Any) -> BookingRules:
-    values: dict[str, Any] = {
-        "processing_delay_seconds": 0.05,
-        "min_booking_minutes": 0,
-        "noshow_cdrs": True,
-    }
-    values.update(overrides)
-    return BookingRules(**values)
-
-
-@pytest.fixture
-def emsp230(servers: list[ThreadedServer]) -> RecordingEmsp:
-    recorder = RecordingEmsp(versions=("2.2.1", "2.3.0")).start()
-    servers.append(recorder.server)
-    return recorder
-
-
-@pytest.fixture
-def booking_cpo(sim_factory: Callable[..., SimulatorServer]) -> SimulatorServer:
-    return sim_factory(ocpi_versions=BOTH, bookings=fast_bookings())
-
-
-@pytest.fixture
-def booked(booking_cpo: SimulatorServer, emsp230: RecordingEmsp) -> Connection:
-    """The eMSP registered with the simulator on 2.3.0."""
-    token = emsp_registers(booking_cpo, emsp230, "2.3.0")
-    return Connection(booking_cpo, emsp230, token, "2.3.0")
-
-
-def at(seconds: float) -> str:
-    return format_datetime(datetime.now(UTC) + timedelta(seconds=seconds))
-
-
-def booking_token(uid: str = "TOKEN0001") -> dict[str, Any]:
-    return {
-        "country_code": PARTY[0],
-        "party_id": PARTY[1],
-        "uid": uid,
-        "type": "APP_USER",
-        "contract_id": f"NLEMPC{uid[-6:]}",
-    }
-
-
-def first_booking_location(c: Connection) -> dict[str, Any]:
-    page = body(c.get("bookings/booking_locations", limit=1))
-    return dict(page["data"][0])
-
-
-def request_for(
-    bl: dict[str, Any],
-    request_id: str,
-    *,
-    start_in: float = 3600,
-    minutes: float = 30,
-    **extra: Any,
-) -> dict[str, Any]:
-    start = datetime.now(UTC) + timedelta(seconds=start_in)
-    return {
-        "country_code": PARTY[0],
-        "party_id": PARTY[1],
-        "request_id": request_id,
-        "location_id": bl["location_id"],
-        "booking_location_id": bl["id"],
-        "tokens": [booking_token()],
-        "period": {
-            "start_date_time": format_datetime(start),
-            "end_date_time": format_datetime(start + timedelta(minutes=minutes)),
-        },
-        "authorization_reference": f"AUTH-{request_id}",
-        **extra,
-    }
-
-
-def book(c: Connection, payload: dict[str, Any]) -> dict[str, Any]:
-    answer = body(c.post("bookings", payload))
-    assert answer["status_code"] == 1000, answer
-    Booking.model_validate(answer["data"])
-    return dict(answer["data"])
-
-
-def booking_pushes(calls: list[Call], booking_id: str) -> list[Call]:
-    return [
-        c
-        for c in calls
-        if c.path.endswith(f"/DE/SIM/{booking_id}") and c.path.startswith("/emsp/2.3.0/booking/")
-    ]
-
-
-def pushed(c: Connection, booking_id: str, count: int = 1) -> list[Call]:
-    """The Booking pushes for ``booking_id`` once there are at least ``count``."""
-    return list(
-        c.emsp.wait_for(
-            lambda calls: (found := booking_pushes(calls, booking_id)) and len(found) >= count and found
-        )
-    )
-
+from chargebook.cpo_sim import SimulatorServer
+from chargebook.ocpi.v230 import Booking, BookingLocation, Calendar
+from tests.cpo_sim.bookings_kit import book, first_booking_location, pushed, request_for
+from tests.cpo_sim.conftest import Connection, auth, body
+from tests.cpo_sim.emsp import RecordingEmsp
 
 # --- versions and the handshake ------------------------------------------------------------
 
@@ -154,7 +51,9 @@ def test_emsp_registers_on_2_3_0_and_gets_2_3_0_pushes(booked: Connection) -> No
         "/emsp/versions",
         "/emsp/2.3.0",
     ]
-    tariff = emsp.wait_for(lambda cs: [c for c in cs if c.method == "PUT" and "/tariffs/" in c.path])
+    tariff = emsp.wait_for(
+        lambda cs: [c for c in cs if c.method == "PUT" and "/tariffs/" in c.path]
+    )
     assert tariff[0].path.startswith("/emsp/2.3.0/tariffs/DE/SIM/")
     assert tariff[0].body["tax_included"] == "NO"
     # The credentials answer is a 2.3.0 Credentials object; 2.2.1 paths still answer.
@@ -177,7 +76,9 @@ def test_a_2_2_1_only_emsp_gets_2_2_1_from_a_2_3_0_simulator(
 ) -> None:
     peer = booking_cpo.register_with(emsp.versions_url, emsp.token_a)
     assert peer.version == "2.2.1"
-    tariff = emsp.wait_for(lambda cs: [c for c in cs if c.method == "PUT" and "/tariffs/" in c.path])
+    tariff = emsp.wait_for(
+        lambda cs: [c for c in cs if c.method == "PUT" and "/tariffs/" in c.path]
+    )
     assert "tax_included" not in tariff[0].body and "vat" in str(tariff[0].body)
 
 
@@ -229,9 +130,9 @@ def test_a_booked_slot_disappears_from_the_calendar(booked: Connection) -> None:
     assert slots[0][1] == period["start_date_time"] and slots[1][0] == period["end_date_time"]
     # timeslot_from/to: only booking locations with a free timeslot in that window.
     start, end = period["start_date_time"], period["end_date_time"]
-    inside = body(
-        booked.get("bookings/booking_locations", timeslot_from=start, timeslot_to=end)
-    )["data"]
+    inside = body(booked.get("bookings/booking_locations", timeslot_from=start, timeslot_to=end))[
+        "data"
+    ]
     assert bl["id"] not in {b["id"] for b in inside} and inside
 
 

@@ -140,9 +140,7 @@ class SimBooking:
             "country_code": self.country_code,
             "party_id": self.party_id,
             "request_id": self.request_id,
-            "booking_option": BookingOption(
-                evse_uid=self.evse_uid, connector_id=self.connector_id
-            ),
+            "booking_option": BookingOption(evse_uid=self.evse_uid, connector_id=self.connector_id),
             "location_id": self.location_id,
             "period": Timeslot.model_validate(period),
             "reservation_status": self.status,

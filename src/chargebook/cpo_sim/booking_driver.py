@@ -140,10 +140,11 @@ async def set_status(
     *,
     canceled: Cancellation | None = None,
     push: bool = True,
+    force: bool = False,
 ) -> bool:
     """The CPO moves a booking on (FULFILLED, NO_SHOW, a CPO cancellation, an admin force)
-    and pushes it. False when the booking is already in a final state."""
-    if booking.status in FINAL and status is not booking.status:
+    and pushes it. False when the booking is already in a final state (unless ``force``)."""
+    if not force and booking.status in FINAL and status is not booking.status:
         return False
     booking.status, booking.last_updated = status, utcnow()
     if canceled is not None:

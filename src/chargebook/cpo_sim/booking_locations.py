@@ -130,7 +130,9 @@ def free_spans(
     return spans
 
 
-def held_on(sim: Simulator, b: Bookable, *, exclude: str | None = None) -> list[tuple[datetime, datetime]]:
+def held_on(
+    sim: Simulator, b: Bookable, *, exclude: str | None = None
+) -> list[tuple[datetime, datetime]]:
     """The spans bookings hold on this EVSE (``exclude``: a booking id left out)."""
     return [
         span

@@ -91,7 +91,9 @@ def receive(sim: Simulator, request: BookingRequest) -> SimBooking:
     return booking
 
 
-def _create(sim: Simulator, request: BookingRequest, now: datetime) -> tuple[SimBooking, RequestRecord]:
+def _create(
+    sim: Simulator, request: BookingRequest, now: datetime
+) -> tuple[SimBooking, RequestRecord]:
     bookable = booking_locations.find(sim, request.booking_location_id)
     if bookable is None or not ci_equal(bookable.location.id, request.location_id):
         raise BookingError(
@@ -162,9 +164,9 @@ def slot_problem(
         return "the period ends beyond the calendar"
     minutes = (end - start) / timedelta(minutes=1)
     if minutes < rules.min_booking_minutes:
-        return f"shorter than the minimum of {rules.min_booking_minutes} minutes"
+        return f"shorter than the minimum of {rules.min_booking_minutes:g} minutes"
     if minutes > rules.max_booking_minutes:
-        return f"longer than the maximum of {rules.max_booking_minutes} minutes"
+        return f"longer than the maximum of {rules.max_booking_minutes:g} minutes"
     held = booking_locations.held_on(sim, bookable, exclude=exclude)
     if any(s < end and start < e for s, e in held):
         return "the slot is taken"
@@ -197,7 +199,7 @@ def decide_change(
     elif rules.change_not_allowed:
         problem = "changes are not allowed"
     elif now > projected["start"] - timedelta(minutes=rules.change_until_minutes):
-        problem = f"changes close {rules.change_until_minutes} minutes before the start"
+        problem = f"changes close {rules.change_until_minutes:g} minutes before the start"
     elif not ci_equal(request.booking_location_id, booking.booking_location_id):
         problem = "a change cannot move the booking to another booking location"
     else:

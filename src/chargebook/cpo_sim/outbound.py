@@ -18,7 +18,6 @@ from chargebook.cpo_sim import editions
 from chargebook.cpo_sim.booked import SimBooking
 from chargebook.cpo_sim.simulator import NotRegistered, Simulator
 from chargebook.ocpi.client import OcpiReply, PeerError, PeerRejected, PeerUnreachable
-from chargebook.ocpi.v230 import BookingPatch
 from chargebook.ocpi.v221 import (
     CDR,
     EVSE,
@@ -34,6 +33,7 @@ from chargebook.ocpi.v221 import (
     Token,
     ci_key,
 )
+from chargebook.ocpi.v230 import Booking, BookingPatch
 
 PUSH_CONCURRENCY = 8
 
@@ -196,9 +196,7 @@ def bookings_url(sim: Simulator) -> str | None:
         return None
     found = {ci_key(module): url for (module, role), url in peer.endpoints.items()}
     receivers = {
-        ci_key(module): url
-        for (module, role), url in peer.endpoints.items()
-        if role == "RECEIVER"
+        ci_key(module): url for (module, role), url in peer.endpoints.items() if role == "RECEIVER"
     }
     for module in BOOKING_MODULES:
         if module in receivers:
@@ -220,12 +218,20 @@ async def push_booking(sim: Simulator, booking: SimBooking) -> bool:
     full = join(url, booking.country_code, booking.party_id, booking.id)
     whole = booking.ocpi()
     if sim.config.bookings.push_method == "PATCH" and booking.pushes > 0:
-        fields = ("reservation_status", "period", "booking_tokens", "booking_requests",
-                  "canceled", "access_information", "authorization_reference", "last_updated")
-        patch = BookingPatch.model_validate(
+        fields = (
+            "reservation_status",
+            "period",
+            "booking_tokens",
+            "booking_requests",
+            "canceled",
+            "access_information",
+            "authorization_reference",
+            "last_updated",
+        )
+        body: Booking | BookingPatch = BookingPatch.model_validate(
             {f: getattr(whole, f) for f in fields if getattr(whole, f) is not None}
         )
-        method, body = "PATCH", patch
+        method = "PATCH"
     else:
         method, body = "PUT", whole
     reply = await send(sim, f"booking {whole.reservation_status.value}", method, full, body=body)

@@ -232,7 +232,9 @@ class Store:
     def booking(self, booking_id: str) -> SimBooking | None:
         return self.bookings.get(ci_key(booking_id))
 
-    def booking_by_request(self, country_code: str, party_id: str, request_id: str) -> SimBooking | None:
+    def booking_by_request(
+        self, country_code: str, party_id: str, request_id: str
+    ) -> SimBooking | None:
         """The booking an eMSP's ``request_id`` names (unique per requesting party)."""
         key = (ci_key(country_code), ci_key(party_id), ci_key(request_id))
         return next((b for b in self.bookings.values() if b.request_key == key), None)

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from chargebook.cpo_sim.routers import (
     admin,
+    admin_bookings,
     bookings,
     cdrs,
     commands,
@@ -28,4 +29,4 @@ OCPI_ROUTERS: list[APIRouter] = [
     tokens.router,
     bookings.router,
 ]
-ADMIN_ROUTER = admin.router
+ADMIN_ROUTERS: list[APIRouter] = [admin.router, admin_bookings.router]

@@ -53,7 +53,9 @@ async def list_booking_locations(
     since = date_param(request, "timeslot_from")
     until = date_param(request, "timeslot_to")
     now = utcnow()
-    offered = [booking_locations.booking_location(sim, b, now) for b in booking_locations.bookables(sim)]
+    offered = [
+        booking_locations.booking_location(sim, b, now) for b in booking_locations.bookables(sim)
+    ]
     if since is not None or until is not None:
         offered = [bl for bl in offered if booking_locations.overlaps(bl, since, until)]
     return paginate(sim, request, offered)

@@ -18,7 +18,16 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from chargebook.cpo_sim import registration
-from chargebook.cpo_sim.protocol import VERSIONED, ApiVersion, Caller, CredentialsCaller, OcpiError, Sim, ok, read_model
+from chargebook.cpo_sim.protocol import (
+    VERSIONED,
+    ApiVersion,
+    Caller,
+    CredentialsCaller,
+    OcpiError,
+    Sim,
+    ok,
+    read_model,
+)
 from chargebook.ocpi.v221 import Credentials, StatusCode
 
 router = APIRouter(dependencies=VERSIONED)
