@@ -34,17 +34,26 @@ def test_taken_slot_outside_calendar_and_rules_are_rejected(booked: Connection) 
     clash = book(booked, request_for(bl, "REQ-B", start_in=7200 + 1800, minutes=60))
     beyond = book(booked, request_for(bl, "REQ-C", start_in=8 * 86400))
     too_long = book(booked, request_for(bl, "REQ-D", start_in=86400, minutes=300))
+    past = book(booked, request_for(bl, "REQ-P", start_in=-2 * 3600))
     evse_uid = bl["booking_option"]["evse_uid"]
     booked.admin("POST", "config", json={"bookings": {"reject_evse_uids": [evse_uid]}})
     ruled = book(booked, request_for(bl, "REQ-E", start_in=2 * 86400))
     assert last_push(booked, first["id"]).reservation_status.value == "RESERVED"
-    for answer in (clash, beyond, too_long, ruled):
+    for answer in (clash, beyond, too_long, past, ruled):
         assert answer["reservation_status"] == "PENDING"
         pushed_booking = last_push(booked, answer["id"])
         assert pushed_booking.reservation_status.value == "REJECTED"
         assert statuses(pushed_booking) == ["DECLINED"]
-    reasons = [admin_booking(booked, a["id"])["requests"][0]["reason"] for a in (clash, beyond)]
-    assert reasons == ["the slot is taken", "the period ends beyond the calendar"]
+    reasons = [
+        admin_booking(booked, a["id"])["requests"][0]["reason"]
+        for a in (clash, beyond, too_long, past)
+    ]
+    assert reasons == [
+        "the slot is taken",
+        "the period ends beyond the calendar",
+        "longer than the maximum of 240 minutes",
+        "the period is in the past",
+    ]
 
 
 def test_failed_and_never_answered_requests(booked: Connection) -> None:

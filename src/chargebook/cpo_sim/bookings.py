@@ -11,7 +11,7 @@ Decisions, in the order checked (the tables in docs/cpo-simulator.md):
 
 * every request: ``never_answer_share`` (stays PENDING, nothing pushed), ``fail_share``
   (request FAILED; a new booking FAILED);
-* create: EVSE unusable, period in the past / beyond the calendar, shorter or longer than
+* create: EVSE unusable, period before the calendar's ``begin_from`` or ended / beyond it, shorter or longer than
   the terms allow, overlapping a held slot, ``reject_evse_uids`` / ``reject_share`` →
   REJECTED (request DECLINED); otherwise RESERVED (request ACCEPTED);
 * change: only a RESERVED booking, not with ``change_not_allowed``, not later than
@@ -157,9 +157,11 @@ def slot_problem(
     rules = sim.config.bookings
     if bookable.evse.status in UNUSABLE:
         return f"the EVSE is {bookable.evse.status.value}"
-    _, end_before = booking_locations.window(rules, now)
-    if start < now:
-        return "the period starts in the past"
+    # The calendar opens at now rounded down to the increment: a slot that has begun but
+    # not ended is still bookable (a driver booking "from now").
+    begin_from, end_before = booking_locations.window(rules, now)
+    if start < begin_from or end <= now:
+        return "the period is in the past"
     if end > end_before:
         return "the period ends beyond the calendar"
     minutes = (end - start) / timedelta(minutes=1)
