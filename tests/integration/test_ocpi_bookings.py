@@ -97,7 +97,7 @@ def bookings_sim(**overrides: Any) -> SimConfig:
 def stack_factory(fresh_database_url: str) -> Iterator[Callable[..., Stack]]:
     made: list[tuple[LiveServer, WorkerThread, SimulatorServer, Stack]] = []
 
-    def make(**overrides: Any) -> Stack:
+    def make(answer_timeout: int = 2, **overrides: Any) -> Stack:
         settings = Settings(database_url=fresh_database_url, worker_interval_seconds=0.1, min_lead_minutes=0,
                             command_retry_attempts=2, command_retry_base_seconds=0.2, booking_poll_seconds=0.5)
         live = LiveServer(settings).__enter__()
@@ -109,8 +109,8 @@ def stack_factory(fresh_database_url: str) -> Iterator[Callable[..., Stack]]:
         async def connect(db):  # type: ignore[no-untyped-def]
             party = await ocpi_parties.connect(db, sim.versions_url, sim.token_a, me, None)
             counts = await ocpi_catalogue.sync_party(db, party)
-            async with db.write() as session:  # the CPO's answer timeout, short for the tests
-                await session.execute(update(Party).where(Party.id == party.id).values(command_timeout_seconds=2))
+            async with db.write() as session:  # the CPO's answer timeout, short for most tests
+                await session.execute(update(Party).where(Party.id == party.id).values(command_timeout_seconds=answer_timeout))
             return party, counts
 
         party, counts = with_db(fresh_database_url, connect)
@@ -141,9 +141,11 @@ def test_every_answer_of_the_cpo_reaches_the_client(stack_factory: Callable[...,
     stack.admin.post("/sim/config", json={"bookings": {"reject_evse_uids": [rejected[1]]},
                                           "driver": {"no_show_evse_uids": [absent[1], mine[1], theirs[1]]}}
                      ).raise_for_status()
+    # The driver comes at the booked start: soon, but late enough for a loaded machine to
+    # have the booking confirmed first (else it would rightly EXPIRE).
     ids = {name: stack.book(evse, start_in=start)["id"] for name, evse, start in (
-        ("happy", happy, 2), ("rejected", rejected, 60), ("mine", mine, 600), ("theirs", theirs, 600),
-        ("absent", absent, 2))}
+        ("happy", happy, 10), ("rejected", rejected, 60), ("mine", mine, 600), ("theirs", theirs, 600),
+        ("absent", absent, 10))}
 
     # RESERVED → CONFIRMED (only then), FULFILLED → ATTENDING, the CDR → COMPLETED.
     done = stack.wait_for(ids["happy"], FINAL)
@@ -269,3 +271,49 @@ def test_the_highest_mutual_version_both_ways_and_on_updates(fresh_database_url:
         finally:
             for sim in sims.values():
                 sim.stop()
+
+
+def test_changes_and_lost_pushes(stack_factory: Callable[..., Stack]) -> None:
+    stack = stack_factory(answer_timeout=60)
+    moved, kept, quiet = stack.bookable(3)
+    ids = {name: stack.book(evse, start_in=7200)["id"] for name, evse in (("moved", moved), ("kept", kept))}
+    first = stack.wait_for(ids["moved"], {"CONFIRMED"})
+    assert stack.wait_for(ids["kept"], {"CONFIRMED"})["status"] == "CONFIRMED"
+
+    # A change the CPO accepts moves the window (same request_id, new period).
+    start = datetime.fromisoformat(first["reservation_start"].replace("Z", "+00:00")) + timedelta(minutes=30)
+    with_db(stack.url, lambda db: ocpi_bookings.request_change(
+        db, stack.client_id, ids["moved"], start=start, end=start + timedelta(minutes=45)))
+    deadline = time.monotonic() + 20
+    while stack.http.get(f"/bookings/{ids['moved']}").json()["reservation_start"] != _z(start):
+        assert time.monotonic() < deadline, "the accepted change never arrived"
+        time.sleep(0.1)
+    changed = stack.http.get(f"/bookings/{ids['moved']}").json()
+    assert changed["status"] == "CONFIRMED" and changed["reservation_end"] == _z(start + timedelta(minutes=45))
+    assert [h["event"] for h in changed["status_history"]][-2:] == ["CHANGE_REQUESTED", "CHANGE_ACCEPTED"]
+    cpo = stack.sim_booking(ids["moved"])
+    assert cpo["request_id"] == ids["moved"] and cpo["period"]["start_date_time"].startswith(_z(start)[:16])
+
+    # A change the CPO declines leaves the booking as it was.
+    stack.admin.post("/sim/config", json={"bookings": {"change_not_allowed": True}}).raise_for_status()
+    before = stack.http.get(f"/bookings/{ids['kept']}").json()
+    with_db(stack.url, lambda db: ocpi_bookings.request_change(
+        db, stack.client_id, ids["kept"], start=start, end=start + timedelta(minutes=20)))
+    deadline = time.monotonic() + 20
+    while "CHANGE_DECLINED" not in [h["event"] for h in stack.http.get(f"/bookings/{ids['kept']}").json()["status_history"]]:
+        assert time.monotonic() < deadline, "the declined change never arrived"
+        time.sleep(0.1)
+    after = stack.http.get(f"/bookings/{ids['kept']}").json()
+    assert (after["status"], after["reservation_start"], after["reservation_end"]) == (
+        "CONFIRMED", before["reservation_start"], before["reservation_end"])
+
+    # Pushes lost: the CPO's answers change without a push; polling finds them.
+    stack.admin.post("/sim/config", json={"bookings": {"never_answer_share": 1.0}}).raise_for_status()
+    silent = stack.book(quiet, start_in=600)["id"]
+    assert stack.wait_for(silent, {"PENDING"})["status"] == "PENDING"
+    cpo_id = stack.sim_booking(silent)["id"]
+    stack.admin.post(f"/sim/bookings/{cpo_id}/status", json={"status": "RESERVED", "push": False}).raise_for_status()
+    confirmed = stack.wait_for(silent, {"CONFIRMED", *FINAL})
+    assert confirmed["status"] == "CONFIRMED" and confirmed["cpo_reservation_id"] == cpo_id
+    stack.admin.post(f"/sim/bookings/{cpo_id}/status", json={"status": "NO_SHOW", "push": False}).raise_for_status()
+    assert stack.wait_for(silent, FINAL)["status"] == "NO_SHOW"
