@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     sync_interval_minutes: int = Field(
         default=360, description="The worker pulls each connected CPO's whole catalogue this often."
     )
+    booking_poll_seconds: float = Field(
+        default=15.0,
+        description="OCPI 2.3.0 Bookings: how often to ask a CPO about bookings it holds PENDING or "
+        "RESERVED (pushes may be lost); its answer timeout is the party's command timeout.",
+    )
     db_pool_size: int = Field(default=10, description="Connections per API process (PostgreSQL).")
     log_level: str = Field(default="INFO", description="Log level for structured JSON logs.")
     log_json: bool = Field(default=True, description="Emit JSON logs (False: human-readable).")

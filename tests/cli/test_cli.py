@@ -59,7 +59,9 @@ def test_demo_prints_working_curl_commands(fresh_database_url: str, tmp_path: Pa
         text = "".join(lines)
         base = re.search(r"base URL : (\S+)", text).group(1)  # type: ignore[union-attr]
         key = re.search(r"API key  : (\S+)", text).group(1)  # type: ignore[union-attr]
-        body = re.search(r"-d '(\{\"location_id.*\})'", text).group(1)  # type: ignore[union-attr]
+        body, bookings_body = re.findall(r"-d '(\{\"location_id.*\})'", text)
+        assert "(DE-SIM)" in text and "OCPI 2.2.1 negotiated" in text
+        assert "(DE-SBK)" in text and "OCPI 2.3.0 negotiated" in text
         with httpx.Client(base_url=base, headers={"X-API-Key": key}) as http:
             search = http.get("/search", params={"lat": 52.52, "lng": 13.405, "radius": 10}).json()
             assert search["total"] > 0
@@ -76,6 +78,17 @@ def test_demo_prints_working_curl_commands(fresh_database_url: str, tmp_path: Pa
             assert [h["to_status"] for h in booking["status_history"]] == [
                 "REQUESTED", "PENDING", "CONFIRMED", "ATTENDING", "COMPLETED"]
             assert booking["price_breakdown"]["estimated"] is False and booking["client_price"] > 2.5
+            # Through the OCPI 2.3.0 Bookings module: confirmed by the CPO's own booking id.
+            booked = http.post("/bookings", content=bookings_body, headers={"Content-Type": "application/json"})
+            assert booked.status_code == 202, booked.text
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                booking = http.get(f"/bookings/{booked.json()['id']}").json()
+                if booking["status"] not in ("REQUESTED", "PENDING"):
+                    break
+                time.sleep(0.5)
+            assert booking["status"] == "CONFIRMED", booking
+            assert booking["cpo_reservation_id"] and booking["cpo_reservation_id"] != booking["id"]
     finally:
         proc.terminate()
         proc.wait(timeout=20)

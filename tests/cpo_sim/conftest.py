@@ -16,7 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
-from chargebook.cpo_sim import CommandRules, DriverRules, SimConfig, SimulatorServer, ThreadedServer
+from chargebook.cpo_sim import (
+    BookingRules,
+    CommandRules,
+    DriverRules,
+    SimConfig,
+    SimulatorServer,
+    ThreadedServer,
+)
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.v221 import format_datetime, load_json
 from tests.cpo_sim.emsp import RecordingEmsp, token_object
@@ -87,12 +94,14 @@ def body(response: httpx.Response) -> Any:
     return load_json(response.content)
 
 
-def emsp_registers(sim: SimulatorServer, emsp: RecordingEmsp) -> str:
+def emsp_registers(sim: SimulatorServer, emsp: RecordingEmsp, version: str = "2.2.1") -> str:
     """The eMSP's side of the handshake, by hand: versions and details with token A, then
-    POST credentials (token B) with token A. Returns the token C the simulator issued."""
+    POST credentials (token B) with token A on ``version``. Returns the token C the simulator
+    issued."""
     headers = auth(sim.token_a)
     versions = body(httpx.get(sim.versions_url, headers=headers))["data"]
-    details = body(httpx.get(versions[0]["url"], headers=headers))["data"]
+    chosen = next(v for v in versions if v["version"] == version)
+    details = body(httpx.get(chosen["url"], headers=headers))["data"]
     url = next(e["url"] for e in details["endpoints"] if e["identifier"] == "credentials")
     answer = body(httpx.post(url, headers=headers, json=emsp.credentials(emsp.issue_token())))
     assert answer["status_code"] == 1000, answer
@@ -104,14 +113,18 @@ class Connection:
     sim: SimulatorServer
     emsp: RecordingEmsp
     token: str  # token C: what the eMSP presents to the simulator
+    version: str = "2.2.1"
 
     @property
     def base(self) -> str:
-        return f"{self.sim.url}/ocpi/cpo/2.2.1"
+        return f"{self.sim.url}/ocpi/cpo/{self.version}"
 
     def get(self, path: str, **params: Any) -> httpx.Response:
         url = path if path.startswith("http") else f"{self.base}/{path}"
         return httpx.get(url, params=params or None, headers=auth(self.token))
+
+    def post(self, path: str, payload: dict[str, Any]) -> httpx.Response:
+        return httpx.post(f"{self.base}/{path}", json=payload, headers=auth(self.token))
 
     def command(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
         answer = httpx.post(f"{self.base}/commands/{name}", json=payload, headers=auth(self.token))
@@ -162,3 +175,37 @@ class Connection:
 def connected(sim: SimulatorServer, emsp: RecordingEmsp) -> Connection:
     """The eMSP registered with the simulator (and the catalogue push has begun)."""
     return Connection(sim, emsp, emsp_registers(sim, emsp))
+
+
+# --- OCPI 2.3.0 with Bookings ----------------------------------------------------------
+
+BOTH = ["2.2.1", "2.3.0"]
+
+
+def fast_bookings(**overrides: Any) -> BookingRules:
+    values: dict[str, Any] = {
+        "processing_delay_seconds": 0.05,
+        "min_booking_minutes": 0,
+        "noshow_cdrs": True,
+    }
+    values.update(overrides)
+    return BookingRules(**values)
+
+
+@pytest.fixture
+def emsp230(servers: list[ThreadedServer]) -> RecordingEmsp:
+    recorder = RecordingEmsp(versions=("2.2.1", "2.3.0")).start()
+    servers.append(recorder.server)
+    return recorder
+
+
+@pytest.fixture
+def booking_cpo(sim_factory: Callable[..., SimulatorServer]) -> SimulatorServer:
+    return sim_factory(ocpi_versions=BOTH, bookings=fast_bookings())
+
+
+@pytest.fixture
+def booked(booking_cpo: SimulatorServer, emsp230: RecordingEmsp) -> Connection:
+    """The eMSP registered with the simulator on 2.3.0."""
+    token = emsp_registers(booking_cpo, emsp230, "2.3.0")
+    return Connection(booking_cpo, emsp230, token, "2.3.0")

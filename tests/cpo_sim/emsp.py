@@ -1,8 +1,9 @@
 """A tiny recording eMSP for the simulator's tests: real HTTP on 127.0.0.1, every call kept.
 
-It serves the eMSP side of OCPI 2.2.1 just enough for the simulator to talk to: versions and
-details, credentials (both handshake directions), the Locations/Tariffs/Sessions/CDRs
-receivers, the Tokens sender (list and real-time authorization) and command results.
+It serves the eMSP side of OCPI 2.2.1 (and 2.3.0, with a Bookings receiver) just enough for
+the simulator to talk to: versions and details, credentials (both handshake directions), the
+Locations/Tariffs/Sessions/CDRs/Bookings receivers, the Tokens sender (list and real-time
+authorization) and command results. Every version's modules live under ``/emsp/{version}``.
 """
 
 from __future__ import annotations
@@ -62,10 +63,14 @@ def token_object(
 
 class RecordingEmsp:
     def __init__(
-        self, modules: dict[str, str] | None = None, versions: tuple[str, ...] = ("2.2.1",)
+        self,
+        modules: dict[str, str] | None = None,
+        versions: tuple[str, ...] = ("2.2.1",),
+        booking_module: str | None = "Booking",
     ) -> None:
         self.modules = dict(ALL_MODULES if modules is None else modules)
         self.versions = versions
+        self.booking_module = booking_module  # its identifier in 2.3.0 details; None: absent
         self.calls: list[Call] = []
         self._cond = threading.Condition()
         self.token_a = "emsp-A-" + secrets.token_hex(8)  # we issue it, the sim registers with it
@@ -158,18 +163,21 @@ class RecordingEmsp:
                 [{"version": v, "url": f"{self.base}/emsp/{v}"} for v in self.versions]
             )
 
-        @app.get("/emsp/2.2.1")
-        async def details(request: Request) -> Response:
+        @app.get("/emsp/{version}")
+        async def details(request: Request, version: str) -> Response:
             if not self._record(request, None).authorized:
                 return denied
+            modules = dict(self.modules)
+            if version == "2.3.0" and self.booking_module:
+                modules[self.booking_module] = "RECEIVER"
             endpoints = [
-                {"identifier": m, "role": r, "url": f"{self.base}/emsp/2.2.1/{m}"}
-                for m, r in self.modules.items()
+                {"identifier": m, "role": r, "url": f"{self.base}/emsp/{version}/{m.lower()}"}
+                for m, r in modules.items()
             ]
-            return t.ocpi_response({"version": "2.2.1", "endpoints": endpoints})
+            return t.ocpi_response({"version": version, "endpoints": endpoints})
 
-        @app.api_route("/emsp/2.2.1/credentials", methods=["GET", "POST", "PUT", "DELETE"])
-        async def credentials(request: Request) -> Response:
+        @app.api_route("/emsp/{version}/credentials", methods=["GET", "POST", "PUT", "DELETE"])
+        async def credentials(request: Request, version: str) -> Response:
             body = await self._body(request)
             call = self._record(request, body)
             if not call.authorized:
@@ -195,8 +203,10 @@ class RecordingEmsp:
             call = self._record(request, await self._body(request))
             return t.ocpi_response() if call.authorized else denied
 
-        @app.api_route("/emsp/2.2.1/{rest:path}", methods=["GET", "PUT", "PATCH", "POST", "DELETE"])
-        async def receiver(request: Request, rest: str) -> Response:
+        @app.api_route(
+            "/emsp/{version}/{rest:path}", methods=["GET", "PUT", "PATCH", "POST", "DELETE"]
+        )
+        async def receiver(request: Request, version: str, rest: str) -> Response:
             call = self._record(request, await self._body(request))
             if not call.authorized:
                 return denied
@@ -214,7 +224,7 @@ class RecordingEmsp:
             if rest.startswith("tokens/") and rest.endswith("/authorize"):
                 return self._authorize(rest.split("/")[1], call)
             if rest == "cdrs" and request.method == "POST":
-                where = f"{self.base}/emsp/2.2.1/cdrs/{call.body['id']}"
+                where = f"{self.base}/emsp/{version}/cdrs/{call.body['id']}"
                 return t.ocpi_response(http_status=201, headers={"Location": where})
             return t.ocpi_response()
 

@@ -14,10 +14,7 @@ from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
 from chargebook.api.routers import billing, bookings, fleet, search, webhooks
 from chargebook.db.engine import Database
-from chargebook.ocpi.emsp import credentials as ocpi_credentials
-from chargebook.ocpi.emsp import locations as ocpi_locations
-from chargebook.ocpi.emsp import sessions as ocpi_sessions
-from chargebook.ocpi.emsp import tokens as ocpi_tokens
+from chargebook.ocpi.emsp import ocpi_router
 from chargebook.services.bookings import BookingPolicy
 from chargebook.services.tokens import Issuer
 from chargebook.settings import Settings
@@ -71,11 +68,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(client_api)
     app.include_router(billing.fleet_router, prefix="/api/v1/fleet")
 
-    # OCPI 2.2.1, eMSP side: CPOs talk to us here (not part of the client API's docs).
-    ocpi = APIRouter(prefix="/ocpi", include_in_schema=False)
-    for module in (ocpi_credentials, ocpi_locations, ocpi_sessions, ocpi_tokens):
-        ocpi.include_router(module.router)
-    app.include_router(ocpi)
+    # OCPI 2.2.1 and 2.3.0, eMSP side: CPOs talk to us here (not part of the client API's docs).
+    app.include_router(ocpi_router())
 
     @app.get("/healthz", tags=["operations"], summary="The process is up")
     async def healthz() -> dict[str, str]:

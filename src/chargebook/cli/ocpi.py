@@ -46,19 +46,41 @@ def connect(versions_url: str, token_a: str = typer.Option(..., "--token-a"),
     except (DomainError, PeerError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    console.print(f"connected: {party.name} ({party.country_code}-{party.party_id}), OCPI {party.version}")
+    console.print(f"connected: {party.name} ({party.country_code}-{party.party_id}), OCPI {party.version} "
+                  f"(highest mutual version)")
     console.print("modules:   " + ", ".join(sorted(party.endpoints or {})))
-    console.print(f"synced:    {counts['locations']} locations, {counts['tariffs']} tariffs")
+    console.print(f"bookings:  {party.bookings_url or 'no Bookings module: RESERVE_NOW commands'}")
+    extra = f", {counts['booking_locations']} booking locations" if "booking_locations" in counts else ""
+    console.print(f"synced:    {counts['locations']} locations, {counts['tariffs']} tariffs{extra}")
+
+
+@app.command()
+def update(party: str) -> None:
+    """Rotate our credentials with a CPO and re-negotiate the OCPI version (PUT credentials)."""
+    cfg = settings()
+
+    async def run(db):  # type: ignore[no-untyped-def]
+        found = await ocpi_parties.find_party(db, party)
+        return await ocpi_parties.update_credentials(db, found, identity(cfg))
+
+    try:
+        updated = run_with_db(run, cfg)
+    except (DomainError, PeerError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"updated:   {updated.name} ({updated.country_code}-{updated.party_id}), OCPI {updated.version}")
+    console.print(f"bookings:  {updated.bookings_url or 'no Bookings module'}")
 
 
 @app.command()
 def parties() -> None:
     """List connected CPOs."""
     rows = run_with_db(ocpi_parties.list_parties)
-    table = Table("id", "party", "name", "status", "version", "modules", "last sync")
+    table = Table("id", "party", "name", "status", "version", "modules", "bookings", "last sync")
     for p in rows:
         table.add_row(p.id, f"{p.country_code}-{p.party_id}", p.name, p.status, p.version or "-",
-                      str(len(p.endpoints or {})), p.last_sync_at.isoformat() if p.last_sync_at else "-")
+                      str(len(p.endpoints or {})), "yes" if p.bookings_url else "-",
+                      p.last_sync_at.isoformat() if p.last_sync_at else "-")
     console.print(table)
 
 
@@ -84,4 +106,5 @@ def sync(party: str) -> None:
     except (DomainError, PeerError) as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    console.print(f"synced: {counts['locations']} locations, {counts['tariffs']} tariffs")
+    extra = f", {counts['booking_locations']} booking locations" if "booking_locations" in counts else ""
+    console.print(f"synced: {counts['locations']} locations, {counts['tariffs']} tariffs{extra}")

@@ -1,4 +1,5 @@
-"""A CPO simulator: a real OCPI 2.2.1 CPO with its own store and a generated German catalogue.
+"""A CPO simulator: a real OCPI 2.2.1 (and optionally 2.3.0 + Bookings) CPO with its own store
+and a generated German catalogue.
 
 It talks to chargebook only over HTTP. Entry points:
 
@@ -12,11 +13,12 @@ See ``docs/cpo-simulator.md``.
 from __future__ import annotations
 
 from chargebook.cpo_sim.app import create_app
-from chargebook.cpo_sim.config import CommandRules, DriverRules, Faults, SimConfig
+from chargebook.cpo_sim.config import BookingRules, CommandRules, DriverRules, Faults, SimConfig
 from chargebook.cpo_sim.server import SimulatorServer, ThreadedServer
 from chargebook.cpo_sim.simulator import Simulator
 
 __all__ = [
+    "BookingRules",
     "CommandRules",
     "DriverRules",
     "Faults",

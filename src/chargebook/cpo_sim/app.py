@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from chargebook.cpo_sim.config import SimConfig
 from chargebook.cpo_sim.middleware import OCPI_PREFIX, Faults, OcpiHeaders, TrailingSlash
 from chargebook.cpo_sim.protocol import OcpiError, ocpi_error_response
-from chargebook.cpo_sim.routers import ADMIN_ROUTER, OCPI_ROUTERS
+from chargebook.cpo_sim.routers import ADMIN_ROUTERS, OCPI_ROUTERS
 from chargebook.cpo_sim.simulator import Simulator
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.v221 import StatusCode
@@ -37,14 +37,16 @@ def create_app(config: SimConfig | None = None, *, sim: Simulator | None = None)
 
     app = FastAPI(
         title="chargebook CPO simulator",
-        description="An OCPI 2.2.1 CPO with a generated catalogue, for sandboxes and tests.",
+        description="An OCPI 2.2.1 / 2.3.0 (+ Bookings) CPO with a generated catalogue, for sandboxes "
+        "and tests.",
         lifespan=lifespan,
     )
     app.state.sim = simulator
     for router in OCPI_ROUTERS:
         app.include_router(router)
     if simulator.config.admin_enabled:
-        app.include_router(ADMIN_ROUTER)
+        for router in ADMIN_ROUTERS:
+            app.include_router(router)
 
     @app.exception_handler(OcpiError)
     async def ocpi_error(_request: Request, exc: OcpiError) -> Response:

@@ -15,24 +15,49 @@ from typing import Any
 
 #: (city, latitude, longitude, population in thousands, postal code prefix)
 CITIES: list[tuple[str, float, float, int, str]] = [
-    ("Berlin", 52.5200, 13.4050, 3878, "10"), ("Hamburg", 53.5511, 9.9937, 1892, "20"),
-    ("München", 48.1351, 11.5820, 1512, "80"), ("Köln", 50.9375, 6.9603, 1084, "50"),
-    ("Frankfurt am Main", 50.1109, 8.6821, 773, "60"), ("Stuttgart", 48.7758, 9.1829, 633, "70"),
-    ("Düsseldorf", 51.2277, 6.7735, 629, "40"), ("Leipzig", 51.3397, 12.3731, 616, "04"),
-    ("Dortmund", 51.5136, 7.4653, 595, "44"), ("Essen", 51.4556, 7.0116, 584, "45"),
-    ("Bremen", 53.0793, 8.8017, 577, "28"), ("Dresden", 51.0504, 13.7373, 563, "01"),
-    ("Hannover", 52.3759, 9.7320, 545, "30"), ("Nürnberg", 49.4521, 11.0767, 523, "90"),
-    ("Duisburg", 51.4344, 6.7623, 503, "47"), ("Bochum", 51.4818, 7.2162, 365, "44"),
-    ("Wuppertal", 51.2562, 7.1508, 358, "42"), ("Bielefeld", 52.0302, 8.5325, 334, "33"),
-    ("Bonn", 50.7374, 7.0982, 331, "53"), ("Münster", 51.9607, 7.6261, 320, "48"),
-    ("Mannheim", 49.4875, 8.4660, 315, "68"), ("Karlsruhe", 49.0069, 8.4037, 308, "76"),
-    ("Augsburg", 48.3705, 10.8978, 301, "86"), ("Wiesbaden", 50.0782, 8.2398, 283, "65"),
-    ("Mönchengladbach", 51.1805, 6.4428, 268, "41"), ("Gelsenkirchen", 51.5177, 7.0857, 263, "45"),
-    ("Aachen", 50.7753, 6.0839, 249, "52"), ("Braunschweig", 52.2689, 10.5268, 249, "38"),
-    ("Kiel", 54.3233, 10.1228, 247, "24"), ("Chemnitz", 50.8278, 12.9214, 243, "09"),
+    ("Berlin", 52.5200, 13.4050, 3878, "10"),
+    ("Hamburg", 53.5511, 9.9937, 1892, "20"),
+    ("München", 48.1351, 11.5820, 1512, "80"),
+    ("Köln", 50.9375, 6.9603, 1084, "50"),
+    ("Frankfurt am Main", 50.1109, 8.6821, 773, "60"),
+    ("Stuttgart", 48.7758, 9.1829, 633, "70"),
+    ("Düsseldorf", 51.2277, 6.7735, 629, "40"),
+    ("Leipzig", 51.3397, 12.3731, 616, "04"),
+    ("Dortmund", 51.5136, 7.4653, 595, "44"),
+    ("Essen", 51.4556, 7.0116, 584, "45"),
+    ("Bremen", 53.0793, 8.8017, 577, "28"),
+    ("Dresden", 51.0504, 13.7373, 563, "01"),
+    ("Hannover", 52.3759, 9.7320, 545, "30"),
+    ("Nürnberg", 49.4521, 11.0767, 523, "90"),
+    ("Duisburg", 51.4344, 6.7623, 503, "47"),
+    ("Bochum", 51.4818, 7.2162, 365, "44"),
+    ("Wuppertal", 51.2562, 7.1508, 358, "42"),
+    ("Bielefeld", 52.0302, 8.5325, 334, "33"),
+    ("Bonn", 50.7374, 7.0982, 331, "53"),
+    ("Münster", 51.9607, 7.6261, 320, "48"),
+    ("Mannheim", 49.4875, 8.4660, 315, "68"),
+    ("Karlsruhe", 49.0069, 8.4037, 308, "76"),
+    ("Augsburg", 48.3705, 10.8978, 301, "86"),
+    ("Wiesbaden", 50.0782, 8.2398, 283, "65"),
+    ("Mönchengladbach", 51.1805, 6.4428, 268, "41"),
+    ("Gelsenkirchen", 51.5177, 7.0857, 263, "45"),
+    ("Aachen", 50.7753, 6.0839, 249, "52"),
+    ("Braunschweig", 52.2689, 10.5268, 249, "38"),
+    ("Kiel", 54.3233, 10.1228, 247, "24"),
+    ("Chemnitz", 50.8278, 12.9214, 243, "09"),
 ]
-STREETS = ["Hauptstraße", "Bahnhofstraße", "Marktplatz", "Industriestraße", "Lindenallee",
-           "Gartenweg", "Schillerstraße", "Goethestraße", "Am Park", "Ringstraße"]
+STREETS = [
+    "Hauptstraße",
+    "Bahnhofstraße",
+    "Marktplatz",
+    "Industriestraße",
+    "Lindenallee",
+    "Gartenweg",
+    "Schillerstraße",
+    "Goethestraße",
+    "Am Park",
+    "Ringstraße",
+]
 OPERATORS = ["Stadtwerke", "Energie", "Ladepark", "Autohof", "Parkhaus", "Einkaufszentrum"]
 
 # (standard, format, power_type, max_voltage, max_amperage, max_electric_power W)
@@ -91,8 +116,11 @@ def generate_locations(
                     "status": rng.choices(
                         ["AVAILABLE", "CHARGING", "OUTOFORDER"], weights=[85, 12, 3]
                     )[0],
-                    "capabilities": (["RESERVABLE", "REMOTE_START_STOP_CAPABLE", "RFID_READER"]
-                                     if rng.random() < reservable_share else ["RFID_READER"]),
+                    "capabilities": (
+                        ["RESERVABLE", "REMOTE_START_STOP_CAPABLE", "RFID_READER"]
+                        if rng.random() < reservable_share
+                        else ["RFID_READER"]
+                    ),
                     "connectors": [
                         {
                             "id": "1",

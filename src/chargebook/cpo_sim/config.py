@@ -1,9 +1,10 @@
-"""What a simulator is: its identity, catalogue, command rules, driver rules and faults.
+"""What a simulator is: its identity, OCPI versions, catalogue, rules and faults.
 
 One pydantic tree, built once (by the CLI, :class:`~chargebook.cpo_sim.server.SimulatorServer`
-or a test) and handed to :func:`~chargebook.cpo_sim.app.create_app`. The three rule sections
-(``commands``, ``driver``, ``faults``) may be changed while the simulator runs, through
-``POST /sim/config``; identity and catalogue are fixed for the life of the process.
+or a test) and handed to :func:`~chargebook.cpo_sim.app.create_app`. The rule sections
+(``commands``, ``driver``, ``bookings``, ``faults``) may be changed while the simulator runs,
+through ``POST /sim/config``; identity, versions and catalogue are fixed for the life of the
+process.
 
 Shares (``reject_share``, ``no_show_share``, ``error_share`` …) are probabilities in [0, 1],
 drawn from the simulator's own seeded random generator: 0 never, 1 always.
@@ -13,10 +14,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chargebook.ocpi.transport import new_token
 from chargebook.ocpi.v221 import CommandResultType
+
+#: The OCPI versions the simulator can speak. 2.3.0 comes with the Bookings module 1.1.
+SUPPORTED_VERSIONS = ("2.2.1", "2.3.0")
 
 
 class _Section(BaseModel):
@@ -101,6 +105,77 @@ class DriverRules(_Section):
     )
 
 
+class BookingRules(_Section):
+    """The Bookings module 1.1 (OCPI 2.3.0 mod_bookings.asciidoc): what the simulated CPO
+    offers (BookingLocations, calendars, terms) and how it answers BookingRequests.
+
+    Minutes are the spec's unit for terms; fractions are allowed, so tests can use seconds.
+    """
+
+    horizon_days: float = Field(
+        default=7, gt=0, description="Calendars open this far ahead of now."
+    )
+    timeslot_increment_minutes: int = Field(
+        default=15, ge=0, description="Calendar.timeslot_increment; 0: left out."
+    )
+    processing_delay_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        description="How long the CPO takes to decide a BookingRequest before it pushes.",
+    )
+    push_method: Literal["PUT", "PATCH"] = Field(
+        default="PUT",
+        description="How a decided booking reaches the eMSP: the full Booking PUT every time, "
+        "or a PUT first and PATCHes (status, period, requests, canceled) after.",
+    )
+    change_until_minutes: float = Field(
+        default=60, ge=0, description="BookingTerms: changes allowed until N min before start."
+    )
+    cancel_until_minutes: float = Field(
+        default=30,
+        ge=0,
+        description="BookingTerms: free cancellation until N min before start (later ones are "
+        "still accepted).",
+    )
+    change_not_allowed: bool = Field(
+        default=False, description="BookingTerms.change_not_allowed: decline every change."
+    )
+    noshow_timeout_minutes: float | None = Field(
+        default=15,
+        gt=0,
+        description="BookingTerms.noshow_timeout: NO_SHOW this long after the start without a "
+        "session; None: no timeout (NO_SHOW at the end of the slot).",
+    )
+    early_start_minutes: float = Field(
+        default=10, ge=0, description="BookingTerms.early_start_time (0: no early start)."
+    )
+    min_booking_minutes: float = Field(
+        default=15, ge=0, description="BookingTerms.min_booking_duration."
+    )
+    max_booking_minutes: float = Field(
+        default=240, gt=0, description="BookingTerms.max_booking_duration."
+    )
+    noshow_cdrs: bool = Field(
+        default=True,
+        description="POST a CDR with the tariff's no-show fee (RESERVATION_EXPIRES) on NO_SHOW.",
+    )
+    reject_share: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Share of new bookings REJECTED by rule."
+    )
+    reject_evse_uids: list[str] = Field(
+        default_factory=list, description="EVSEs whose new bookings are always REJECTED."
+    )
+    fail_share: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Share of requests that end FAILED."
+    )
+    never_answer_share: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of requests never decided: they stay PENDING and nothing is pushed.",
+    )
+
+
 class Faults(_Section):
     """Misbehaviour on the simulator's OCPI endpoints (never on /sim admin endpoints)."""
 
@@ -161,6 +236,12 @@ class SimConfig(BaseModel):
         default="http://127.0.0.1:9000",
         description="Base URL the eMSP reaches us at; versions: {public_url}/ocpi/cpo/versions.",
     )
+    ocpi_versions: list[str] = Field(
+        default_factory=lambda: ["2.2.1"],
+        min_length=1,
+        description="The OCPI versions we offer: ['2.2.1'] or ['2.2.1', '2.3.0'] (2.3.0 adds "
+        "the Bookings module).",
+    )
     token_a: str = Field(
         default_factory=new_token, min_length=1, max_length=64, description="Token A we accept."
     )
@@ -194,7 +275,17 @@ class SimConfig(BaseModel):
     )
     commands: CommandRules = Field(default_factory=CommandRules)
     driver: DriverRules = Field(default_factory=DriverRules)
+    bookings: BookingRules = Field(default_factory=BookingRules)
     faults: Faults = Field(default_factory=Faults)
+
+    @field_validator("ocpi_versions")
+    @classmethod
+    def _known_versions(cls, versions: list[str]) -> list[str]:
+        unknown = [v for v in versions if v not in SUPPORTED_VERSIONS]
+        if unknown:
+            raise ValueError(f"unsupported OCPI version(s) {', '.join(unknown)}")
+        # Oldest first, each once: the versions endpoint lists them in this order.
+        return sorted(set(versions), key=SUPPORTED_VERSIONS.index)
 
     @property
     def versions_url(self) -> str:
@@ -202,7 +293,7 @@ class SimConfig(BaseModel):
 
 
 #: The sections ``POST /sim/config`` may change at run time.
-RUNTIME_SECTIONS = ("commands", "driver", "faults")
+RUNTIME_SECTIONS = ("commands", "driver", "bookings", "faults")
 
 
 def updated(config: SimConfig, changes: dict[str, Any]) -> SimConfig:

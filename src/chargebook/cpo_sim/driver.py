@@ -20,6 +20,7 @@ Timeline of a reservation (see docs/cpo-simulator.md):
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -266,8 +267,11 @@ def new_session(
     return session
 
 
-async def run_session(sim: Simulator, s: SimSession) -> None:
-    """Charge, park, complete, bill (the whole of step 4 above)."""
+async def run_session(
+    sim: Simulator, s: SimSession, *, started: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Charge, park, complete, bill (the whole of step 4 above). ``started`` runs once the
+    Session was PUT as ACTIVE (a booking is then FULFILLED)."""
     location, evse, connector = billing.place(sim, s.location_id, s.evse_uid, s.connector_id)
     tariff = billing.tariff_for(sim, connector)
     rules = sim.config.driver
@@ -275,6 +279,8 @@ async def run_session(sim: Simulator, s: SimSession) -> None:
     await set_status(sim, location, evse, Status.CHARGING)
     s.ocpi = billing.session_object(sim, s)
     await outbound.put_session(sim, s.ocpi)
+    if started is not None:
+        await started()
 
     rate = s.power_kw  # kW
     if rules.session_kwh:  # a fixed amount spread over the charging time
@@ -369,6 +375,11 @@ async def complete(
         r.changed.set()
     await release(sim, location.id, evse.uid)
     s.cdr_id = cdr.id
+    if s.booking_id is not None:
+        sim.store.cdr_bookings[cdr.id] = s.booking_id  # 2.3.0 CDR.booking_id
+        booking = sim.store.booking(s.booking_id)
+        if booking is not None:
+            booking.cdr_id = cdr.id
     await send_cdr(sim, cdr)
 
 

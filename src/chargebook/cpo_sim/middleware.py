@@ -17,7 +17,15 @@ from chargebook.ocpi import transport as t
 OCPI_PREFIX = "/ocpi/"
 #: Paths of functional modules: they carry the OCPI-from/-to routing headers; the
 #: configuration modules (versions, credentials) SHALL NOT (transport_and_format § Routing).
-FUNCTIONAL = ("/locations", "/tariffs", "/sessions", "/cdrs", "/commands", "/tokens")
+FUNCTIONAL = (
+    "/locations",
+    "/tariffs",
+    "/sessions",
+    "/cdrs",
+    "/commands",
+    "/tokens",
+    "/bookings",
+)
 
 
 class TrailingSlash:

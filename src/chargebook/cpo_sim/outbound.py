@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
+from chargebook.cpo_sim import editions
+from chargebook.cpo_sim.booked import SimBooking
 from chargebook.cpo_sim.simulator import NotRegistered, Simulator
 from chargebook.ocpi.client import OcpiReply, PeerError, PeerRejected, PeerUnreachable
 from chargebook.ocpi.v221 import (
@@ -31,6 +33,7 @@ from chargebook.ocpi.v221 import (
     Token,
     ci_key,
 )
+from chargebook.ocpi.v230 import Booking, BookingPatch
 
 PUSH_CONCURRENCY = 8
 
@@ -59,7 +62,10 @@ async def send(
     body: Any = None,
     params: dict[str, Any] | None = None,
 ) -> OcpiReply | None:
-    """One call to the eMSP with the token it gave us; None (and an event) if it failed."""
+    """One call to the eMSP with the token it gave us; None (and an event) if it failed.
+
+    ``body`` is converted to the OCPI version the eMSP registered on (``editions``)."""
+    body = editions.for_version(sim.peer_version, body)
     try:
         reply = await sim.client().request(method, url, body=wire(body), params=params)
     except (PeerError, NotRegistered) as exc:
@@ -169,10 +175,71 @@ async def post_cdr(sim: Simulator, cdr: CDR) -> tuple[bool, str | None]:
     url = peer.endpoint("cdrs") if peer else None
     if url is None:
         return False, None
-    reply = await send(sim, "cdr", "POST", url, body=cdr)
+    booking_id = sim.store.cdr_bookings.get(cdr.id)
+    body = editions.for_version(sim.peer_version, cdr, booking_id=booking_id)
+    reply = await send(sim, "cdr", "POST", url, body=body)
     if reply is None:
         return False, None
     return True, reply.headers.get("Location")
+
+
+# --- Bookings (2.3.0 Bookings 1.1; the eMSP is the Receiver) ------------------------------
+
+#: The Bookings text names the module ``Booking``; peers also publish ``bookings``.
+BOOKING_MODULES = ("booking", "bookings")
+
+
+def bookings_url(sim: Simulator) -> str | None:
+    """The eMSP's Bookings Receiver endpoint, under either identifier."""
+    peer = sim.store.peer
+    if peer is None:
+        return None
+    found = {ci_key(module): url for (module, role), url in peer.endpoints.items()}
+    receivers = {
+        ci_key(module): url for (module, role), url in peer.endpoints.items() if role == "RECEIVER"
+    }
+    for module in BOOKING_MODULES:
+        if module in receivers:
+            return receivers[module]
+    return next((found[m] for m in BOOKING_MODULES if m in found), None)
+
+
+async def push_booking(sim: Simulator, booking: SimBooking) -> bool:
+    """OCPI 2.3.0 mod_bookings.asciidoc § Receiver interface:
+    ``{url}/{country_code}/{party_id}/{booking_id}`` with our (the owner's) party.
+
+    ``bookings.push_method`` PUT (default): the full Booking every time, so one push that
+    arrives heals any that did not. PATCH: the first push is a PUT, later ones PATCH the
+    fields a decision changes (status, period, tokens, requests, canceled)."""
+    url = bookings_url(sim)
+    if url is None:
+        sim.store.log("booking_push_skipped", booking_id=booking.id, why="no bookings endpoint")
+        return False
+    full = join(url, booking.country_code, booking.party_id, booking.id)
+    whole = booking.ocpi()
+    if sim.config.bookings.push_method == "PATCH" and booking.pushes > 0:
+        fields = (
+            "reservation_status",
+            "period",
+            "booking_tokens",
+            "booking_requests",
+            "canceled",
+            "access_information",
+            "authorization_reference",
+            "last_updated",
+        )
+        body: Booking | BookingPatch = BookingPatch.model_validate(
+            {f: getattr(whole, f) for f in fields if getattr(whole, f) is not None}
+        )
+        method = "PATCH"
+    else:
+        method, body = "PUT", whole
+    reply = await send(sim, f"booking {whole.reservation_status.value}", method, full, body=body)
+    if reply is None:
+        booking.push_failures += 1
+        return False
+    booking.pushes += 1
+    return True
 
 
 # --- Commands (we are the Receiver; results go to the eMSP's response_url) ----------------

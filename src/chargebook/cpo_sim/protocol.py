@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from chargebook.cpo_sim.outbound import wire
-from chargebook.cpo_sim.simulator import Simulator
+from chargebook.cpo_sim.simulator import VERSION, Simulator
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.v221 import StatusCode, load_json, parse_datetime
 
@@ -68,6 +68,19 @@ def get_sim(request: Request) -> Simulator:
 
 
 Sim = Annotated[Simulator, Depends(get_sim)]
+
+
+def offered_version(request: Request) -> str:
+    """The OCPI version in the path (``/ocpi/cpo/{version}/…``); 404 unless we offer it."""
+    version = str(request.path_params.get("version", VERSION))
+    if not get_sim(request).offers(version):
+        raise OcpiError(StatusCode.CLIENT_ERROR, f"OCPI {version} is not offered here", 404)
+    return version
+
+
+#: Every OCPI router below ``/ocpi/cpo/{version}`` depends on this.
+ApiVersion = Annotated[str, Depends(offered_version)]
+VERSIONED = [Depends(offered_version)]
 
 
 # --- who is calling ----------------------------------------------------------------------
@@ -155,7 +168,7 @@ def _int_param(request: Request, name: str, default: int) -> int:
     return int(raw)
 
 
-def _date_param(request: Request, name: str) -> datetime | None:
+def date_param(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
@@ -174,10 +187,10 @@ def paginate(
     require_date_from: bool = False,
 ) -> Response:
     """One page of ``items`` (already in a stable, oldest-first order) with its headers."""
-    date_from = _date_param(request, "date_from")
+    date_from = date_param(request, "date_from")
     if require_date_from and date_from is None:
         raise OcpiError(StatusCode.INVALID_OR_MISSING_PARAMETERS, "date_from is required")
-    date_to = _date_param(request, "date_to")
+    date_to = date_param(request, "date_to")
     offset = _int_param(request, "offset", 0)
     limit = min(_int_param(request, "limit", sim.config.page_limit), sim.config.page_limit)
     if limit == 0:

@@ -10,6 +10,10 @@ The simulator plays either part. As Receiver (an eMSP POSTs to us with our token
 fetches the eMSP's versions and details with B and answers with a fresh C; token A is then
 dead. As Sender (:func:`register_with`) it GETs the eMSP's versions with the eMSP's token A,
 POSTs its own B, and keeps the C it gets back. In both cases the simulator serves one eMSP.
+
+Versions: an eMSP that POSTs to ``/ocpi/cpo/{version}/credentials`` has chosen that version;
+we then use that version's endpoints from its details (3002 if it does not offer it). When we
+register, we pick the highest version both sides offer (credentials.asciidoc § Registration).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import ValidationError
 from chargebook.cpo_sim import outbound
 from chargebook.cpo_sim.simulator import VERSION, NotRegistered, Simulator
 from chargebook.cpo_sim.store import Peer, utcnow
+from chargebook.ocpi import v230
 from chargebook.ocpi.client import PeerError
 from chargebook.ocpi.transport import new_token
 from chargebook.ocpi.v221 import Credentials, StatusCode, Version, VersionDetails
@@ -33,12 +38,13 @@ class RegistrationError(Exception):
 
 
 async def fetch_endpoints(
-    sim: Simulator, versions_url: str, token: str
-) -> dict[tuple[str, str], str]:
-    """GET the peer's versions, pick 2.2.1, GET its details; (module, role) → URL.
+    sim: Simulator, versions_url: str, token: str, version: str | None = None
+) -> tuple[str, dict[tuple[str, str], str]]:
+    """GET the peer's versions, pick ``version`` (None: the highest we both offer), GET its
+    details; returns the version and (module, role) → URL.
 
-    3001 when the peer cannot be used, 3002 without a 2.2.1, 3003 when a module we need
-    is missing (credentials.asciidoc § Errors during registration, § Required endpoints).
+    3001 when the peer cannot be used, 3002 without a mutual version, 3003 when a module we
+    need is missing (credentials.asciidoc § Errors during registration, § Required endpoints).
     """
     client = sim.client(token, functional=False)
     try:
@@ -48,12 +54,13 @@ async def fetch_endpoints(
         raise RegistrationError(
             StatusCode.UNABLE_TO_USE_CLIENT_API, f"cannot read versions at {versions_url}: {exc}"
         ) from exc
-    mutual = next((v for v in versions if str(v.version) == VERSION), None)
+    wanted = [version] if version else list(reversed(sim.config.ocpi_versions))
+    mutual = next((v for w in wanted for v in versions if str(v.version) == w), None)
     if mutual is None:
         offered = ", ".join(str(v.version) for v in versions) or "none"
         raise RegistrationError(
             StatusCode.UNSUPPORTED_VERSION,
-            f"no OCPI {VERSION} among the versions offered ({offered})",
+            f"no OCPI {' or '.join(wanted)} among the versions offered ({offered})",
         )
     try:
         details = VersionDetails.model_validate((await client.get(mutual.url)).data)
@@ -69,19 +76,22 @@ async def fetch_endpoints(
         raise RegistrationError(
             StatusCode.NO_MATCHING_ENDPOINTS, f"the eMSP offers no {', '.join(missing)} endpoint"
         )
-    return endpoints
+    return str(mutual.version), endpoints
 
 
 # --- we are the Receiver (the eMSP POSTs / PUTs / DELETEs our credentials) -----------------
 
 
-async def accept_registration(sim: Simulator, theirs: Credentials) -> Credentials:
-    """POST: store B, fetch the eMSP's endpoints with it, answer with a new token C."""
-    endpoints = await fetch_endpoints(sim, theirs.url, theirs.token)
+async def accept_registration(
+    sim: Simulator, theirs: Credentials, version: str = VERSION
+) -> Credentials | v230.Credentials:
+    """POST on ``version``: store B, fetch the eMSP's endpoints of that version with it,
+    answer with a new token C."""
+    version, endpoints = await fetch_endpoints(sim, theirs.url, theirs.token, version)
     token_c = new_token()
     sim.store.peer = Peer(
         versions_url=theirs.url,
-        version=VERSION,
+        version=version,
         endpoints=endpoints,
         client_token=theirs.token,
         server_token=token_c,
@@ -90,25 +100,34 @@ async def accept_registration(sim: Simulator, theirs: Credentials) -> Credential
     )
     # "The CREDENTIALS_TOKEN_A can then be thrown away, it MAY no longer be used."
     sim.store.token_a = None
-    sim.store.log("registered", direction="emsp_registered_with_us", versions_url=theirs.url)
+    sim.store.log(
+        "registered",
+        direction="emsp_registered_with_us",
+        versions_url=theirs.url,
+        version=version,
+    )
     after_registration(sim)
-    return sim.credentials(token_c)
+    return sim.credentials(token_c, version)
 
 
-async def accept_update(sim: Simulator, theirs: Credentials) -> Credentials:
-    """PUT: re-fetch the endpoints with the new token (even when the version is the same),
-    issue a new token. The old tokens stay valid until this has succeeded (issue #568)."""
+async def accept_update(
+    sim: Simulator, theirs: Credentials, version: str = VERSION
+) -> Credentials | v230.Credentials:
+    """PUT on ``version``: re-fetch the endpoints with the new token (even when the version
+    is the same; a PUT on another version switches to it), issue a new token. The old
+    tokens stay valid until this has succeeded (issue #568)."""
     peer = sim.store.peer
     if peer is None:
         raise NotRegistered("no eMSP is registered")
-    endpoints = await fetch_endpoints(sim, theirs.url, theirs.token)
+    version, endpoints = await fetch_endpoints(sim, theirs.url, theirs.token, version)
+    peer.version = version
     peer.versions_url = theirs.url
     peer.endpoints = endpoints
     peer.client_token = theirs.token
     peer.roles = list(theirs.roles)
     peer.server_token = new_token()
     sim.store.log("credentials_updated", direction="emsp_updated_us", versions_url=theirs.url)
-    return sim.credentials(peer.server_token)
+    return sim.credentials(peer.server_token, version)
 
 
 def unregister(sim: Simulator, why: str) -> None:
@@ -125,14 +144,14 @@ async def register_with(sim: Simulator, versions_url: str, token_a: str) -> Peer
     POST our credentials (token B) with A, keep the token C it answers with."""
     if sim.store.peer is not None:
         raise RegistrationError(StatusCode.CLIENT_ERROR, "already registered; unregister first")
-    endpoints = await fetch_endpoints(sim, versions_url, token_a)
+    version, endpoints = await fetch_endpoints(sim, versions_url, token_a)
     credentials_url = _credentials_url(endpoints)
     token_b = new_token()
     # The eMSP fetches our versions and details with B before it answers our POST.
     sim.store.pending_token = token_b
     try:
         reply = await sim.client(token_a, functional=False).request(
-            "POST", credentials_url, body=outbound.wire(sim.credentials(token_b))
+            "POST", credentials_url, body=outbound.wire(sim.credentials(token_b, version))
         )
         theirs = Credentials.model_validate(reply.data)
     except (PeerError, ValidationError) as exc:
@@ -143,7 +162,7 @@ async def register_with(sim: Simulator, versions_url: str, token_a: str) -> Peer
         sim.store.pending_token = None
     sim.store.peer = Peer(
         versions_url=versions_url,
-        version=VERSION,
+        version=version,
         endpoints=endpoints,
         client_token=theirs.token,
         server_token=token_b,
@@ -151,7 +170,12 @@ async def register_with(sim: Simulator, versions_url: str, token_a: str) -> Peer
         registered_at=utcnow(),
     )
     sim.store.token_a = None  # one eMSP per simulator: our own invitation is spent too
-    sim.store.log("registered", direction="we_registered_with_emsp", versions_url=versions_url)
+    sim.store.log(
+        "registered",
+        direction="we_registered_with_emsp",
+        versions_url=versions_url,
+        version=version,
+    )
     after_registration(sim)
     return sim.store.peer
 
@@ -166,7 +190,7 @@ async def rotate(sim: Simulator) -> Peer:
     sim.store.pending_token = new_b  # the eMSP re-fetches our endpoints with it
     try:
         reply = await sim.client(peer.client_token, functional=False).request(
-            "PUT", credentials_url, body=outbound.wire(sim.credentials(new_b))
+            "PUT", credentials_url, body=outbound.wire(sim.credentials(new_b, peer.version))
         )
         theirs = Credentials.model_validate(reply.data)
     except (PeerError, ValidationError) as exc:

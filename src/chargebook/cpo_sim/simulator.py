@@ -19,6 +19,7 @@ from chargebook.cpo_sim.catalogue import generate_locations
 from chargebook.cpo_sim.config import SimConfig
 from chargebook.cpo_sim.store import Store
 from chargebook.cpo_sim.tariffs import standard_tariffs
+from chargebook.ocpi import v230
 from chargebook.ocpi.client import OcpiClient, Party
 from chargebook.ocpi.v221 import (
     BusinessDetails,
@@ -29,7 +30,8 @@ from chargebook.ocpi.v221 import (
     ci_key,
 )
 
-VERSION = "2.2.1"
+VERSION = "2.2.1"  # the default, and the version the simulator's own objects are built in
+V230 = "2.3.0"  # OCPI 2.3.0 with the Bookings module 1.1
 
 
 class NotRegistered(Exception):
@@ -130,12 +132,22 @@ class Simulator:
     def base_url(self) -> str:
         return f"{self.config.public_url.rstrip('/')}/ocpi/cpo"
 
-    @property
-    def details_url(self) -> str:
-        return f"{self.base_url}/{VERSION}"
+    def details_url(self, version: str = VERSION) -> str:
+        return f"{self.base_url}/{version}"
 
-    def credentials(self, token: str) -> Credentials:
-        """Our Credentials object (OCPI 2.2.1 credentials.asciidoc) carrying ``token``."""
+    def offers(self, version: str) -> bool:
+        return version in self.config.ocpi_versions
+
+    @property
+    def peer_version(self) -> str:
+        """The version the registered eMSP chose (2.2.1 when no one is registered)."""
+        return self.store.peer.version if self.store.peer is not None else VERSION
+
+    def credentials(self, token: str, version: str = VERSION) -> Credentials | v230.Credentials:
+        """Our Credentials object (credentials.asciidoc of ``version``) carrying ``token``.
+
+        2.3.0 differs only in the optional ``hub_party_id`` (we are no hub) and in Role
+        losing ``HUB``, so the same fields validate as either."""
         details = BusinessDetails.model_validate(
             {
                 "name": self.config.name,
@@ -148,7 +160,10 @@ class Simulator:
             party_id=self.config.party_id,
             country_code=self.config.country_code,
         )
-        return Credentials(token=token, url=self.config.versions_url, roles=[role])
+        credentials = Credentials(token=token, url=self.config.versions_url, roles=[role])
+        if version == V230:
+            return v230.Credentials.model_validate(credentials.model_dump(mode="python"))
+        return credentials
 
     def client(self, token: str | None = None, *, functional: bool = True) -> OcpiClient:
         """An OCPI client towards the eMSP. Functional modules carry the routing headers;

@@ -1,4 +1,5 @@
-"""The simulator's in-memory state: catalogue, the eMSP connection, reservations, sessions, CDRs.
+"""The simulator's in-memory state: catalogue, the eMSP connection, reservations, bookings,
+sessions, CDRs.
 
 Everything here lives in the simulator's event loop and is touched only from it (request
 handlers and background tasks), so no locks are needed. Ids are CiStrings (OCPI 2.2.1
@@ -16,6 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from chargebook.cpo_sim.booked import SimBooking
 from chargebook.ocpi.client import Party
 from chargebook.ocpi.v221 import (
     CDR,
@@ -140,6 +142,7 @@ class SimSession:
     stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     ocpi: Session | None = None
     cdr_id: str | None = None
+    booking_id: str | None = None  # the Booking (2.3.0 Bookings) this session fulfils
 
 
 @dataclass
@@ -171,6 +174,8 @@ class Store:
     sessions: dict[str, SimSession] = field(default_factory=dict)
     cdrs: list[CDR] = field(default_factory=list)
     cdr_urls: dict[str, str | None] = field(default_factory=dict)  # CDR id → eMSP Location header
+    cdr_bookings: dict[str, str] = field(default_factory=dict)  # CDR id → booking id
+    bookings: dict[str, SimBooking] = field(default_factory=dict)  # by our booking id (ci_key)
     commands: list[CommandRecord] = field(default_factory=list)
     events: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=2000))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -223,6 +228,24 @@ class Store:
             ),
             None,
         )
+
+    def booking(self, booking_id: str) -> SimBooking | None:
+        return self.bookings.get(ci_key(booking_id))
+
+    def booking_by_request(
+        self, country_code: str, party_id: str, request_id: str
+    ) -> SimBooking | None:
+        """The booking an eMSP's ``request_id`` names (unique per requesting party)."""
+        key = (ci_key(country_code), ci_key(party_id), ci_key(request_id))
+        return next((b for b in self.bookings.values() if b.request_key == key), None)
+
+    def bookings_on(self, location_id: str, evse_uid: str) -> list[SimBooking]:
+        loc, evse = ci_key(location_id), ci_key(evse_uid)
+        return [
+            b
+            for b in self.bookings.values()
+            if ci_key(b.location_id) == loc and ci_key(b.evse_uid) == evse
+        ]
 
     def session(self, session_id: str) -> SimSession | None:
         key = ci_key(session_id)

@@ -148,6 +148,11 @@ class Party(Base):
     reserve_lead_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     command_timeout_seconds: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
     last_sync_at: Mapped[datetime | None]
+    # OCPI 2.3.0 Bookings (see the section below): the CPO's Bookings Sender URL, if offered.
+    bookings_url: Mapped[str | None] = mapped_column(String(255))
+    # A token we issued in a credentials update still in flight: valid beside the current one
+    # until the exchange completes (OCPI leaves this open: ocpi/ocpi#568).
+    pending_token_hash: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (UniqueConstraint("country_code", "party_id"),)
 
 
@@ -441,3 +446,82 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(String(500))
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+# --- OCPI 2.3.0 Bookings module ------------------------------------------------------------
+
+
+class BookingLocation(Base):
+    """OCPI 2.3.0 mod_bookings.asciidoc § BookingLocation Object, kept whole in ``data``
+    (calendars included). ``evse_uid`` is None when the CPO books the location as a whole
+    (no EVSE named, or ``#NA``)."""
+
+    __tablename__ = "booking_locations"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    id: Mapped[str] = mapped_column(String(36))
+    location_id: Mapped[str] = mapped_column(String(36))
+    evse_uid: Mapped[str | None] = mapped_column(String(36))
+    data: Mapped[dict[str, Any]]
+    last_updated: Mapped[datetime]
+    __table_args__ = (
+        UniqueConstraint("party_pk", "id"),
+        Index("ix_booking_locations_party_location", "party_pk", "location_id"),
+    )
+
+
+class BookingTimeslot(Base):
+    """One ``available_timeslots`` entry of a Calendar, as a row so that search and booking
+    ask "is this window inside an available slot?" with one indexed query."""
+
+    __tablename__ = "booking_timeslots"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booking_location_pk: Mapped[int] = mapped_column(ForeignKey("booking_locations.pk", ondelete="CASCADE"))
+    calendar_id: Mapped[str] = mapped_column(String(36))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    __table_args__ = (Index("ix_booking_timeslots_location_start", "booking_location_pk", "start_at"),)
+
+
+class OcpiBooking(Base):
+    """The CPO's side of one of our bookings sent through the Bookings module: its Booking
+    object as last heard (POST answer, push or poll) and when to poll it next."""
+
+    __tablename__ = "ocpi_bookings"
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    booking_location_id: Mapped[str] = mapped_column(String(36))
+    request_id: Mapped[str] = mapped_column(String(36))  # ours, the same for every edit
+    cpo_booking_id: Mapped[str | None] = mapped_column(String(36))
+    reservation_status: Mapped[str | None] = mapped_column(String(16))  # None: not answered yet
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_updated: Mapped[datetime | None]  # the CPO's
+    answer_due_at: Mapped[datetime | None]  # a PENDING booking must be answered by then
+    poll_at: Mapped[datetime | None]  # when to ask the CPO again (None: nothing to follow)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    __table_args__ = (
+        Index("ix_ocpi_bookings_party_cpo_id", "party_pk", "cpo_booking_id"),
+        Index("ix_ocpi_bookings_poll_at", "poll_at"),
+    )
+
+
+class OcpiBookingRequest(Base):
+    """A BookingRequest we POST to a CPO (create, change or cancel; one ``request_id`` per
+    booking). Like commands: a row first, sent by the worker after commit, retried with
+    backoff, the outcome recorded in a new transaction."""
+
+    __tablename__ = "ocpi_booking_requests"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # create | change | cancel
+    state: Mapped[str] = mapped_column(String(16))  # due | sending | sent | answered | failed | withdrawn
+    body: Mapped[dict[str, Any]]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # ReservationRequestStatus
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    __table_args__ = (Index("ix_ocpi_booking_requests_state_due", "state", "due_at"),)

@@ -51,6 +51,8 @@ from chargebook.domain.tokens import (
 )
 from chargebook.domain.windows import WindowRules, check_window
 from chargebook.services.billing import record_charge, settle
+from chargebook.services.booking_calendars import booking_location_for
+from chargebook.services.booking_requests import check_terms, record_cancel, record_create
 from chargebook.services.clients import ClientContext
 from chargebook.services.clock import utcnow
 from chargebook.services.fleet import group_spend, own_group
@@ -151,7 +153,7 @@ async def _replay(
 _EVSE_FOR_BOOKING = (
     select(
         Evse.pk, Evse.uid, Evse.status, Evse.reservable, Location.id, Location.city,
-        Party.max_reservation_minutes, Party.id, Location.time_zone, Evse.data,
+        Party.max_reservation_minutes, Party.id, Location.time_zone, Evse.data, Party.bookings_url,
         webhook_events.CLIENT_HAS_ENDPOINTS,  # rides along: no round trip when there are none
     )
     .join(Location, Evse.location_pk == Location.pk)
@@ -194,7 +196,7 @@ async def _create(
     if row is None:
         await _raise_not_found(session, request)
     (evse_pk, evse_uid, evse_status, reservable, location_id, city, max_minutes,
-     party_pk, zone_name, evse_data, has_webhooks) = row  # type: ignore[misc]
+     party_pk, zone_name, evse_data, bookings_url, has_webhooks) = row  # type: ignore[misc]
     if not reservable:
         raise InvalidRequest(f"EVSE {request.evse_uid} does not support reservation")
     if evse_status in OUT_OF_SERVICE:
@@ -219,6 +221,16 @@ async def _create(
     )
     if taken:
         raise SlotTaken()
+    # A CPO with the OCPI 2.3.0 Bookings module publishes when the EVSE is free: the window
+    # must lie inside an available timeslot of its calendar (services/booking_calendars.py).
+    booking_location = None
+    if bookings_url is not None:
+        by_calendar, booking_location = await booking_location_for(
+            session, party_pk, location_id, evse_uid, request.reservation_start, request.reservation_end)
+        if by_calendar and booking_location is None:
+            raise SlotTaken()
+        if booking_location is not None:
+            check_terms(booking_location, request.reservation_start, request.reservation_end)
 
     new_id = booking_id()
     connectors = list(evse_data.get("connectors") or [])
@@ -277,7 +289,10 @@ async def _create(
     # Core inserts: the ORM's unit-of-work flush is the largest single cost on this path.
     await session.execute(_INSERT_BOOKING, values)
     await session.execute(_INSERT_TRANSITION, step)
-    view = BookingView(booking=Booking(**values), token=token, history=[BookingTransition(**step)])
+    booking = Booking(**values)
+    if booking_location is not None:
+        record_create(session, booking, party_pk, booking_location, token, policy.issuer, now)
+    view = BookingView(booking=booking, token=token, history=[BookingTransition(**step)])
     if has_webhooks:
         await webhook_events.booking_created(session, view, now)
     return view
@@ -490,6 +505,7 @@ async def cancel_booking(
         from chargebook.services.commands import enqueue_cancel  # commands builds on this module
 
         await enqueue_cancel(session, booking, now)
+        await record_cancel(session, booking, now)  # OCPI 2.3.0 Bookings: a cancellation request
         token = await session.get(Token, booking.token_pk) if booking.token_pk else None
         await session.flush()
     return BookingView(booking=booking, token=token)

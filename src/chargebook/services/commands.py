@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking, Command, Evse, Location, Party, Token
+from chargebook.db.models import Booking, Command, Evse, Location, OcpiBooking, Party, Token
 from chargebook.db.queries import claim
 from chargebook.domain.errors import NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus, can_apply
@@ -79,7 +79,9 @@ async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, i
             .join(Location, Evse.location_pk == Location.pk)
             .join(Party, Location.party_pk == Party.id)
             .where(Booking.status == BookingStatus.REQUESTED, Party.status == "registered",
-                   Booking.reservation_start > now)
+                   Booking.reservation_start > now,
+                   # bookings made through the OCPI 2.3.0 Bookings module have their own requests
+                   ~exists().where(OcpiBooking.booking_id == Booking.id))
             .order_by(Booking.reservation_start)
             .limit(BATCH * 4)
         )).all()
@@ -160,7 +162,11 @@ async def request_session_command(
             raise NotFound(f"Booking not found: {booking_id}")
         reserve = await session.scalar(
             select(Command).where(Command.booking_id == booking.id, Command.type == "RESERVE_NOW"))
-        if reserve is None:
+        party_pk = reserve.party_pk if reserve is not None else None
+        if party_pk is None:  # a booking made through the OCPI 2.3.0 Bookings module
+            cpo_side = await session.get(OcpiBooking, booking.id)
+            party_pk = cpo_side.party_pk if cpo_side is not None and cpo_side.cpo_booking_id else None
+        if party_pk is None:
             raise InvalidRequest("this booking has not been sent to its CPO")
         command_id = new_id("cmd")
         response_url = f"{base_url.rstrip('/')}/ocpi/2.2.1/commands/{command_type}/{command_id}"
@@ -181,7 +187,7 @@ async def request_session_command(
             if charging is None or charging.status not in ("ACTIVE", "PENDING"):
                 raise InvalidRequest("no active charging session for this booking")
             body = {"response_url": response_url, "session_id": charging.id}
-        cmd = Command(id=command_id, party_pk=reserve.party_pk, booking_id=booking.id, type=command_type,
+        cmd = Command(id=command_id, party_pk=party_pk, booking_id=booking.id, type=command_type,
                       state="due", body=body, due_at=now, created_at=now, updated_at=now)
         session.add(cmd)
     return cmd

@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from chargebook.db.engine import Database
 from chargebook.db.models import Location, Party, Tariff
 from chargebook.domain.errors import InvalidRequest, NotFound
+from chargebook.ocpi.editions import models
 from chargebook.ocpi.validation import check
 from chargebook.ocpi.client import OcpiClient
 from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
-from chargebook.ocpi.v221.tariffs import Tariff as OcpiTariff
 from chargebook.ocpi.v221.types import parse_datetime
 from chargebook.services.catalogue import store_location
 from chargebook.services.clock import utcnow
@@ -98,8 +98,8 @@ async def patch_object(
     return await retrying(lambda: _patch_object(db, party, location_id, evse_uid, connector_id, body))
 
 
-async def put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any]) -> None:
-    await retrying(lambda: _put_tariff(db, party, tariff_id, body))
+async def put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any], version: str = "2.2.1") -> None:
+    await retrying(lambda: _put_tariff(db, party, tariff_id, body, version))
 
 
 async def _put_object(
@@ -188,8 +188,8 @@ async def get_object(db: Database, party: Party, location_id: str, evse_uid: str
     return obj
 
 
-async def _put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any]) -> None:
-    check(OcpiTariff, body, "Tariff")
+async def _put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any], version: str) -> None:
+    check(models(version).Tariff, body, "Tariff")
     if body.get("id") != tariff_id:
         raise InvalidRequest("id in the body differs from the URL")
     async with db.write() as session:
@@ -219,11 +219,12 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
     """Pull the CPO's whole catalogue (Locations, then Tariffs), following pagination."""
     counts = {"locations": 0, "tariffs": 0}
     endpoints = party.endpoints or {}
+    edition = models(party.version)
     # Routing headers name both ends (2.2.1 transport_and_format § Message Routing).
     async with OcpiClient(token=party.token_for_them or "",
                           to_party=OcpiParty(party.country_code, party.party_id)) as client:
-        for module, model, store in (("tariffs", OcpiTariff, store_tariff),
-                                     ("locations", OcpiLocation, store_location)):
+        for module, model, store in (("tariffs", edition.Tariff, store_tariff),
+                                     ("locations", edition.Location, store_location)):
             url = endpoints.get(f"{module}:SENDER")
             if url is None:
                 continue
@@ -234,6 +235,10 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
                     maybe = progress(module, counts[module], total)
                     if maybe is not None:
                         await maybe
+        if party.bookings_url:  # OCPI 2.3.0 Bookings: what can be booked, and when
+            from chargebook.services.booking_calendars import pull_booking_locations  # builds on this module
+
+            counts["booking_locations"] = await pull_booking_locations(db, party, client)
     async with db.write() as session:
         await lock_party(session, party)
         row = await session.get(Party, party.id, with_for_update=True)

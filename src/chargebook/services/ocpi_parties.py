@@ -11,10 +11,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 
 from chargebook.db.engine import Database
-from chargebook.db.models import OcpiInvite, Party
+from chargebook.db.models import BookingLocation, OcpiInvite, Party
 from chargebook.domain.errors import AlreadyRegistered, Forbidden, InvalidRequest, NotFound, Unauthenticated
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.client import OcpiClient, PeerError
@@ -22,7 +22,8 @@ from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id
 from chargebook.settings import Settings
 
-SUPPORTED_VERSIONS = ("2.2.1",)
+#: The versions we serve side by side; with each CPO we use the highest both offer.
+SUPPORTED_VERSIONS = ("2.2.1", "2.3.0")
 OUR_MODULES = {  # module id -> our interface role
     "credentials": "RECEIVER",
     "locations": "RECEIVER",
@@ -32,6 +33,29 @@ OUR_MODULES = {  # module id -> our interface role
     "tokens": "SENDER",
     "commands": "SENDER",
 }
+#: Bookings 1.1 names its module ``Booking`` (mod_bookings.asciidoc header) and leaves it out
+#: of the ModuleID table; peers also say ``bookings``. We publish the spec's name, our
+#: Receiver interface (the CPO pushes BookingLocations and Bookings to us), and read either.
+BOOKINGS_MODULE = "Booking"
+BOOKINGS_MODULE_IDS = frozenset({"booking", "bookings"})
+
+
+def modules_for(version: str) -> dict[str, str]:
+    """Our endpoints (module id -> our role) in one OCPI version."""
+    if version == "2.3.0":
+        return {**OUR_MODULES, BOOKINGS_MODULE: "RECEIVER"}
+    return dict(OUR_MODULES)
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split(".") if x.isdigit())
+
+
+def bookings_url(endpoints: dict[str, str]) -> str | None:
+    """The CPO's Bookings Sender interface (we GET calendars and POST requests there)."""
+    found = {key.rpartition(":")[2]: url for key, url in endpoints.items()
+             if key.rpartition(":")[0].casefold() in BOOKINGS_MODULE_IDS}
+    return found.get("SENDER") or next(iter(found.values()), None)
 
 
 def hash_token(token: str) -> str:
@@ -93,7 +117,8 @@ async def identify(db: Database, candidates: list[str]) -> Caller:
         raise Unauthenticated("Authorization: Token header required")
     hashes = [hash_token(c) for c in candidates]
     async with db.read() as session:
-        party = await session.scalar(select(Party).where(Party.token_from_them_hash.in_(hashes)))
+        party = await session.scalar(select(Party).where(
+            or_(Party.token_from_them_hash.in_(hashes), Party.pending_token_hash.in_(hashes))))
         if party is not None and party.status in ("registered", "registering"):
             return Caller(party=party)
         invite = await session.scalar(
@@ -104,14 +129,18 @@ async def identify(db: Database, candidates: list[str]) -> Caller:
     raise Unauthenticated("Unknown or revoked token")
 
 
-async def _discover(client: OcpiClient, versions_url: str) -> tuple[str, dict[str, str]]:
-    """GET their versions, pick the highest we share, GET its details: (version, endpoints)."""
+async def _discover(
+    client: OcpiClient, versions_url: str, version: str | None = None
+) -> tuple[str, dict[str, str]]:
+    """GET their versions, pick the highest we share (or ``version``, when the CPO chose it by
+    the credentials URL it called), GET its details: (version, endpoints)."""
     reply = await client.get(versions_url)
     offered = {v.get("version"): v.get("url") for v in reply.data or [] if isinstance(v, dict)}
-    mutual = [v for v in SUPPORTED_VERSIONS if v in offered]
+    mutual = [v for v in SUPPORTED_VERSIONS if v in offered and version in (None, v)]
     if not mutual:
-        raise InvalidRequest(f"no mutual OCPI version: they offer {sorted(offered)}")
-    version = max(mutual, key=lambda v: tuple(int(x) for x in v.split(".")))
+        wanted = version or f"one of {list(SUPPORTED_VERSIONS)}"
+        raise InvalidRequest(f"no mutual OCPI version: we need {wanted}, they offer {sorted(map(str, offered))}")
+    version = max(mutual, key=version_key)
     details = await client.get(offered[version])
     endpoints = {
         f"{e['identifier']}:{e['role']}": e["url"]
@@ -158,16 +187,28 @@ async def _store_party(
         party.version = version
         party.versions_url = versions_url
         party.endpoints = endpoints
+        party.bookings_url = bookings_url(endpoints) if version == "2.3.0" else None
+        if party.bookings_url is None:
+            # Without the module (e.g. back on 2.2.1) its calendars no longer decide anything.
+            await session.execute(delete(BookingLocation).where(BookingLocation.party_pk == party.id))
         party.token_for_them = token_for_them
         party.token_from_them_hash = hash_token(token_from_them)
+        party.pending_token_hash = None
     return party
 
 
 async def accept_registration(
-    db: Database, caller: Caller, credentials: dict[str, Any], identity: Identity, *, update: bool
+    db: Database, caller: Caller, credentials: dict[str, Any], identity: Identity, *, update: bool,
+    version: str = "2.2.1",
 ) -> dict[str, Any]:
-    """A CPO POSTs (register) or PUTs (rotate) its credentials to us: fetch its endpoints with
-    the token it gave us, issue a fresh token for it, answer with our credentials."""
+    """A CPO POSTs (register) or PUTs (update) its credentials to us: fetch its endpoints with
+    the token it gave us, issue a fresh token for it, answer with our credentials.
+
+    The version is the one whose credentials URL it called (credentials.asciidoc: the server
+    "knows the version from which credentials URL was POSTed to"; a PUT "switches to the
+    version this credentials URL belongs to"): the CPO, as the registering side, picked it
+    from our versions list. It must offer that version itself.
+    """
     if update and caller.party is None:
         raise Forbidden("PUT credentials needs a registered party's token")
     if not update and caller.party is not None:
@@ -179,7 +220,7 @@ async def accept_registration(
     role = _cpo_role(credentials)
     try:
         async with OcpiClient(token=their_token) as client:
-            version, endpoints = await _discover(client, versions_url)
+            version, endpoints = await _discover(client, versions_url, version)
     except PeerError as exc:
         raise InvalidRequest(f"could not read the party's versions: {exc}") from exc
     ours = t.new_token()
@@ -230,6 +271,44 @@ async def connect(db: Database, versions_url: str, token_a: str, identity: Ident
     return await _store_party(
         db, role, version=version, versions_url=versions_url, endpoints=endpoints,
         token_for_them=theirs["token"], token_from_them=token_b, fallback_name=name or role["party_id"],
+    )
+
+
+async def update_credentials(db: Database, party: Party, identity: Identity) -> Party:
+    """We rotate our token with a CPO and re-negotiate the version (credentials.asciidoc
+    § PUT, "Update / switch version"): discover its versions again, PUT our new credentials
+    to the credentials endpoint of the highest mutual version, keep the token it answers with.
+
+    The CPO reads our versions with the new token while our PUT is open, so that token is
+    valid (beside the old one) from before the PUT; if the update fails, the old one stays.
+    """
+    if party.status != "registered" or not party.versions_url or not party.token_for_them:
+        raise InvalidRequest(f"{party.country_code}-{party.party_id} is not registered")
+    new_token = t.new_token()
+    async with db.write() as session:
+        row = await session.get(Party, party.id, with_for_update=True)
+        assert row is not None
+        row.pending_token_hash = hash_token(new_token)
+    try:
+        async with OcpiClient(token=party.token_for_them) as client:
+            version, endpoints = await _discover(client, party.versions_url)
+            url = endpoints.get("credentials:SENDER") or endpoints.get("credentials:RECEIVER")
+            if url is None:
+                raise InvalidRequest("the party offers no credentials endpoint")
+            reply = await client.request("PUT", url, body=identity.credentials(new_token))
+        theirs = reply.data or {}
+        role = _cpo_role(theirs)
+        if not isinstance(theirs.get("token"), str):
+            raise InvalidRequest("the CPO's credentials answer carries no token")
+    except BaseException:
+        async with db.write() as session:
+            row = await session.get(Party, party.id, with_for_update=True)
+            if row is not None:
+                row.pending_token_hash = None
+        raise
+    return await _store_party(
+        db, role, version=version, versions_url=party.versions_url, endpoints=endpoints,
+        token_for_them=theirs["token"], token_from_them=new_token, fallback_name=party.name,
     )
 
 

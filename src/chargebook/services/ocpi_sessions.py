@@ -24,9 +24,8 @@ from chargebook.domain.lifecycle import BookingEvent, BookingStatus
 from chargebook.domain.tariff import price_session
 from chargebook.domain.tariff_model import parse_tariff
 from chargebook.domain.tariff_session import SessionProfile
-from chargebook.ocpi.v221.cdrs import CDR
+from chargebook.ocpi.editions import models, price_parts
 from chargebook.ocpi.validation import check
-from chargebook.ocpi.v221.sessions import Session as OcpiSession
 from chargebook.ocpi.v221.types import parse_datetime
 from chargebook.services.bookings import transition_booking
 from chargebook.services.clock import utcnow
@@ -69,7 +68,9 @@ async def mark_attending(session: AsyncSession, booking: Booking, now: datetime,
         await transition_booking(session, booking, BookingEvent.SESSION_STARTED, actor="cpo", now=now, message=why)
 
 
-async def put_session(db: Database, party: Party, session_id: str, body: dict[str, Any], *, patch: bool) -> None:
+async def put_session(
+    db: Database, party: Party, session_id: str, body: dict[str, Any], *, patch: bool, version: str = "2.2.1"
+) -> None:
     now = utcnow()
     async with db.write() as session:
         row = await session.scalar(
@@ -89,7 +90,7 @@ async def put_session(db: Database, party: Party, session_id: str, body: dict[st
             if body.get("id") != session_id:
                 raise InvalidRequest("id in the body differs from the URL")
             data = body
-        check(OcpiSession, data, "Session")
+        check(models(version).Session, data, "Session")
         token_uid = (data.get("cdr_token") or {}).get("uid", "")
         start = parse_datetime(data["start_date_time"])
         if row is None:
@@ -159,19 +160,19 @@ async def _our_price(session: AsyncSession, party: Party, cdr: dict[str, Any]) -
         return None
 
 
-async def receive_cdr(db: Database, party: Party, body: dict[str, Any]) -> str:
-    """Store a CDR (never lost: unknown or repeated ones are flagged) and complete its booking."""
-    check(CDR, body, "CDR")
+async def receive_cdr(db: Database, party: Party, body: dict[str, Any], version: str = "2.2.1") -> str:
+    """Store a CDR (never lost: unknown or repeated ones are flagged) and complete its booking.
+    A 2.3.0 CDR names its booking (Bookings 1.1 ``booking_id``: the CPO's booking id)."""
+    check(models(version).CDR, body, "CDR")
     now = utcnow()
     async with db.write() as session:
         seen = await session.scalar(
             select(ChargeDetailRecord.pk).where(ChargeDetailRecord.party_pk == party.id, ChargeDetailRecord.id == body["id"])
         )
-        cost = body["total_cost"]
+        excl, incl = price_parts(body["total_cost"])
         row = ChargeDetailRecord(
             party_pk=party.id, id=body["id"], session_id=body.get("session_id"), booking_id=None,
-            currency=body["currency"], total_cost_excl_vat=Decimal(str(cost["excl_vat"])),
-            total_cost_incl_vat=None if cost.get("incl_vat") is None else Decimal(str(cost["incl_vat"])),
+            currency=body["currency"], total_cost_excl_vat=excl, total_cost_incl_vat=incl,
             our_cost_excl_vat=None, flag="duplicate" if seen else None, data=body, received_at=now,
         )
         session.add(row)
@@ -190,6 +191,12 @@ async def receive_cdr(db: Database, party: Party, body: dict[str, Any]) -> str:
 
 
 async def _booking_for_cdr(session: AsyncSession, party: Party, cdr: dict[str, Any]) -> Booking | None:
+    if cdr.get("booking_id"):
+        from chargebook.services.ocpi_bookings import booking_by_cpo_id  # builds on this module
+
+        found = await booking_by_cpo_id(session, party, str(cdr["booking_id"]))
+        if found is not None:
+            return found
     if cdr.get("session_id"):
         known = await session.scalar(
             select(ChargingSession.booking_id).where(

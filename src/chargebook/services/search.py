@@ -42,6 +42,7 @@ from chargebook.domain.geo import cap_box, haversine_km
 from chargebook.domain.geocells import bands_between, first_radius, next_radius
 from chargebook.domain.lifecycle import LIVE_STATES
 from chargebook.domain.tariff import Tariff as TariffTerms
+from chargebook.services.booking_calendars import calendar_allows
 from chargebook.services.catalogue import OUT_OF_SERVICE
 from chargebook.services.clock import utcnow
 from chargebook.services.pricing import (
@@ -160,7 +161,10 @@ def _evse_filters(window: bool) -> list[Any]:
         _B.c.reservation_start < bindparam("end", type_=_B.c.reservation_start.type),
         _B.c.reservation_end > bindparam("start", type_=_B.c.reservation_end.type),
     )
-    return [_E.c.reservable.is_(True), _E.c.status.not_in(sorted(OUT_OF_SERVICE)), ~booked]
+    # A CPO with the OCPI 2.3.0 Bookings module says when the EVSE is free (its calendars).
+    by_calendar = calendar_allows(_L.c.party_pk, _L.c.id, _E.c.uid, bindparam("start", type_=_B.c.reservation_start.type),
+                                  bindparam("end", type_=_B.c.reservation_end.type))
+    return [_E.c.reservable.is_(True), _E.c.status.not_in(sorted(OUT_OF_SERVICE)), ~booked, by_calendar]
 
 
 #: Beyond this many bands (a cap over ~570 km tall; the API's radius stops at 200 km) the

@@ -12,7 +12,7 @@ from datetime import timedelta
 import structlog
 
 from chargebook.db.engine import Database
-from chargebook.services import commands
+from chargebook.services import commands, ocpi_bookings
 from chargebook.services.clock import utcnow
 from chargebook.services.tokens import Issuer
 from chargebook.services.webhook_deliveries import DeliveryPolicy
@@ -32,6 +32,10 @@ async def run_once(db: Database, settings: Settings) -> int:
     retry = commands.RetryPolicy(settings.command_retry_attempts, settings.command_retry_base_seconds)
     moved += await commands.send_due_commands(db, now, retry, issuer)
     moved += await commands.expire_unanswered(db, utcnow())
+    poll_every = timedelta(seconds=settings.booking_poll_seconds)
+    moved += await ocpi_bookings.send_due_requests(db, utcnow(), retry, issuer, poll_every)
+    moved += await ocpi_bookings.poll_bookings(db, utcnow(), poll_every)
+    moved += await ocpi_bookings.expire_unanswered(db, utcnow())
     moved += await expire_due_bookings(db, utcnow(), timedelta(minutes=settings.no_show_grace_minutes))
     moved += await sync_stale_parties(db, utcnow(), timedelta(minutes=settings.sync_interval_minutes))
     moved += await deliver_due_webhooks(

@@ -32,7 +32,8 @@ def test_versions_need_a_known_token(live: LiveServer, cpo: Cpo) -> None:
     r = cpo.http.get("/ocpi/versions", headers={"X-Request-ID": "req-1", "X-Correlation-ID": "corr-1"})
     assert r.status_code == 200 and r.json()["status_code"] == 1000
     assert r.headers["X-Request-ID"] == "req-1" and r.headers["X-Correlation-ID"] == "corr-1"
-    assert r.json()["data"] == [{"version": "2.2.1", "url": f"{live.base}/ocpi/2.2.1"}]
+    assert r.json()["data"] == [{"version": "2.2.1", "url": f"{live.base}/ocpi/2.2.1"},
+                                {"version": "2.3.0", "url": f"{live.base}/ocpi/2.3.0"}]
     details = cpo.http.get("/ocpi/2.2.1").json()["data"]
     modules = {(e["identifier"], e["role"]) for e in details["endpoints"]}
     assert {("locations", "RECEIVER"), ("tokens", "SENDER"), ("commands", "SENDER"), ("cdrs", "RECEIVER")} <= modules

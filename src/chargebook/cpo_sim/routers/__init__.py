@@ -6,6 +6,8 @@ from fastapi import APIRouter
 
 from chargebook.cpo_sim.routers import (
     admin,
+    admin_bookings,
+    bookings,
     cdrs,
     commands,
     credentials,
@@ -25,5 +27,6 @@ OCPI_ROUTERS: list[APIRouter] = [
     cdrs.router,
     commands.router,
     tokens.router,
+    bookings.router,
 ]
-ADMIN_ROUTER = admin.router
+ADMIN_ROUTERS: list[APIRouter] = [admin.router, admin_bookings.router]

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
-from chargebook.cpo_sim import driver, outbound, registration
+from chargebook.cpo_sim import bookings, driver, outbound, registration
 from chargebook.cpo_sim.config import updated
 from chargebook.cpo_sim.decisions import UNUSABLE
 from chargebook.cpo_sim.protocol import Sim, get_sim, read_json
@@ -79,12 +79,14 @@ async def state(sim: Sim) -> Response:
         {
             "versions_url": sim.config.versions_url,
             "token_a": store.token_a,
+            "ocpi_versions": sim.config.ocpi_versions,
             "registered": store.peer is not None,
             "peer": _peer_view(sim),
             "counts": {
                 "locations": len(store.locations),
                 "tariffs": len(store.tariffs),
                 "reservations": len(store.reservations),
+                "bookings": len(store.bookings),
                 "sessions": len(store.sessions),
                 "cdrs": len(store.cdrs),
                 "commands": len(store.commands),
@@ -192,7 +194,8 @@ async def push(sim: Sim) -> Response:
 @router.post("/evses/{location_id}/{evse_uid}/status")
 async def set_evse_status(location_id: str, evse_uid: str, request: Request, sim: Sim) -> Response:
     """``{"status": "OUTOFORDER"}``: change and PATCH it. A live reservation on an EVSE that
-    becomes unusable is cancelled by us (CANCELED_RESERVATION)."""
+    becomes unusable is cancelled by us (CANCELED_RESERVATION), and so are its PENDING and
+    RESERVED bookings (CANCELED, BROKEN_CHARGER)."""
     body = await read_json(request)
     location = sim.store.location(location_id)
     evse = sim.store.evse(location, evse_uid) if location else None
@@ -206,6 +209,9 @@ async def set_evse_status(location_id: str, evse_uid: str, request: Request, sim
     await driver.set_status(sim, location, evse, status)
     if held is not None and held.status is ReservationStatus.ACTIVE and status in UNUSABLE:
         await driver.cancel_by_cpo(sim, held, f"the EVSE became {status.value}")
+    if status in UNUSABLE:  # bookings on a broken charger are cancelled (BROKEN_CHARGER)
+        for booking in sim.store.bookings_on(location.id, evse.uid):
+            await bookings.cancel_by_cpo(sim, booking, "BROKEN_CHARGER")
     return reply({"location_id": location.id, "evse_uid": evse.uid, "status": evse.status.value})
 
 

@@ -10,14 +10,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from chargebook.cpo_sim import chargepoints
-from chargebook.cpo_sim.protocol import OcpiError, PeerCaller, Sim, ok, read_model
-from chargebook.cpo_sim.simulator import VERSION
+from chargebook.cpo_sim.protocol import VERSIONED, OcpiError, PeerCaller, Sim, ok, read_model
 from chargebook.ocpi.v221 import CommandResponse, CommandResponseType, CommandType, StatusCode
 
-router = APIRouter()
+router = APIRouter(dependencies=VERSIONED)
 
 
-@router.post(f"/ocpi/cpo/{VERSION}/commands/{{command}}")
+@router.post("/ocpi/cpo/{version}/commands/{command}")
 async def post_command(command: str, request: Request, sim: Sim, _caller: PeerCaller) -> Response:
     try:
         kind = CommandType(command.upper())

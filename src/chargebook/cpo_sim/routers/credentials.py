@@ -5,7 +5,9 @@
 * PUT (the peer's token): new token and endpoints. HTTP 405 when not registered.
 * DELETE (the peer's token): unregister. HTTP 405 when not registered.
 
-Errors while we fetch the eMSP's endpoints: 3001 (unreachable / unreadable), 3002 (no 2.2.1),
+The version in the path is the one the eMSP chose; we use its endpoints of that version.
+Errors while we fetch the eMSP's endpoints: 3001 (unreachable / unreadable), 3002 (it does
+not offer that version),
 3003 (a module we need is missing). Those answers are HTTP 200: the request itself reached
 the OCPI layer and was authenticated (transport_and_format.asciidoc § Response format).
 """
@@ -16,12 +18,20 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from chargebook.cpo_sim import registration
-from chargebook.cpo_sim.protocol import Caller, CredentialsCaller, OcpiError, Sim, ok, read_model
-from chargebook.cpo_sim.simulator import VERSION
+from chargebook.cpo_sim.protocol import (
+    VERSIONED,
+    ApiVersion,
+    Caller,
+    CredentialsCaller,
+    OcpiError,
+    Sim,
+    ok,
+    read_model,
+)
 from chargebook.ocpi.v221 import Credentials, StatusCode
 
-router = APIRouter()
-PATH = f"/ocpi/cpo/{VERSION}/credentials"
+router = APIRouter(dependencies=VERSIONED)
+PATH = "/ocpi/cpo/{version}/credentials"
 
 
 def _not_allowed(message: str) -> OcpiError:
@@ -29,20 +39,22 @@ def _not_allowed(message: str) -> OcpiError:
 
 
 @router.get(PATH)
-async def get_credentials(sim: Sim, caller: CredentialsCaller) -> Response:
+async def get_credentials(version: ApiVersion, sim: Sim, caller: CredentialsCaller) -> Response:
     if caller is Caller.PEER and sim.store.peer is not None:
-        return ok(sim.credentials(sim.store.peer.server_token))
+        return ok(sim.credentials(sim.store.peer.server_token, version))
     assert sim.store.token_a is not None
-    return ok(sim.credentials(sim.store.token_a))
+    return ok(sim.credentials(sim.store.token_a, version))
 
 
 @router.post(PATH)
-async def post_credentials(request: Request, sim: Sim, caller: CredentialsCaller) -> Response:
+async def post_credentials(
+    version: ApiVersion, request: Request, sim: Sim, caller: CredentialsCaller
+) -> Response:
     if caller is Caller.PEER:
         raise _not_allowed("already registered: use PUT to update, DELETE to unregister")
     theirs = await read_model(request, Credentials)
     try:
-        ours = await registration.accept_registration(sim, theirs)
+        ours = await registration.accept_registration(sim, theirs, version)
     except registration.RegistrationError as exc:
         sim.store.log("registration_failed", status_code=exc.status_code, error=str(exc))
         raise OcpiError(exc.status_code, str(exc)) from exc
@@ -50,12 +62,14 @@ async def post_credentials(request: Request, sim: Sim, caller: CredentialsCaller
 
 
 @router.put(PATH)
-async def put_credentials(request: Request, sim: Sim, caller: CredentialsCaller) -> Response:
+async def put_credentials(
+    version: ApiVersion, request: Request, sim: Sim, caller: CredentialsCaller
+) -> Response:
     if caller is not Caller.PEER:
         raise _not_allowed("not registered: POST first")
     theirs = await read_model(request, Credentials)
     try:
-        ours = await registration.accept_update(sim, theirs)
+        ours = await registration.accept_update(sim, theirs, version)
     except registration.RegistrationError as exc:
         sim.store.log("update_failed", status_code=exc.status_code, error=str(exc))
         raise OcpiError(exc.status_code, str(exc)) from exc

@@ -10,12 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from chargebook.cpo_sim.protocol import OcpiError, PeerCaller, Sim, ok, paginate
-from chargebook.cpo_sim.simulator import VERSION
+from chargebook.cpo_sim.protocol import VERSIONED, OcpiError, PeerCaller, Sim, ok, paginate
 from chargebook.ocpi.v221 import StatusCode, ci_key
 
-router = APIRouter()
-PATH = f"/ocpi/cpo/{VERSION}/locations"
+router = APIRouter(dependencies=VERSIONED)
+PATH = "/ocpi/cpo/{version}/locations"
 
 
 def _unknown(what: str) -> OcpiError:

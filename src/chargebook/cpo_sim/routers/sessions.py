@@ -11,17 +11,23 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from chargebook.cpo_sim.protocol import OcpiError, PeerCaller, Sim, paginate
-from chargebook.cpo_sim.simulator import VERSION
+from chargebook.cpo_sim import editions
+from chargebook.cpo_sim.protocol import VERSIONED, ApiVersion, OcpiError, PeerCaller, Sim, paginate
 from chargebook.ocpi.v221 import StatusCode
 
-router = APIRouter()
-PATH = f"/ocpi/cpo/{VERSION}/sessions"
+router = APIRouter(dependencies=VERSIONED)
+PATH = "/ocpi/cpo/{version}/sessions"
 
 
 @router.get(PATH)
-async def list_sessions(request: Request, sim: Sim, _caller: PeerCaller) -> Response:
-    sent = [s.ocpi for s in sim.store.sessions.values() if s.ocpi is not None]
+async def list_sessions(
+    version: ApiVersion, request: Request, sim: Sim, _caller: PeerCaller
+) -> Response:
+    sent = [
+        editions.for_version(version, s.ocpi)
+        for s in sim.store.sessions.values()
+        if s.ocpi is not None
+    ]
     return paginate(sim, request, sent, require_date_from=True)
 
 

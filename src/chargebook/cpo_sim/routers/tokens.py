@@ -10,12 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from chargebook.cpo_sim.protocol import OcpiError, PeerCaller, Sim, ok, read_model
-from chargebook.cpo_sim.simulator import VERSION
+from chargebook.cpo_sim.protocol import VERSIONED, OcpiError, PeerCaller, Sim, ok, read_model
 from chargebook.ocpi.v221 import StatusCode, Token, TokenPatch, ci_equal, ci_key
 
-router = APIRouter()
-PATH = f"/ocpi/cpo/{VERSION}/tokens/{{country_code}}/{{party_id}}/{{token_uid}}"
+router = APIRouter(dependencies=VERSIONED)
+PATH = "/ocpi/cpo/{version}/tokens/{country_code}/{party_id}/{token_uid}"
 
 
 def _key(request: Request, token_uid: str) -> tuple[str, str]:

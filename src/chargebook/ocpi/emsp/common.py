@@ -13,7 +13,14 @@ from chargebook.ocpi import transport as t
 from chargebook.ocpi.v221.types import load_json
 from chargebook.services.ocpi_parties import Caller, Identity, identify
 
-VERSION = "2.2.1"
+VERSION = "2.2.1"  # the version every CPO speaks; 2.3.0 routes reuse the same handlers
+
+
+def ocpi_version(request: Request) -> str:
+    """The OCPI version of the URL called (``/ocpi/{version}/…``): where 2.3.0 payloads differ
+    from 2.2.1 (Price with taxes, Tariff tax_included), handlers check against its models."""
+    path = request.url.path
+    return path.split("/ocpi/", 1)[1].split("/", 1)[0] if "/ocpi/" in path else VERSION
 
 
 async def caller(request: Request) -> Caller:
@@ -47,3 +54,4 @@ CallerDep = Annotated[Caller, Depends(caller)]
 PartyDep = Annotated[Party, Depends(registered_party)]
 Me = Annotated[Identity, Depends(identity)]
 Body = Annotated[dict[str, Any], Depends(json_body)]
+Version = Annotated[str, Depends(ocpi_version)]

@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from chargebook.ocpi.emsp.common import VERSION, Body, Db, PartyDep
+from chargebook.ocpi.emsp.common import Body, Db, PartyDep, Version
 from chargebook.ocpi.transport import ocpi_response
 from chargebook.services import ocpi_catalogue as svc
 
-router = APIRouter(prefix=f"/{VERSION}")
+router = APIRouter()  # mounted under each version (ocpi/emsp/__init__.py)
 LOC = "/locations/{country_code}/{party_id}/{location_id}"
 
 
@@ -44,10 +44,10 @@ for path in _paths(LOC):
 
 
 @router.put("/tariffs/{country_code}/{party_id}/{tariff_id}")
-async def put_tariff(party: PartyDep, db: Db, body: Body, country_code: str, party_id: str,
+async def put_tariff(party: PartyDep, db: Db, body: Body, version: Version, country_code: str, party_id: str,
                      tariff_id: str) -> Response:
     svc.check_owner(party, country_code, party_id, body)
-    await svc.put_tariff(db, party, tariff_id, body)
+    await svc.put_tariff(db, party, tariff_id, body, version)
     return ocpi_response()
 
 

@@ -8,12 +8,12 @@ from starlette.responses import Response
 
 from chargebook.db.models import ChargeDetailRecord
 from chargebook.domain.errors import NotFound
-from chargebook.ocpi.emsp.common import VERSION, Body, Db, Me, PartyDep
+from chargebook.ocpi.emsp.common import Body, Db, Me, PartyDep, Version
 from chargebook.ocpi.transport import ocpi_response
 from chargebook.services import ocpi_sessions as svc
 from chargebook.services.ocpi_catalogue import check_owner
 
-router = APIRouter(prefix=f"/{VERSION}")
+router = APIRouter()  # mounted under each version (ocpi/emsp/__init__.py)
 SESSION = "/sessions/{country_code}/{party_id}/{session_id}"
 
 
@@ -24,27 +24,27 @@ async def get_session(party: PartyDep, db: Db, country_code: str, party_id: str,
 
 
 @router.put(SESSION)
-async def put_session(party: PartyDep, db: Db, body: Body, country_code: str, party_id: str,
+async def put_session(party: PartyDep, db: Db, body: Body, version: Version, country_code: str, party_id: str,
                       session_id: str) -> Response:
     check_owner(party, country_code, party_id, body)
-    await svc.put_session(db, party, session_id, body, patch=False)
+    await svc.put_session(db, party, session_id, body, patch=False, version=version)
     return ocpi_response()
 
 
 @router.patch(SESSION)
-async def patch_session(party: PartyDep, db: Db, body: Body, country_code: str, party_id: str,
+async def patch_session(party: PartyDep, db: Db, body: Body, version: Version, country_code: str, party_id: str,
                         session_id: str) -> Response:
     check_owner(party, country_code, party_id)
-    await svc.put_session(db, party, session_id, body, patch=True)
+    await svc.put_session(db, party, session_id, body, patch=True, version=version)
     return ocpi_response()
 
 
 @router.post("/cdrs")
-async def post_cdr(party: PartyDep, db: Db, body: Body, me: Me) -> Response:
+async def post_cdr(party: PartyDep, db: Db, body: Body, me: Me, version: Version) -> Response:
     check_owner(party, str(body.get("country_code", party.country_code)), str(body.get("party_id", party.party_id)))
-    cdr_id = await svc.receive_cdr(db, party, body)
+    cdr_id = await svc.receive_cdr(db, party, body, version)
     # 2.2.1 mod_cdrs § POST: answer with the URL where the CDR can be read back.
-    return ocpi_response(headers={"Location": f"{me.base_url}/ocpi/{VERSION}/cdrs/{party.country_code}/{party.party_id}/{cdr_id}"})
+    return ocpi_response(headers={"Location": f"{me.base_url}/ocpi/{version}/cdrs/{party.country_code}/{party.party_id}/{cdr_id}"})
 
 
 @router.get("/cdrs/{country_code}/{party_id}/{cdr_id}")

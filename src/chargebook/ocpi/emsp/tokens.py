@@ -10,13 +10,13 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.ocpi.emsp.common import VERSION, Body, Db, PartyDep
+from chargebook.ocpi.emsp.common import Body, Db, PartyDep
 from chargebook.ocpi.transport import ocpi_response, page_headers
 from chargebook.ocpi.v221.types import parse_datetime
 from chargebook.services import authorization as auth
 from chargebook.services.commands import apply_result
 
-router = APIRouter(prefix=f"/{VERSION}")
+router = APIRouter()  # mounted under each version (ocpi/emsp/__init__.py)
 MAX_LIMIT = 100
 
 
