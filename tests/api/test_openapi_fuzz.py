@@ -20,7 +20,7 @@ from tests.api.fuzzing import CHECKS, FuzzTarget, install_hooks, seed
 from tests.conftest import LiveServer
 
 #: Per operation and phase; the whole run stays well under a minute per database.
-EXAMPLES = int(os.environ.get("CHARGEBOOK_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("CHARGEBOOK_FUZZ_EXAMPLES", "20"))
 
 
 @pytest.fixture(scope="module")

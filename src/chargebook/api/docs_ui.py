@@ -32,7 +32,9 @@ def install(app: FastAPI) -> None:
             swagger_js_url=f"{assets(request)}/swagger-ui-bundle.js",
             swagger_css_url=f"{assets(request)}/swagger-ui.css",
             swagger_favicon_url=f"{assets(request)}/favicon.png",
-            swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True},
+            # validatorUrl: Swagger UI would otherwise send the document to an online validator.
+            swagger_ui_parameters={"persistAuthorization": True, "displayRequestDuration": True,
+                                   "validatorUrl": None},
         )
 
     @app.get("/redoc", include_in_schema=False)
