@@ -14,21 +14,21 @@ from pathlib import Path as _Path
 
 ROOT = _Path(__file__).resolve().parent.parent
 _sys.path[:0] = [str(ROOT / "bench"), str(ROOT), str(ROOT / "src")]
-from common import drop_database, make_database  # noqa: E402
+import argparse
+import dataclasses
+import json
+import os
+import subprocess
+import tempfile
+import time
 
-import argparse  # noqa: E402
-import dataclasses  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+from common import drop_database, make_database
+from tests.api.fuzzing import CHECKS, seed
+from tests.conftest import LiveServer
+from tests.factories import api
 
-from chargebook.db.migrate import upgrade  # noqa: E402
-from chargebook.settings import Settings  # noqa: E402
-from tests.api.fuzzing import CHECKS, seed  # noqa: E402
-from tests.conftest import LiveServer  # noqa: E402
-from tests.factories import api  # noqa: E402
+from chargebook.db.migrate import upgrade
+from chargebook.settings import Settings
 
 
 def main() -> int:

@@ -7,7 +7,6 @@ import json
 import os
 
 import schemathesis
-
 from tests.api.fuzzing import FuzzTarget, install_hooks
 from tests.factories import Site
 

@@ -43,6 +43,7 @@ class FuzzTarget:
     key: str
     site: Site
     ids: dict[str, str] = field(default_factory=dict)
+    ended_day: str = ""  # YYYY-MM-DD of a cancelled booking's window
     statuses: dict[str, set[int]] = field(default_factory=dict)  # operation → statuses seen
 
     def saw(self, operation: str, status: int) -> None:
@@ -55,11 +56,14 @@ def seed(database_url: str, client_base: str) -> FuzzTarget:
     site = make_site(database_url)
     with api(client_base, key) as http:
         booking = http.post("/bookings", json=booking_body(site, external_id="fuzz-seed")).json()
+        # An ended booking, so statements and the fleet export have a line to show.
+        ended = http.post("/bookings", json=booking_body(site, 1, external_id="fuzz-ended")).json()
+        http.post(f"/bookings/{ended['id']}/cancel", json={"reason": "fuzz"}).raise_for_status()
         customer = http.post("/customers", json={"name": "Fuzz Driver"}).json()
         http.post(f"/customers/{customer['id']}/tokens", json={}).raise_for_status()
         group = http.post("/groups", json={"name": "Fuzz fleet", "monthly_limit": 100}).json()
     ids = {"booking_id": booking["id"], "customer_id": customer["id"], "group_id": group["id"]}
-    return FuzzTarget(key=key, site=site, ids=ids)
+    return FuzzTarget(key=key, site=site, ids=ids, ended_day=ended["reservation_start"][:10])
 
 
 def install_hooks(register: Callable[[str], Callable[..., Any]], target: FuzzTarget) -> None:
@@ -83,6 +87,10 @@ def _swap(case: Any, target: FuzzTarget, swap: bool, minutes_ahead: int) -> Any:
     path = case.operation.path
     if path.endswith("/search") and isinstance(case.query, dict):
         case.query = {**case.query, "lat": target.site.lat, "lng": target.site.lng}
+    if path.endswith("/billing/statements") and isinstance(case.query, dict):
+        case.query = {**case.query, "month": target.ended_day[:7]}
+    if path.endswith("/reports/export") and isinstance(case.query, dict):
+        case.query = {**case.query, "period_start": target.ended_day, "period_end": target.ended_day}
     if path == "/api/v1/client/bookings" and case.method.upper() == "POST" and isinstance(case.body, dict):
         # A whole ad_hoc body: generated strategy fields and connector ids would 400/404 first.
         mine = {k: v for k, v in case.body.items() if k == "external_id"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -58,7 +57,7 @@ def test_errors_are_the_error_schema_and_never_422(document: dict[str, Any]) -> 
             continue
         assert {"401", "403", "429"} <= set(responses), (method, path)
         for status, response in responses.items():
-            if status.startswith("4") or status.startswith("5"):
+            if status.startswith(("4", "5")):
                 body = response["content"]["application/json"]
                 assert body["schema"] == {"$ref": "#/components/schemas/Error"}, (method, path, status)
                 assert body["example"]["error"], (method, path, status)
@@ -68,7 +67,7 @@ def test_rate_limit_and_request_id_headers_are_documented(document: dict[str, An
     for path, method, op in _operations(document):
         if not path.startswith(CLIENT_PREFIXES):
             continue
-        for status, response in op["responses"].items():
+        for response in op["responses"].values():
             headers = response["headers"]
             assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(headers)
             assert headers["X-Request-ID"]["required"] is True

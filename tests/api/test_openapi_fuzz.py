@@ -30,6 +30,7 @@ def fuzz_target(live: LiveServer, database_url: str) -> Iterator[FuzzTarget]:
     # The hooks must have let the fuzz past the lookups, or it only ever tested 404s.
     assert 202 in target.statuses.get("POST /api/v1/client/bookings", set()), target.statuses
     assert 200 in target.statuses.get("GET /api/v1/client/bookings/{booking_id}", set()), target.statuses
+    assert 200 in target.statuses.get("GET /api/v1/client/billing/statements", set()), target.statuses
 
 
 @pytest.fixture(scope="module")

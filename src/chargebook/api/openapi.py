@@ -24,7 +24,7 @@ DOCUMENTED_PREFIX = "/api/v1/"
 
 API_KEY_SCHEME = "ApiKeyAuth"
 BEARER_SCHEME = "BearerAuth"
-SECURITY = [{API_KEY_SCHEME: []}, {BEARER_SCHEME: []}]
+SECURITY: list[dict[str, list[str]]] = [{API_KEY_SCHEME: []}, {BEARER_SCHEME: []}]
 
 API_KEY_HELP = "Your client key, e.g. `cbk_…`. Equivalent to `Authorization: Bearer <key>`."
 BEARER_HELP = "Your client key as a bearer token. Equivalent to `X-API-Key: <key>`."

@@ -104,7 +104,7 @@ class TokenCreate(Request):
         "458025BB0DAD57", default=None)
 
 
-Limit = Annotated[Decimal, Field(ge=0, le=Decimal("1000000"), decimal_places=2, max_digits=9)]
+Limit = Annotated[Decimal, Field(ge=0, le=Decimal(1000000), decimal_places=2, max_digits=9)]
 
 
 class GroupCreate(Request):

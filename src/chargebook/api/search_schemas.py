@@ -45,7 +45,7 @@ class Connector(BaseModel):
 class Evse(BaseModel):
     evse_uid: str = doc("The EVSE's uid: what a booking names.", "DE*SIM*E0000009*2")
     evse_id: str | None = doc("The eMI3 EVSE id printed on the charger.", "DE*SIM*E0000009*2")
-    status: EvseStatus = doc("OCPI EVSE status as the CPO last reported it.", EvseStatus.AVAILABLE)
+    status: EvseStatus = doc("OCPI EVSE status as the CPO last reported it.", Status.AVAILABLE)
     reservable: bool = doc("Whether the EVSE supports reservation (OCPI capability RESERVABLE).", True)
     connectors: list[Connector] = nested("Connectors matching the filters.")
     pricing: Pricing = nested("This EVSE's price for the window.")

@@ -10,9 +10,10 @@ from pydantic import StringConstraints
 
 from chargebook.api.deps import CurrentClient, Db
 from chargebook.api.openapi import errors
-from chargebook.api.search_schemas import CONNECTOR_TYPE_HELP, ConnectorType, SearchResponse
+from chargebook.api.search_schemas import CONNECTOR_TYPE_HELP, SearchResponse
 from chargebook.api.wire import JSON, Iso8601, iso_z, money_number
 from chargebook.domain.errors import InvalidRequest
+from chargebook.ocpi.v230.locations import ConnectorType
 from chargebook.services.pricing import Quote
 from chargebook.services.search import EvseHit, LocationHit, SearchQuery, search_locations
 
