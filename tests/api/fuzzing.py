@@ -92,9 +92,9 @@ def _swap(case: Any, target: FuzzTarget, swap: bool, minutes_ahead: int) -> Any:
     if path.endswith("/reports/export") and isinstance(case.query, dict):
         case.query = {**case.query, "period_start": target.ended_day, "period_end": target.ended_day}
     if path == "/api/v1/client/bookings" and case.method.upper() == "POST" and isinstance(case.body, dict):
-        # A whole ad_hoc body: generated strategy fields and connector ids would 400/404 first.
-        mine = {k: v for k, v in case.body.items() if k == "external_id"}
-        case.body = {**_real_booking(target.site, minutes_ahead), **mine}
+        # A whole ad_hoc body: generated strategy fields, connector ids and reused external_ids
+        # would 400/404/409 first. A repeated draw is an idempotent replay (200).
+        case.body = {**_real_booking(target.site, minutes_ahead), "external_id": f"fuzz-{minutes_ahead}"}
     return case
 
 
