@@ -9,7 +9,7 @@ from datetime import timedelta
 from fastapi import APIRouter, FastAPI
 
 from chargebook import __version__
-from chargebook.api import errors
+from chargebook.api import docs_ui, errors, openapi
 from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
 from chargebook.api.routers import billing, bookings, fleet, search, webhooks
@@ -22,13 +22,43 @@ from chargebook.settings import Settings
 CLIENT_BASE = "/api/v1/client"
 
 DESCRIPTION = """
-Book a specific EV charger (EVSE) for a time window across charge point operators.
+Book a specific EV charger (EVSE) for a time window, across charge point operators (CPOs).
 
-Wire-compatible with the EV Suite client booking API: authenticate with `X-API-Key: <key>`
-or `Authorization: Bearer <key>`. Every error body is `{"error": "<message>"}`.
-Timestamps are ISO 8601 and always written in UTC with a `Z`; money is a JSON number in
-major units with a separate currency field.
+chargebook is an eMSP: it holds the tokens, talks OCPI to each CPO, runs the booking
+lifecycle and prices and bills every booking. This API is wire-compatible with the EV Suite
+client booking API: an EV Suite integration works after changing the base URL and the key.
+
+**Flow.** `GET /search` near a point (with a window, only free EVSEs are listed) →
+`POST /bookings` (202, status `REQUESTED`) → poll `GET /bookings/{id}` every 5 s until
+`CONFIRMED` → the driver arrives (`ATTENDING`) → `COMPLETED`, priced from the CPO's CDR.
+
+**Authentication.** Every endpoint takes your key as `X-API-Key: <key>` or as
+`Authorization: Bearer <key>`; the two are equivalent. A missing or unknown key is 401, a
+suspended client 403. A client sees only its own data: another client's id answers 404.
+
+**Errors.** Every error body is the `Error` schema, `{"error": "<message>"}`, and the message
+names the field at fault. Invalid input is **400** (never 422); 409 is a conflict with the
+current state; 429 a rate limit (with `Retry-After`); 503 a busy database (with `Retry-After`,
+nothing applied).
+
+**Rate limits.** Per client, 100 requests a minute (sliding) and 10,000 a month by default.
+Responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
+
+**Conventions.** Timestamps are ISO 8601 and written in UTC with a `Z`; money is a JSON number
+in major units (`18.75`) beside a currency field; `X-Request-ID` is echoed on every response.
 """
+
+#: The document's sections, in the order the docs UI shows them. A new router's tag goes here.
+TAGS = [
+    {"name": "search", "description": "Bookable chargers near a point, with price estimates."},
+    {"name": "bookings", "description": "Book an EVSE for a window, follow its lifecycle, cancel "
+                                        "it, start and stop charging."},
+    {"name": "customers", "description": "Your drivers and their tokens (`driver_token` bookings)."},
+    {"name": "fleet groups", "description": "Pooled vehicles with shared tokens and spending limits "
+                                            "(`group_token` bookings)."},
+    {"name": "billing", "description": "Monthly statements and the EV Suite fleet export."},
+    {"name": "operations", "description": "For operators and load balancers; no key needed."},
+]
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
@@ -47,6 +77,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline by docs_ui
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database
@@ -58,6 +90,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         issuer=issuer,
     )
     errors.install(app)
+    openapi.install(app, TAGS)
+    docs_ui.install(app)
 
     client_api = APIRouter(prefix=CLIENT_BASE)
     client_api.include_router(search.router)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -102,12 +103,25 @@ def install(app: FastAPI) -> None:
             message = "Method not allowed on this endpoint"
         return error_response(exc.status_code, message, getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        unavailable = translate(exc)
-        if unavailable is not None:
-            return error_response(503, unavailable.message, {"Retry-After": "1"})
-        import structlog
+    # Database errors get their own handler: the catch-all below runs in Starlette's outermost
+    # middleware, which re-raises after answering (a traceback and a dropped connection).
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> Response:
+        translated = translate(exc)
+        if translated is not None:
+            return await _domain(request, translated)
+        return _log_unexpected(request)
 
-        structlog.get_logger("chargebook.api").exception("unhandled error", path=request.url.path)
-        return error_response(500, "Internal server error; the request was not applied")
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        translated = translate(exc)
+        if translated is not None:
+            return await _domain(request, translated)
+        return _log_unexpected(request)
+
+
+def _log_unexpected(request: Request) -> JSONResponse:
+    import structlog
+
+    structlog.get_logger("chargebook.api").exception("unhandled error", path=request.url.path)
+    return error_response(500, "Internal server error; the request was not applied")

@@ -25,7 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from chargebook.domain.errors import Unavailable
+from chargebook.domain.errors import DomainError, InvalidRequest, Unavailable
 
 _IMMEDIATE = "chargebook_begin_immediate"
 SQLITE_POOL = 3
@@ -139,20 +139,30 @@ class Database:
         await self.engine.dispose()
 
 
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None) or getattr(
+        exc.orig, "sqlstate", None
+    )
+
+
 def is_transient(exc: BaseException) -> bool:
     """Busy database, serialization failure, deadlock, lost connection: worth a retry."""
     if isinstance(exc, OperationalError):
         return True
     if isinstance(exc, DBAPIError):
-        code = getattr(getattr(exc.orig, "__cause__", None), "sqlstate", None) or getattr(
-            exc.orig, "sqlstate", None
-        )
-        return code in {"40001", "40P01", "55P03", "57P01", "08006", "08003"}
+        return _sqlstate(exc) in {"40001", "40P01", "55P03", "57P01", "08006", "08003"}
     return False
 
 
-def translate(exc: BaseException) -> Unavailable | None:
-    """Turn a transient database failure into the domain's ``Unavailable`` (a 503)."""
+#: PostgreSQL text cannot hold U+0000 (character_not_in_repertoire): bad input, not a fault.
+_NUL_IN_TEXT = "22021"
+
+
+def translate(exc: BaseException) -> DomainError | None:
+    """A database failure the caller can act on: transient ones become ``Unavailable`` (a 503),
+    text PostgreSQL cannot store becomes ``InvalidRequest`` (a 400)."""
     if is_transient(exc):
         return Unavailable("The database is busy; retry shortly", retry_after_seconds=1)
+    if isinstance(exc, DBAPIError) and _sqlstate(exc) == _NUL_IN_TEXT:
+        return InvalidRequest("Text must not contain NUL (\\u0000) characters")
     return None

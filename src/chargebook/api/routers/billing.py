@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from chargebook.api.deps import CurrentClient, Db
-from chargebook.api.schemas import ERRORS
+from chargebook.api.openapi import csv_response, errors
+from chargebook.api.schemas import StatementOut
 from chargebook.api.views import booking_json
-from chargebook.api.wire import JSON, money_number
+from chargebook.api.wire import JSON, Iso8601, money_number
 from chargebook.services import billing
 from chargebook.services.bookings import BookingView
 
@@ -19,16 +20,31 @@ router = APIRouter(tags=["billing"])
 fleet_router = APIRouter(tags=["billing"])
 
 
+_CSV_HEADER = (
+    "booking_id,external_id,status,status_reason,reservation_start,reservation_end,location_id,"
+    "location_city,evse_uid,token_strategy,fleet_group_id,customer_id,cpo_cost,reservation_fee,"
+    "commission,client_price,currency\n"
+)
+_CSV_EXAMPLE = _CSV_HEADER + (
+    "79698c70-7d3f-45b1-8291-78eca3f986ea,engineering-emp042-20261125,CANCELLED,CLIENT_CANCELLED,"
+    "2026-11-25T10:00:00Z,2026-11-25T11:00:00Z,DE-SIM-E0000012,Berlin,DE*SIM*E0000012*1,ad_hoc,,,"
+    "0.00,0.00,0.00,0.00,EUR\n"
+)
+_STATEMENT_200 = csv_response("The statement; as JSON, or as a CSV attachment with `format=csv`.",
+                              _CSV_EXAMPLE)[200]
+
+
 @router.get(
     "/billing/statements",
-    responses=ERRORS,
+    response_model=StatementOut,
+    responses={200: _STATEMENT_200, **errors(400)},
     summary="A month's statement: one line per ended booking, totals that add up exactly",
 )
 async def statement(
     client: CurrentClient,
     db: Db,
-    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (UTC)")],
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (UTC)", examples=["2026-11"])],
+    format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv.")] = "json",
 ) -> Response:
     result = await billing.statement(db, client.id, month)
     if format == "csv":
@@ -47,12 +63,18 @@ async def statement(
 
 @fleet_router.get(
     "/reports/export",
-    responses=ERRORS,
+    response_class=Response,
+    responses={**csv_response("CSV attachment, one line per ended booking, money with two decimals.",
+                              _CSV_EXAMPLE), **errors(400)},
     summary="Fleet billing export: CSV, one line per ended booking in the period (EV Suite path)",
 )
 async def fleet_export(
-    client: CurrentClient, db: Db, period_start: date, period_end: date,
-    fleet_group_id: Annotated[str | None, Query(max_length=64)] = None,
+    client: CurrentClient, db: Db,
+    period_start: Annotated[date, Iso8601, Query(description="First day, inclusive (UTC).", examples=["2026-11-01"])],
+    period_end: Annotated[date, Iso8601, Query(description="Last day, inclusive (UTC); at most 366 days on.",
+                                      examples=["2026-11-30"])],
+    fleet_group_id: Annotated[str | None, Query(
+        max_length=64, description="Export one fleet group only.", examples=["group_13e91c0f3f1d25bb"])] = None,
 ) -> Response:
     start, end = billing.period(period_start, period_end)
     lines = await billing.final_bookings(db, client.id, start, end, fleet_group_id)

@@ -10,9 +10,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 
 from chargebook.api.deps import CurrentClient, Db, Policy
-from chargebook.api.schemas import ERRORS, BookingCreate, BookingList, BookingOut, CancelRequest, ErrorOut
+from chargebook.api.openapi import errors
+from chargebook.api.schemas import (
+    BookingCreate,
+    BookingList,
+    BookingOut,
+    CancelRequest,
+    CommandAccepted,
+    CommandList,
+)
 from chargebook.api.views import booking_json
-from chargebook.api.wire import JSON, iso_z
+from chargebook.api.wire import JSON, Iso8601, iso_z
 from chargebook.domain.errors import InvalidRequest
 from chargebook.domain.lifecycle import BookingStatus
 from chargebook.services import bookings as svc
@@ -20,26 +28,65 @@ from chargebook.services import commands
 
 router = APIRouter(tags=["bookings"])
 
+_WINDOW = {"reservation_start": "2026-11-24T20:22:00Z", "reservation_end": "2026-11-24T21:22:00Z"}
+_WHERE = {"location_id": "DE-SIM-E0000009", "evse_uid": "DE*SIM*E0000009*2"}
+#: One request body per token strategy, shown in the docs UI and tried by the API fuzz test.
+CREATE_EXAMPLES: dict[str, Any] = {
+    "ad_hoc": {"summary": "ad_hoc (the default): a one-off token for a guest",
+               "value": {**_WHERE, **_WINDOW, "external_id": "visitor-0042-20261124"}},
+    "driver_token": {"summary": "driver_token: a customer's own token",
+                     "value": {**_WHERE, **_WINDOW, "token_strategy": "driver_token",
+                               "customer_id": "cust_83dfca3cd3717ddb",
+                               "external_id": "engineering-emp042-20261124"}},
+    "group_token": {"summary": "group_token: a fleet group's token, within its spending limits",
+                    "value": {**_WHERE, **_WINDOW, "token_strategy": "group_token",
+                              "fleet_group_id": "group_13e91c0f3f1d25bb",
+                              "external_id": "group_13e91c0f3f1d25bb-drv7-20261124"}},
+    "pipelet": {"summary": "pipelet: your own RFID UID, no token record",
+                "value": {**_WHERE, **_WINDOW, "connector_id": "1", "token_strategy": "pipelet",
+                          "token_uid": "04A2B3C4D5E6F7"}},
+}
+
 
 @router.post(
     "/bookings",
     status_code=202,
     response_model=BookingOut,
     response_model_exclude_none=False,
-    summary="Create a booking (asynchronous: answers 202 with status REQUESTED)",
+    summary="Book an EVSE for a window (asynchronous: 202 with status REQUESTED)",
+    description="Poll `GET /bookings/{id}` (every 5 s) until the CPO has confirmed it; a CPO "
+                "usually answers within 1–10 s. Send `external_id` to make retries safe.",
+    response_description="The booking, in status REQUESTED, with its history.",
     responses={
-        **ERRORS,
-        200: {"model": BookingOut, "description": "A repeat of an earlier create (same external_id, same body)"},
-        409: {"model": ErrorOut, "description": "EVSE not available for that window, or external_id reused"},
+        200: {"model": BookingOut,
+              "description": "A repeat of an earlier create (same external_id, same request): "
+                             "the booking as it is now; nothing new was created."},
+        **errors(400, 404, 409, notes={
+            400: "Invalid input, a window rule, an EVSE that does not support reservation, or "
+                 "a fleet group spending limit.",
+            404: "Unknown location, EVSE, connector, customer, token or fleet group.",
+            409: "The EVSE is taken for that window or out of service, or external_id was "
+                 "used with a different request.",
+        }),
     },
 )
-async def create_booking(body: BookingCreate, client: CurrentClient, db: Db, policy: Policy) -> JSON:
+async def create_booking(
+    body: Annotated[BookingCreate, Body(openapi_examples=CREATE_EXAMPLES)],
+    client: CurrentClient,
+    db: Db,
+    policy: Policy,
+) -> JSON:
     request = svc.BookingRequest(**dict(body))
     view = await svc.create_booking(db, client, request, policy)
     return JSON(booking_json(view, with_history=True), status_code=200 if view.replayed else 202)
 
 
-@router.get("/bookings/{booking_id}", response_model=BookingOut, responses=ERRORS, summary="Get one booking")
+@router.get(
+    "/bookings/{booking_id}",
+    response_model=BookingOut,
+    responses=errors(404),
+    summary="Get one booking, with its status history",
+)
 async def get_booking(booking_id: str, client: CurrentClient, db: Db) -> JSON:
     return JSON(booking_json(await svc.get_booking(db, client.id, booking_id), with_history=True))
 
@@ -82,17 +129,26 @@ def _statuses(raw: str | None) -> tuple[BookingStatus, ...]:
 @router.get(
     "/bookings",
     response_model=BookingList,
-    responses=ERRORS,
+    responses=errors(400),
     summary="List bookings, newest first (filter by status and created_at; page with cursor)",
 )
 async def list_bookings(
     client: CurrentClient,
     db: Db,
-    status: Annotated[str | None, Query(description="One status or several, comma-separated")] = None,
-    from_date: Annotated[datetime | None, Query(description="created_at ≥ this (ISO 8601)")] = None,
-    to_date: Annotated[datetime | None, Query(description="created_at ≤ this (ISO 8601)")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[str | None, Query(
+        description="One booking status or several, comma-separated (REQUESTED, PENDING, "
+                    "CONFIRMED, ATTENDING, COMPLETED, CANCELLED, EXPIRED, NO_SHOW).",
+        examples=["CONFIRMED,ATTENDING"])] = None,
+    from_date: Annotated[Annotated[datetime, Iso8601] | None, Query(
+        description="created_at ≥ this (ISO 8601; UTC when the offset is left out)",
+        examples=["2026-11-01T00:00:00Z"])] = None,
+    to_date: Annotated[Annotated[datetime, Iso8601] | None, Query(
+        description="created_at ≤ this (ISO 8601; UTC when the offset is left out)",
+        examples=["2026-11-30T23:59:59Z"])] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Bookings per page.", examples=[100])] = 100,
+    cursor: Annotated[str | None, Query(
+        max_length=200, description="`next_cursor` of the previous page.",
+        examples=["MjAyNi0xMS0yNFQyMDowMjoyMC41NTcrMDA6MDB8NWEwNjc5N2M"])] = None,
 ) -> JSON:
     flt = svc.BookingFilter(
         statuses=_statuses(status),
@@ -114,8 +170,10 @@ async def list_bookings(
 @router.post(
     "/bookings/{booking_id}/cancel",
     response_model=BookingOut,
-    responses=ERRORS,
-    summary="Cancel a booking (free before CONFIRMED; repeating it is safe)",
+    responses=errors(400, 404, notes={
+        400: "The booking cannot be cancelled in its state (ATTENDING, COMPLETED, EXPIRED, "
+             "NO_SHOW), or the body is invalid."}),
+    summary="Cancel a booking (free before CONFIRMED; cancelling a CANCELLED one is a no-op)",
 )
 async def cancel_booking(
     booking_id: str,
@@ -125,6 +183,9 @@ async def cancel_booking(
 ) -> JSON:
     reason = body.reason if body else None
     return JSON(booking_json(await svc.cancel_booking(db, client.id, booking_id, reason)))
+
+
+_COMMAND_400 = "The booking is not in a state (or not yet in its window) where this command applies."
 
 
 def _command_json(cmd: Any) -> dict[str, Any]:
@@ -141,7 +202,8 @@ async def _session_command(request: Request, booking_id: str, client: Any, db: A
 @router.post(
     "/bookings/{booking_id}/start",
     status_code=202,
-    responses=ERRORS,
+    response_model=CommandAccepted,
+    responses=errors(400, 404, notes={400: _COMMAND_400}),
     summary="Ask the CPO to start charging on this booking (OCPI START_SESSION)",
 )
 async def start_charging(booking_id: str, client: CurrentClient, db: Db, request: Request) -> JSON:
@@ -151,7 +213,8 @@ async def start_charging(booking_id: str, client: CurrentClient, db: Db, request
 @router.post(
     "/bookings/{booking_id}/stop",
     status_code=202,
-    responses=ERRORS,
+    response_model=CommandAccepted,
+    responses=errors(400, 404, notes={400: _COMMAND_400}),
     summary="Ask the CPO to stop the booking's charging session (OCPI STOP_SESSION)",
 )
 async def stop_charging(booking_id: str, client: CurrentClient, db: Db, request: Request) -> JSON:
@@ -160,7 +223,8 @@ async def stop_charging(booking_id: str, client: CurrentClient, db: Db, request:
 
 @router.get(
     "/bookings/{booking_id}/commands",
-    responses=ERRORS,
+    response_model=CommandList,
+    responses=errors(404),
     summary="The OCPI commands sent to the CPO for this booking, with their outcomes",
 )
 async def list_commands(booking_id: str, client: CurrentClient, db: Db) -> JSON:

@@ -6,11 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import StringConstraints
 
 from chargebook.api.deps import CurrentClient, Db
-from chargebook.api.schemas import ERRORS
-from chargebook.api.wire import JSON, iso_z, money_number
+from chargebook.api.openapi import errors
+from chargebook.api.search_schemas import CONNECTOR_TYPE_HELP, SearchResponse
+from chargebook.api.wire import JSON, Iso8601, iso_z, money_number
 from chargebook.domain.errors import InvalidRequest
+from chargebook.ocpi.v230.locations import ConnectorType
 from chargebook.services.pricing import Quote
 from chargebook.services.search import EvseHit, LocationHit, SearchQuery, search_locations
 
@@ -49,22 +52,43 @@ def _window(
     return start, end
 
 
-@router.get("/search", responses=ERRORS, summary="Search chargers near a point, nearest first")
+def _range(low: float, high: float, example: float) -> dict[str, Any]:
+    """Bounds for the document only: the handler checks them itself, to answer in EV Suite's
+    words (`Invalid latitude: must be between -90 and 90`)."""
+    return {"minimum": low, "maximum": high, "examples": [example]}
+
+
+OpenConnectorType = ConnectorType | Annotated[str, StringConstraints(max_length=40)]
+
+
+@router.get(
+    "/search",
+    response_model=SearchResponse,
+    responses=errors(400, notes={400: "A parameter out of range or an invalid time window; the "
+                                      "message names it: `Invalid latitude: must be between -90 and 90`."}),
+    summary="Search bookable chargers near a point, nearest first, each with a price estimate",
+)
 async def search(
     client: CurrentClient,
     db: Db,
-    lat: Annotated[float, Query(description="Latitude, -90..90")],
-    lng: Annotated[float, Query(description="Longitude, -180..180")],
-    radius: Annotated[float, Query(description="km, 0.1..200")] = 50.0,
+    lat: Annotated[float, Query(description="Latitude, -90..90", json_schema_extra=_range(-90, 90, 52.52))],
+    lng: Annotated[float, Query(description="Longitude, -180..180", json_schema_extra=_range(-180, 180, 13.405))],
+    radius: Annotated[float, Query(description="km, 0.1..200", json_schema_extra=_range(0.1, MAX_RADIUS_KM, 10))] = 50.0,
     connector_type: Annotated[
-        str | None, Query(max_length=40, description="OCPI ConnectorType")
+        OpenConnectorType | None,
+        Query(description=f"Only connectors of this type. {CONNECTOR_TYPE_HELP}", examples=["IEC_62196_T2_COMBO"]),
     ] = None,
-    power_min: Annotated[float | None, Query(description="kW, 0..1000")] = None,
-    start_time: Annotated[datetime | None, Query(description="ISO 8601; with end_time")] = None,
-    end_time: Annotated[
-        datetime | None, Query(description="ISO 8601; at most 24 h after start_time")
-    ] = None,
-    limit: Annotated[int, Query(description="locations returned, 1..100")] = 20,
+    power_min: Annotated[float | None, Query(
+        description="Only connectors of at least this power, kW, 0..1000",
+        json_schema_extra=_range(0, MAX_POWER_KW, 50))] = None,
+    start_time: Annotated[Annotated[datetime, Iso8601] | None, Query(
+        description="ISO 8601 (UTC when the offset is left out); with end_time: only EVSEs free "
+                    "for the whole window are listed", examples=["2026-11-24T20:22:00Z"])] = None,
+    end_time: Annotated[Annotated[datetime, Iso8601] | None, Query(
+        description="ISO 8601; after start_time and at most 24 h after it",
+        examples=["2026-11-24T21:22:00Z"])] = None,
+    limit: Annotated[int, Query(description="Locations returned, 1..100",
+                                json_schema_extra=_range(1, MAX_LIMIT, 20))] = 20,
 ) -> JSON:
     _check_range("latitude", lat, -90, 90)
     _check_range("longitude", lng, -180, 180)
@@ -79,7 +103,7 @@ async def search(
             lat=lat,
             lng=lng,
             radius_km=radius,
-            connector_type=connector_type or None,
+            connector_type=str(connector_type) if connector_type else None,
             power_min_kw=power_min,
             start_time=start,
             end_time=end,
