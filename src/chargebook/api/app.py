@@ -10,9 +10,13 @@ from fastapi import APIRouter, FastAPI
 
 from chargebook import __version__
 from chargebook.api import errors
+from chargebook.api.http_metrics import HttpMetrics
 from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
-from chargebook.api.routers import billing, bookings, fleet, search
+from chargebook.api.routers import billing, bookings, fleet, operations, search
+from chargebook import metrics
+from chargebook.db.migrate import head_revisions
+from chargebook.services.operations import ReadinessRules
 from chargebook.db.engine import Database
 from chargebook.ocpi.emsp import credentials as ocpi_credentials
 from chargebook.ocpi.emsp import locations as ocpi_locations
@@ -41,7 +45,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics.forget_dead_processes()
         yield
+        metrics.mark_this_process_dead()
         if owns_db:
             await database.dispose()
 
@@ -60,6 +66,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         max_horizon=timedelta(days=settings.max_booking_horizon_days),
         issuer=issuer,
     )
+    app.state.readiness = ReadinessRules(
+        head=head_revisions(),  # once per process: this release's schema
+        worker_stale_after=timedelta(seconds=settings.worker_stale_after()),
+        require_worker=settings.readiness_requires_worker,
+    )
     errors.install(app)
 
     client_api = APIRouter(prefix=CLIENT_BASE)
@@ -76,10 +87,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         ocpi.include_router(module.router)
     app.include_router(ocpi)
 
-    @app.get("/healthz", tags=["operations"], summary="The process is up")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    app.include_router(operations.router)  # /healthz, /readyz, /metrics: no key, tag "operations"
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
+    app.add_middleware(HttpMetrics, log_requests=settings.log_requests)
     return app

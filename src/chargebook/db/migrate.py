@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from chargebook.db.engine import sync_url
 
@@ -44,3 +44,15 @@ def pending_revisions(url: str) -> list[str]:
     if current == heads:
         return []
     return [rev.revision for rev in script.walk_revisions() if rev.revision not in current]
+
+
+def head_revisions() -> frozenset[str]:
+    """The revisions a current schema is at, read from the migration scripts (no database).
+    Readiness computes this once at start-up and compares it with :data:`APPLIED_REVISIONS`."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+#: What a database says it is at (Alembic's own bookkeeping table, the same on both dialects).
+APPLIED_REVISIONS = text("SELECT version_num FROM alembic_version")

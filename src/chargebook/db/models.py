@@ -270,6 +270,9 @@ class Command(Base):
     timeout_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # operations (0007): the request id sent as X-Correlation-ID; the worker that claimed it
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
     __table_args__ = (Index("ix_ocpi_commands_state_due", "state", "due_at"),)
 
 
@@ -340,6 +343,8 @@ class Booking(Base):
     client_price_currency: Mapped[str] = mapped_column(String(3), default="EUR")
     price_breakdown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
+    # operations (0007): the X-Request-ID of the call that created it (logs, OCPI correlation)
+    request_id: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (
         UniqueConstraint("client_id", "external_id"),
         Index("ix_bookings_evse_window", "evse_pk", "reservation_start", "reservation_end"),
@@ -380,3 +385,20 @@ class LedgerEntry(Base):
     description: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
     __table_args__ = (Index("ix_ledger_entries_client_period", "client_id", "period"),)
+
+
+# --- operations ----------------------------------------------------------------------------
+
+
+class WorkerHeartbeat(Base):
+    """A running ``chargebook worker`` process, written every pass. Readiness asks for a fresh
+    one; rows of workers that died without saying goodbye are pruned after a while."""
+
+    __tablename__ = "worker_heartbeats"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime] = mapped_column(index=True)
+    last_pass_seconds: Mapped[float | None] = mapped_column(Float)
+    lag_seconds: Mapped[float | None] = mapped_column(Float)
