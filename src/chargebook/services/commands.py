@@ -90,7 +90,11 @@ async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, i
         for booking, party, location_id in rows:
             if booking.reservation_start - timedelta(minutes=party.reserve_lead_minutes) > now:
                 continue
-            locked = await session.get(Booking, booking.id, with_for_update=True)
+            # Re-read under the lock: the row above came from a plain read and another worker
+            # may have sent it since (without populate_existing the stale status would stay).
+            # A row another worker holds right now is its to send: skip it.
+            locked = await session.get(Booking, booking.id, with_for_update={"skip_locked": True},
+                                       populate_existing=True)
             if locked is None or locked.status != BookingStatus.REQUESTED:
                 continue
             token = await _token_body(session, locked, issuer, now)
