@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     command_retry_base_seconds: float = Field(
         default=2.0, description="First retry delay; it doubles per attempt (capped at 60 s)."
     )
+    command_send_timeout_seconds: float = Field(
+        default=15.0,
+        description=(
+            "How long a send waits for the CPO's CommandResponse. A worker that dies mid-send "
+            "leaves its commands leased for this plus 5 s; then another worker sends them."
+        ),
+    )
     sync_interval_minutes: int = Field(
         default=360, description="The worker pulls each connected CPO's whole catalogue this often."
     )

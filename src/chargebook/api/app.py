@@ -8,21 +8,20 @@ from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 
-from chargebook import __version__
+from chargebook import __version__, metrics
 from chargebook.api import errors
 from chargebook.api.http_metrics import HttpMetrics
 from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
 from chargebook.api.routers import billing, bookings, fleet, operations, search
-from chargebook import metrics
-from chargebook.db.migrate import head_revisions
-from chargebook.services.operations import ReadinessRules
 from chargebook.db.engine import Database
+from chargebook.db.migrate import head_revisions
 from chargebook.ocpi.emsp import credentials as ocpi_credentials
 from chargebook.ocpi.emsp import locations as ocpi_locations
 from chargebook.ocpi.emsp import sessions as ocpi_sessions
 from chargebook.ocpi.emsp import tokens as ocpi_tokens
 from chargebook.services.bookings import BookingPolicy
+from chargebook.services.operations import ReadinessRules
 from chargebook.services.tokens import Issuer
 from chargebook.settings import Settings
 

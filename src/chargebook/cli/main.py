@@ -9,7 +9,7 @@ import typer
 import uvicorn
 
 from chargebook.cli import clients, ocpi
-from chargebook.cli.common import console, run_with_db, settings
+from chargebook.cli.common import console, settings
 
 app = typer.Typer(help="chargebook: an eMSP booking platform.", no_args_is_help=True)
 app.add_typer(clients.app, name="clients")

@@ -43,6 +43,7 @@ from chargebook.services.ids import new_id
 from chargebook.services.tokens import Issuer
 
 BATCH = 50
+SEND_TIMEOUT_SECONDS = 15.0
 log = structlog.get_logger("chargebook.commands")
 
 RESULT_EVENTS = {
@@ -67,6 +68,9 @@ class RetryPolicy:
 
     attempts: int = 4
     base_seconds: float = 2.0
+    # How long one send waits for the CPO's CommandResponse. A claimed command is leased for
+    # this plus a margin: if its sender dies, another worker sends it when the lease ends.
+    send_timeout_seconds: float = SEND_TIMEOUT_SECONDS
 
     def backoff(self, attempt: int) -> timedelta:
         return timedelta(seconds=min(60.0, self.base_seconds * 2 ** (attempt - 1)))
@@ -202,7 +206,6 @@ async def booking_commands(db: Database, booking_id: str) -> list[Command]:
             select(Command).where(Command.booking_id == booking_id).order_by(Command.created_at)))
 
 
-SEND_TIMEOUT_SECONDS = 15.0
 CONCURRENT_SENDS = 10
 
 
@@ -220,7 +223,7 @@ async def send_due_commands(
     CPO's answer never reached us, since a CommandResult marks the command answered.
     Each command goes out with its stored ``correlation_id`` as OCPI X-Correlation-ID.
     """
-    lease = timedelta(seconds=SEND_TIMEOUT_SECONDS + 5)
+    lease = timedelta(seconds=retry.send_timeout_seconds + 5)
     async with db.write() as session:
         claimed = await claim(session, select(Command).where(
             Command.state.in_(["due", "sending"]), Command.due_at <= now).order_by(Command.due_at), BATCH)
@@ -248,7 +251,7 @@ async def send_due_commands(
                 outcome = ("unreachable", "the CPO offers no commands endpoint")
             else:
                 try:
-                    async with OcpiClient(token=token, timeout=SEND_TIMEOUT_SECONDS, to_party=to,
+                    async with OcpiClient(token=token, timeout=retry.send_timeout_seconds, to_party=to,
                                           from_party=OcpiParty(issuer.country_code, issuer.party_id),
                                           correlation_id=correlation_id) as client:
                         reply = await client.request("POST", f"{url.rstrip('/')}/{ctype}", body=body)
@@ -258,7 +261,7 @@ async def send_due_commands(
                 except PeerError as exc:
                     outcome = ("unreachable", str(exc))
             log.info("command sent", command_id=command_id, type=ctype, booking_id=booking_id, attempt=attempts,
-                     outcome=outcome[0], result=outcome[1].get("result") if outcome[0] == "response" else None)
+                     outcome=outcome[0], result=outcome[1].get("result") if isinstance(outcome[1], dict) else None)
             await _record_send(db, command_id, outcome, attempts < retry.attempts, retry.backoff(attempts))
 
     async def send_correlated(item: tuple[Any, ...]) -> None:
