@@ -11,6 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from chargebook.db.engine import Database
+from chargebook.db.migrate import script_revisions
 from chargebook.services.operations import ReadinessRules, WorkerIdentity, readiness, record_heartbeat
 from chargebook.settings import Settings
 from tests.conftest import LiveServer, run
@@ -40,7 +41,7 @@ def test_health_and_readiness(server: LiveServer, fresh_database_url: str) -> No
     assert missing.status_code == 503
     assert missing.json() == {"status": "not ready", "checks": {
         "database": {"ok": True, "detail": "reachable"},
-        "schema": {"ok": True, "detail": "at 0008"},
+        "schema": {"ok": True, "detail": f"at {', '.join(sorted(script_revisions()[0]))}"},
         "worker": {"ok": False, "detail": "no worker has reported (run `chargebook worker`)"},
     }}
     beat(fresh_database_url, datetime.now(UTC) - timedelta(seconds=45))
@@ -63,18 +64,30 @@ def test_readiness_without_a_worker_requirement(fresh_database_url: str) -> None
         "ok": True, "detail": "no worker has reported (run `chargebook worker`)"}
 
 
-async def test_readiness_names_an_old_schema(fresh_db: Database) -> None:
-    rules = ReadinessRules(head=frozenset({"9999"}), worker_stale_after=timedelta(seconds=30))
-    checks = {c.name: c for c in await readiness(fresh_db, rules, datetime.now(UTC))}
-    assert checks["database"].ok and not checks["schema"].ok
-    assert checks["schema"].detail == "database at 0008, this release needs 9999: run `chargebook db upgrade`"
+async def test_readiness_and_the_schema_revision(fresh_db: Database) -> None:
+    (current,), known = script_revisions()  # the database is migrated to this release's head
+
+    async def schema(head: str, known: frozenset[str]) -> tuple[bool, str]:
+        rules = ReadinessRules(head=frozenset({head}), worker_stale_after=timedelta(seconds=30), known=known)
+        checks = {c.name: c for c in await readiness(fresh_db, rules, datetime.now(UTC))}
+        assert checks["database"].ok
+        return checks["schema"].ok, checks["schema"].detail
+
+    assert await schema(current, known) == (True, f"at {current}")
+    # A release newer than the database: not ready until `chargebook db upgrade`.
+    assert await schema("next", known | {"next"}) == (
+        False, f"database at {current}, this release needs next: run `chargebook db upgrade`")
+    # An older release on a database a newer release migrated (upgrades migrate first, then
+    # roll the processes): still ready, and it says so.
+    assert await schema("prev", (known - {current}) | {"prev"}) == (
+        True, f"at {current}, newer than this release's prev (a newer release migrated it)")
 
 
 def test_readiness_names_an_unreachable_database(tmp_path: Path) -> None:
     async def check() -> list[tuple[str, bool]]:
         db = Database(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
         try:
-            rules = ReadinessRules(head=frozenset({"0008"}), worker_stale_after=timedelta(seconds=30))
+            rules = ReadinessRules(head=frozenset({"any"}), worker_stale_after=timedelta(seconds=30))
             return [(c.name, c.ok) for c in await readiness(db, rules, datetime.now(UTC))]
         finally:
             await db.dispose()

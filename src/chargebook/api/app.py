@@ -15,7 +15,7 @@ from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
 from chargebook.api.routers import billing, bookings, fleet, operations, search
 from chargebook.db.engine import Database
-from chargebook.db.migrate import head_revisions
+from chargebook.db.migrate import script_revisions
 from chargebook.ocpi.emsp import credentials as ocpi_credentials
 from chargebook.ocpi.emsp import locations as ocpi_locations
 from chargebook.ocpi.emsp import sessions as ocpi_sessions
@@ -65,8 +65,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         max_horizon=timedelta(days=settings.max_booking_horizon_days),
         issuer=issuer,
     )
+    head, known = script_revisions()  # once per process: this release's schema
     app.state.readiness = ReadinessRules(
-        head=head_revisions(),  # once per process: this release's schema
+        head=head,
+        known=known,
         worker_stale_after=timedelta(seconds=settings.worker_stale_after()),
         require_worker=settings.readiness_requires_worker,
     )

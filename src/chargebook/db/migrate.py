@@ -46,12 +46,14 @@ def pending_revisions(url: str) -> list[str]:
     return [rev.revision for rev in script.walk_revisions() if rev.revision not in current]
 
 
-def head_revisions() -> frozenset[str]:
-    """The revisions a current schema is at, read from the migration scripts (no database).
-    Readiness computes this once at start-up and compares it with :data:`APPLIED_REVISIONS`."""
+def script_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(the head revisions, every revision) of this release's migration scripts, read without
+    a database. Readiness computes them once at start-up and compares them with
+    :data:`APPLIED_REVISIONS`."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    script = ScriptDirectory.from_config(config)
+    return frozenset(script.get_heads()), frozenset(rev.revision for rev in script.walk_revisions())
 
 
 #: What a database says it is at (Alembic's own bookkeeping table, the same on both dialects).

@@ -81,6 +81,7 @@ class ReadinessRules:
     head: frozenset[str]  # the Alembic head(s) of this release's migration scripts
     worker_stale_after: timedelta
     require_worker: bool = True
+    known: frozenset[str] = frozenset()  # every revision of this release's scripts
 
 
 async def readiness(db: Database, rules: ReadinessRules, now: datetime) -> list[Check]:
@@ -107,6 +108,11 @@ async def _schema(db: Database, rules: ReadinessRules) -> Check:
                                       "run `chargebook db upgrade`")
     if applied == rules.head:
         return Check("schema", True, f"at {_revisions(applied)}")
+    if applied and not applied & (rules.known | rules.head):
+        # Migrated by a newer release: upgrades migrate first, then roll the processes, and
+        # migrations only add, so this release keeps working until it is replaced.
+        return Check("schema", True, f"at {_revisions(applied)}, newer than this release's "
+                                     f"{_revisions(rules.head)} (a newer release migrated it)")
     return Check("schema", False, f"database at {_revisions(applied) or 'no revision'}, this release "
                                   f"needs {_revisions(rules.head)}: run `chargebook db upgrade`")
 
