@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from chargebook.db.engine import Database
 from chargebook.db.migrate import script_revisions
 from chargebook.services.operations import ReadinessRules, WorkerIdentity, readiness, record_heartbeat
 from chargebook.settings import Settings
-from tests.conftest import LiveServer, run
+from tests.conftest import LiveServer, free_port, run
 from tests.factories import api, booking_body, make_client, make_site, with_db
 
 
@@ -83,9 +82,9 @@ async def test_readiness_and_the_schema_revision(fresh_db: Database) -> None:
         True, f"at {current}, newer than this release's prev (a newer release migrated it)")
 
 
-def test_readiness_names_an_unreachable_database(tmp_path: Path) -> None:
+def test_readiness_names_an_unreachable_database() -> None:
     async def check() -> list[tuple[str, bool]]:
-        db = Database(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+        db = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/nothing_listens_here")
         try:
             rules = ReadinessRules(head=frozenset({"any"}), worker_stale_after=timedelta(seconds=30))
             return [(c.name, c.ok) for c in await readiness(db, rules, datetime.now(UTC))]
