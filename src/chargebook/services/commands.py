@@ -222,11 +222,28 @@ async def send_due_commands(
     is logged (``command lease expired``) and counted in ``attempts``; it happens only when the
     CPO's answer never reached us, since a CommandResult marks the command answered.
     Each command goes out with its stored ``correlation_id`` as OCPI X-Correlation-ID.
+
+    Commands are claimed ``CONCURRENT_SENDS`` at a time and every claimed one is sent at once:
+    a lease only holds if its send starts when it is taken. (Claiming a whole batch and
+    queueing its sends let slow answers outlast the leases of the queued ones, which another
+    worker then sent a second time.)
     """
+    sent = 0
+    for _ in range(BATCH // CONCURRENT_SENDS):
+        claimed = await _send_round(db, now, retry, issuer, worker_id)
+        sent += claimed
+        if claimed < CONCURRENT_SENDS:
+            break
+    return sent
+
+
+async def _send_round(db: Database, now: datetime, retry: RetryPolicy, issuer: Issuer, worker_id: str | None) -> int:
     lease = timedelta(seconds=retry.send_timeout_seconds + 5)
     async with db.write() as session:
         claimed = await claim(session, select(Command).where(
-            Command.state.in_(["due", "sending"]), Command.due_at <= now).order_by(Command.due_at), BATCH)
+            Command.state.in_(["due", "sending"]), Command.due_at <= now).order_by(Command.due_at),
+            CONCURRENT_SENDS)
+        leased_until = max(now, utcnow()) + lease  # a later round of a long pass starts later
         work = []
         for cmd in claimed:
             if cmd.state == "sending":  # its sender died (or stalled) before recording an outcome
@@ -234,35 +251,33 @@ async def send_due_commands(
                     log.warning("command lease expired; sending again", command_id=cmd.id, type=cmd.type,
                                 booking_id=cmd.booking_id, attempts=cmd.attempts, claimed_by=cmd.claimed_by)
             cmd.state, cmd.attempts, cmd.claimed_by = "sending", cmd.attempts + 1, worker_id
-            cmd.due_at, cmd.updated_at = now + lease, now
+            cmd.due_at, cmd.updated_at = leased_until, now
             party = await session.get(Party, cmd.party_pk)
             url = (party.endpoints or {}).get("commands:RECEIVER") if party else None
             to = OcpiParty(party.country_code, party.party_id) if party else None
             work.append((cmd.id, cmd.type, cmd.body, cmd.attempts, url, party.token_for_them if party else None, to,
                          cmd.correlation_id, cmd.booking_id))
-    gate = asyncio.Semaphore(CONCURRENT_SENDS)
 
     async def send(command_id: str, ctype: str, body: dict[str, Any], attempts: int, url: str | None,
                    token: str | None, to: OcpiParty | None, correlation_id: str | None,
                    booking_id: str | None) -> None:
-        async with gate:
-            outcome: tuple[str, Any]
-            if url is None or token is None:
-                outcome = ("unreachable", "the CPO offers no commands endpoint")
-            else:
-                try:
-                    async with OcpiClient(token=token, timeout=retry.send_timeout_seconds, to_party=to,
-                                          from_party=OcpiParty(issuer.country_code, issuer.party_id),
-                                          correlation_id=correlation_id) as client:
-                        reply = await client.request("POST", f"{url.rstrip('/')}/{ctype}", body=body)
-                    outcome = ("response", reply.data if isinstance(reply.data, dict) else {})
-                except PeerRejected as exc:
-                    outcome = ("rejected", str(exc))
-                except PeerError as exc:
-                    outcome = ("unreachable", str(exc))
-            log.info("command sent", command_id=command_id, type=ctype, booking_id=booking_id, attempt=attempts,
-                     outcome=outcome[0], result=outcome[1].get("result") if isinstance(outcome[1], dict) else None)
-            await _record_send(db, command_id, outcome, attempts < retry.attempts, retry.backoff(attempts))
+        outcome: tuple[str, Any]
+        if url is None or token is None:
+            outcome = ("unreachable", "the CPO offers no commands endpoint")
+        else:
+            try:
+                async with OcpiClient(token=token, timeout=retry.send_timeout_seconds, to_party=to,
+                                      from_party=OcpiParty(issuer.country_code, issuer.party_id),
+                                      correlation_id=correlation_id) as client:
+                    reply = await client.request("POST", f"{url.rstrip('/')}/{ctype}", body=body)
+                outcome = ("response", reply.data if isinstance(reply.data, dict) else {})
+            except PeerRejected as exc:
+                outcome = ("rejected", str(exc))
+            except PeerError as exc:
+                outcome = ("unreachable", str(exc))
+        log.info("command sent", command_id=command_id, type=ctype, booking_id=booking_id, attempt=attempts,
+                 outcome=outcome[0], result=outcome[1].get("result") if isinstance(outcome[1], dict) else None)
+        await _record_send(db, command_id, outcome, attempts < retry.attempts, retry.backoff(attempts))
 
     async def send_correlated(item: tuple[Any, ...]) -> None:
         with correlation.bound(item[7]):  # each send runs in its own task: its own log context
