@@ -11,7 +11,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from chargebook.db.engine import Database
 from chargebook.db.migrate import script_revisions
-from chargebook.services.operations import ReadinessRules, WorkerIdentity, readiness, record_heartbeat
+from chargebook.services.operations import (
+    ReadinessRules,
+    WorkerIdentity,
+    readiness,
+    record_heartbeat,
+)
 from chargebook.settings import Settings
 from tests.conftest import LiveServer, free_port, run
 from tests.factories import api, booking_body, make_client, make_site, with_db

@@ -90,7 +90,7 @@ async def readiness(db: Database, rules: ReadinessRules, now: datetime) -> list[
         async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
             async with db.read() as session:
                 await session.execute(select(1))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the database cannot be used now
         return [
             Check("database", False, _reason(exc)),
             Check("schema", False, "not checked: the database is unreachable"),
@@ -103,7 +103,7 @@ async def _schema(db: Database, rules: ReadinessRules) -> Check:
     try:
         async with db.read() as session:
             applied = frozenset(str(v) for v in await session.scalars(APPLIED_REVISIONS))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - e.g. no alembic_version table: never migrated
         return Check("schema", False, f"cannot read the schema revision ({_reason(exc)}): "
                                       "run `chargebook db upgrade`")
     if applied == rules.head:
@@ -121,7 +121,7 @@ async def _worker(db: Database, rules: ReadinessRules, now: datetime) -> Check:
     try:
         async with db.read() as session:
             newest = await session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - e.g. the table is missing: the schema is not current
         return Check("worker", not rules.require_worker, f"cannot read heartbeats ({_reason(exc)})")
     stale = rules.worker_stale_after.total_seconds()
     if newest is None:
