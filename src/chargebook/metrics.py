@@ -8,7 +8,18 @@ scrape time, so every API process reports the same numbers whichever one is scra
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+import os
+from pathlib import Path
+
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+    values,
+)
 
 HTTP_REQUESTS = Counter(
     "chargebook_http_requests_total",
@@ -52,3 +63,68 @@ RATE_LIMITED = Counter(
     "Client requests refused with 429, by which limit refused them (minute, month).",
     ["limit"],
 )
+
+
+# --- read from the database at scrape time (api/routers/operations.py), not recorded here ----
+
+LIVE_BOOKINGS = "chargebook_live_bookings"
+WORKER_HEARTBEAT_AGE = "chargebook_worker_heartbeat_age_seconds"
+WORKER_LAST_PASS = "chargebook_worker_heartbeat_pass_seconds"
+WORKER_LAG = "chargebook_worker_heartbeat_lag_seconds"
+DATABASE_FIGURES_OK = "chargebook_database_figures_ok"
+
+
+# --- several processes, one set of numbers (prometheus_client's multiprocess mode) ----------
+#
+# ``chargebook serve --workers N`` runs N API processes; a scrape reaches one of them, so each
+# records into files of its own under PROMETHEUS_MULTIPROC_DIR and every scrape adds up all
+# the files. prometheus_client picks its storage when it is imported, from that variable (it
+# is prometheus_client's setting, not ours), so `serve` sets it before the processes start.
+
+
+def multiprocess_mode() -> bool:
+    """True when this process records into PROMETHEUS_MULTIPROC_DIR's files."""
+    return bool(getattr(values.ValueClass, "_multiprocess", False))
+
+
+def collecting_registry() -> CollectorRegistry:
+    """What a scrape reports: every process's files in multiprocess mode, else this process."""
+    if not multiprocess_mode():
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
+def prepare_multiprocess_dir(path: Path) -> None:
+    """Start from an empty directory: numbers left by an earlier run would be added in."""
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def forget_dead_processes() -> None:
+    """Drop the live-gauge files of processes that are gone (uvicorn restarts a crashed API
+    process with a new pid); their counters stay, as counters must."""
+    if not multiprocess_mode():
+        return
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    pids = {f.stem.rsplit("_", 1)[-1] for f in directory.glob("*.db")}
+    for pid in (int(p) for p in pids if p.isdigit()):
+        if not _alive(pid):
+            multiprocess.mark_process_dead(pid, str(directory))
+
+
+def mark_this_process_dead() -> None:
+    if multiprocess_mode():
+        multiprocess.mark_process_dead(os.getpid())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

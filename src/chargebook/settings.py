@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     command_retry_base_seconds: float = Field(
         default=2.0, description="First retry delay; it doubles per attempt (capped at 60 s)."
     )
+    command_send_timeout_seconds: float = Field(
+        default=15.0,
+        description=(
+            "How long a send waits for the CPO's CommandResponse. A worker that dies mid-send "
+            "leaves its commands leased for this plus 5 s; then another worker sends them."
+        ),
+    )
     sync_interval_minutes: int = Field(
         default=360, description="The worker pulls each connected CPO's whole catalogue this often."
     )
@@ -77,6 +84,29 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = Field(
         default=1.0, description="How often each worker loop asks 'what needs doing now?'."
     )
+    worker_heartbeat_stale_seconds: float | None = Field(
+        default=None,
+        description=(
+            "`/readyz` fails when the newest worker heartbeat is older than this. Default: "
+            "5 × worker_interval_seconds, at least 30 s."
+        ),
+    )
+    readiness_requires_worker: bool = Field(
+        default=True,
+        description=(
+            "`/readyz` answers 503 while no worker heartbeat is fresh. False keeps API processes "
+            "in rotation through a worker outage (new bookings then wait in REQUESTED)."
+        ),
+    )
+    log_requests: bool = Field(
+        default=True, description="Log one line per HTTP request (method, route, status, duration)."
+    )
+
+    def worker_stale_after(self) -> float:
+        """Seconds after which a worker heartbeat no longer counts as fresh."""
+        if self.worker_heartbeat_stale_seconds is not None:
+            return self.worker_heartbeat_stale_seconds
+        return max(30.0, 5 * self.worker_interval_seconds)
 
     def base_url(self, fallback: str = "http://127.0.0.1:8000") -> str:
         """Where CPOs reach us: ``public_url``, else ``fallback`` (a request's own address, or

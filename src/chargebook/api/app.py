@@ -8,14 +8,17 @@ from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 
-from chargebook import __version__
+from chargebook import __version__, metrics
 from chargebook.api import docs_ui, errors, openapi
+from chargebook.api.http_metrics import HttpMetrics
 from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
-from chargebook.api.routers import billing, bookings, fleet, search, webhooks
+from chargebook.api.routers import billing, bookings, fleet, operations, search, webhooks
 from chargebook.db.engine import Database
+from chargebook.db.migrate import script_revisions
 from chargebook.ocpi.emsp import ocpi_router
 from chargebook.services.bookings import BookingPolicy
+from chargebook.services.operations import ReadinessRules
 from chargebook.services.tokens import Issuer
 from chargebook.settings import Settings
 
@@ -57,6 +60,8 @@ TAGS = [
     {"name": "fleet groups", "description": "Pooled vehicles with shared tokens and spending limits "
                                             "(`group_token` bookings)."},
     {"name": "billing", "description": "Monthly statements and the EV Suite fleet export."},
+    {"name": "webhooks", "description": "Endpoints that receive every booking status change as a "
+                                        "signed event, with each delivery's attempts."},
     {"name": "operations", "description": "For operators and load balancers; no key needed."},
 ]
 
@@ -68,7 +73,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics.forget_dead_processes()
         yield
+        metrics.mark_this_process_dead()
         if owns_db:
             await database.dispose()
 
@@ -89,6 +96,13 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         max_horizon=timedelta(days=settings.max_booking_horizon_days),
         issuer=issuer,
     )
+    head, known = script_revisions()  # once per process: this release's schema
+    app.state.readiness = ReadinessRules(
+        head=head,
+        known=known,
+        worker_stale_after=timedelta(seconds=settings.worker_stale_after()),
+        require_worker=settings.readiness_requires_worker,
+    )
     errors.install(app)
     openapi.install(app, TAGS)
     docs_ui.install(app)
@@ -105,10 +119,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # OCPI 2.2.1 and 2.3.0, eMSP side: CPOs talk to us here (not part of the client API's docs).
     app.include_router(ocpi_router())
 
-    @app.get("/healthz", tags=["operations"], summary="The process is up")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    app.include_router(operations.router)  # /healthz, /readyz, /metrics: no key, tag "operations"
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
+    app.add_middleware(HttpMetrics, log_requests=settings.log_requests)
     return app

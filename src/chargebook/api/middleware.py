@@ -9,6 +9,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chargebook import correlation
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -77,7 +79,8 @@ class BodyLimit:
 
 class RequestId:
     """Take a caller's X-Request-ID (if sane) or make one; echo it (and an OCPI caller's
-    X-Correlation-ID) on the response."""
+    X-Correlation-ID) on the response. The id is bound (``correlation.bind``) for everything
+    the request logs and stores."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -97,6 +100,7 @@ class RequestId:
                         correlation_id = candidate
         request_id = request_id or secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = request_id
+        correlation.bind(request_id)
 
         async def send_with_id(msg: Message) -> None:
             if msg["type"] == "http.response.start":

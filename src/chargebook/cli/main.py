@@ -9,7 +9,7 @@ import typer
 import uvicorn
 
 from chargebook.cli import clients, ocpi
-from chargebook.cli.common import console, run_with_db, settings
+from chargebook.cli.common import console, settings
 
 app = typer.Typer(help="chargebook: an eMSP booking platform.", no_args_is_help=True)
 app.add_typer(clients.app, name="clients")
@@ -36,25 +36,27 @@ def serve(
     workers: int = typer.Option(1, min=1, help="API processes."),
 ) -> None:
     """Run the API (applies migrations first)."""
+    from chargebook.cli.processes import metrics_dir_for_workers
     from chargebook.db.migrate import upgrade
 
     upgrade(settings().database_url)
-    uvicorn.run(
-        "chargebook.api.asgi:app_factory", factory=True, host=host, port=port, workers=workers,
-        log_level="warning", access_log=False,
-    )
+    with metrics_dir_for_workers(workers):
+        uvicorn.run(
+            "chargebook.api.asgi:app_factory", factory=True, host=host, port=port, workers=workers,
+            log_level="warning", access_log=False,
+        )
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    metrics_port: Optional[int] = typer.Option(
+        None, help="Serve this worker's Prometheus metrics on this port (lag, OCPI calls, …)."),
+    metrics_host: str = typer.Option("127.0.0.1", help="Interface for --metrics-port."),
+) -> None:
     """Run the background loops (any number of workers may share one PostgreSQL)."""
-    from chargebook.worker.runner import run_forever
+    from chargebook.cli.processes import run_worker
 
-    from chargebook.logs import configure as configure_logs
-
-    cfg = settings()
-    configure_logs(cfg)
-    run_with_db(lambda db: run_forever(db, cfg), cfg)
+    run_worker(settings(), metrics_port, metrics_host)
 
 
 @app.command()

@@ -57,8 +57,11 @@ MODELS: dict[CommandType, type[Any]] = {
 }
 
 
-def handle(sim: Simulator, command: CommandType, body: Any) -> tuple[CommandResponse, int]:
-    """Decide, record, schedule the result; return the CommandResponse and OCPI status."""
+def handle(
+    sim: Simulator, command: CommandType, body: Any, ids: tuple[str | None, str | None] = (None, None)
+) -> tuple[CommandResponse, int]:
+    """Decide, record, schedule the result; return the CommandResponse and OCPI status.
+    ``ids`` are the call's (X-Request-ID, X-Correlation-ID), kept on the record."""
     deciders: dict[CommandType, Callable[[Simulator, Any], Decision]] = {
         CommandType.RESERVE_NOW: reserve_now,
         CommandType.CANCEL_RESERVATION: cancel_reservation,
@@ -80,6 +83,8 @@ def handle(sim: Simulator, command: CommandType, body: Any) -> tuple[CommandResp
         request=body.model_dump(mode="json", exclude_unset=True),
         response=response.model_dump(mode="json", exclude_unset=True),
         status_code=decision.status_code,
+        request_id=ids[0],
+        correlation_id=ids[1],
     )
     sim.store.commands.append(record)
     if passed_on and decision.result is not None:

@@ -157,6 +157,8 @@ class CommandRecord:
     status_code: int = 1000
     result: str | None = None
     result_delivery: str = "none"  # none | pending | sent | failed | withheld
+    request_id: str | None = None  # the eMSP's X-Request-ID and X-Correlation-ID on the call
+    correlation_id: str | None = None
 
     def view(self) -> dict[str, Any]:
         return dict(self.__dict__)

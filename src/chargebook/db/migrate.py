@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from chargebook.db.engine import sync_url
 
@@ -44,3 +44,17 @@ def pending_revisions(url: str) -> list[str]:
     if current == heads:
         return []
     return [rev.revision for rev in script.walk_revisions() if rev.revision not in current]
+
+
+def script_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(the head revisions, every revision) of this release's migration scripts, read without
+    a database. Readiness computes them once at start-up and compares them with
+    :data:`APPLIED_REVISIONS`."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    return frozenset(script.get_heads()), frozenset(rev.revision for rev in script.walk_revisions())
+
+
+#: What a database says it is at (Alembic's own bookkeeping table, the same on both dialects).
+APPLIED_REVISIONS = text("SELECT version_num FROM alembic_version")

@@ -276,6 +276,9 @@ class Command(Base):
     timeout_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # operations (0007): the request id sent as X-Correlation-ID; the worker that claimed it
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
     __table_args__ = (Index("ix_ocpi_commands_state_due", "state", "due_at"),)
 
 
@@ -346,6 +349,8 @@ class Booking(Base):
     client_price_currency: Mapped[str] = mapped_column(String(3), default="EUR")
     price_breakdown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
+    # operations (0007): the X-Request-ID of the call that created it (logs, OCPI correlation)
+    request_id: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (
         UniqueConstraint("client_id", "external_id"),
         Index("ix_bookings_evse_window", "evse_pk", "reservation_start", "reservation_end"),
@@ -525,3 +530,19 @@ class OcpiBookingRequest(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     __table_args__ = (Index("ix_ocpi_booking_requests_state_due", "state", "due_at"),)
+
+# --- operations ----------------------------------------------------------------------------
+
+
+class WorkerHeartbeat(Base):
+    """A running ``chargebook worker`` process, written every pass. Readiness asks for a fresh
+    one; rows of workers that died without saying goodbye are pruned after a while."""
+
+    __tablename__ = "worker_heartbeats"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime] = mapped_column(index=True)
+    last_pass_seconds: Mapped[float | None] = mapped_column(Float)
+    lag_seconds: Mapped[float | None] = mapped_column(Float)

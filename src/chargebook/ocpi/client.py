@@ -2,19 +2,23 @@
 
 Foreign errors are translated here, once, keeping the cause:
 
-* a timeout, refused connection or 5xx  → :class:`PeerUnreachable` (worth a retry)
+* a timeout, refused connection or 5xx  → :class:`PeerUnreachable` (worth a retry); a timeout
+  is the subclass :class:`PeerTimeout`
 * a body that is not an OCPI envelope   → :class:`PeerProtocolError`
 * an envelope with a non-1xxx status    → :class:`PeerRejected` (carries the OCPI code)
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from chargebook import metrics
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.v221.types import dump_json, load_json
 
@@ -25,6 +29,10 @@ class PeerError(Exception):
 
 class PeerUnreachable(PeerError):
     """Transport failure: timeout, connection refused, HTTP 5xx."""
+
+
+class PeerTimeout(PeerUnreachable):
+    """The peer did not answer within the client's timeout."""
 
 
 class PeerProtocolError(PeerError):
@@ -95,6 +103,25 @@ class OcpiClient:
     async def request(
         self, method: str, url: str, *, body: Any = None, params: Mapping[str, Any] | None = None
     ) -> OcpiReply:
+        """One call; its outcome and duration are recorded (``chargebook_ocpi_calls_total``)."""
+        started = time.perf_counter()
+        try:
+            reply = await self._request(method, url, body=body, params=params)
+        except PeerError as exc:
+            self._observe(url, _outcome(exc), started)
+            raise
+        self._observe(url, "ok", started)
+        return reply
+
+    def _observe(self, url: str, outcome: str, started: float) -> None:
+        party = f"{self.to_party.country_code}*{self.to_party.party_id}" if self.to_party else "unidentified"
+        module = module_of(url)
+        metrics.OCPI_CALLS.labels(party, module, outcome).inc()
+        metrics.OCPI_LATENCY.labels(party, module).observe(time.perf_counter() - started)
+
+    async def _request(
+        self, method: str, url: str, *, body: Any = None, params: Mapping[str, Any] | None = None
+    ) -> OcpiReply:
         assert self.http is not None, "use 'async with OcpiClient(...)'"
         content = None if body is None else dump_json(body)
         try:
@@ -102,7 +129,7 @@ class OcpiClient:
                 method, url, content=content, params=params, headers=self._headers()
             )
         except httpx.TimeoutException as exc:
-            raise PeerUnreachable(f"{method} {url}: timed out") from exc
+            raise PeerTimeout(f"{method} {url}: timed out") from exc
         except httpx.HTTPError as exc:
             raise PeerUnreachable(f"{method} {url}: {exc.__class__.__name__}: {exc}") from exc
         if response.status_code >= 500 and not _looks_like_envelope(response):
@@ -142,6 +169,38 @@ class OcpiClient:
             next_url = t.next_link(reply.headers.get("Link"))
             if not items:
                 break
+
+
+#: OCPI module identifiers (2.2.1 and 2.3.0 version_information_endpoint § ModuleID) as they
+#: appear in a peer's endpoint URLs; the metrics' ``module`` label is one of these.
+MODULES = frozenset({
+    "versions", "credentials", "locations", "tariffs", "tokens", "commands", "sessions", "cdrs",
+    "chargingprofiles", "hubclientinfo", "bookings",
+})
+
+
+def module_of(url: str) -> str:
+    """The OCPI module a URL belongs to, for the metrics' ``module`` label (bounded: a URL
+    naming none is a version details URL, ``versions``, or ``other``)."""
+    segments = [s.lower() for s in urlsplit(url).path.split("/") if s]
+    for segment in reversed(segments):
+        if segment in MODULES:
+            return segment
+        if segment == "booking":
+            return "bookings"
+    if segments and segments[-1][:1].isdigit():  # .../2.2.1: the version details endpoint
+        return "versions"
+    return "other"
+
+
+def _outcome(exc: PeerError) -> str:
+    if isinstance(exc, PeerRejected):
+        return "rejected"
+    if isinstance(exc, PeerProtocolError):
+        return "protocol_error"
+    if isinstance(exc, PeerTimeout):
+        return "timeout"
+    return "unreachable"
 
 
 def _looks_like_envelope(response: httpx.Response) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chargebook import correlation
 from chargebook.db.engine import Database
 from chargebook.db.models import (
     Booking,
@@ -275,6 +276,7 @@ async def _create(
         client_price_currency=price.currency,
         price_breakdown=breakdown,
         created_at=now,
+        request_id=correlation.current(),  # sent on as the OCPI X-Correlation-ID of its commands
     )
     step = dict(
         booking_id=new_id,

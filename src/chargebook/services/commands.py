@@ -23,9 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chargebook import correlation
 from chargebook.db.engine import Database
 from chargebook.db.models import Booking, Command, Evse, Location, OcpiBooking, Party, Token
 from chargebook.db.queries import claim
@@ -41,6 +43,8 @@ from chargebook.services.ids import new_id
 from chargebook.services.tokens import Issuer
 
 BATCH = 50
+SEND_TIMEOUT_SECONDS = 15.0
+log = structlog.get_logger("chargebook.commands")
 
 RESULT_EVENTS = {
     "ACCEPTED": BookingEvent.CPO_ACCEPTED,
@@ -64,6 +68,9 @@ class RetryPolicy:
 
     attempts: int = 4
     base_seconds: float = 2.0
+    # How long one send waits for the CPO's CommandResponse. A claimed command is leased for
+    # this plus a margin: if its sender dies, another worker sends it when the lease ends.
+    send_timeout_seconds: float = SEND_TIMEOUT_SECONDS
 
     def backoff(self, attempt: int) -> timedelta:
         return timedelta(seconds=min(60.0, self.base_seconds * 2 ** (attempt - 1)))
@@ -89,7 +96,11 @@ async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, i
         for booking, party, location_id in rows:
             if booking.reservation_start - timedelta(minutes=party.reserve_lead_minutes) > now:
                 continue
-            locked = await session.get(Booking, booking.id, with_for_update=True)
+            # Re-read under the lock: the row above came from a plain read and another worker
+            # may have sent it since (without populate_existing the stale status would stay).
+            # A row another worker holds right now is its to send: skip it.
+            locked = await session.get(Booking, booking.id, with_for_update={"skip_locked": True},
+                                       populate_existing=True)
             if locked is None or locked.status != BookingStatus.REQUESTED:
                 continue
             token = await _token_body(session, locked, issuer, now)
@@ -106,6 +117,7 @@ async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, i
                     "authorization_reference": locked.id,
                 },
                 due_at=now, created_at=now, updated_at=now,
+                correlation_id=locked.request_id,  # the booking's create call, carried to the CPO
             ))
             await transition_booking(session, locked, BookingEvent.SENT_TO_CPO, actor="worker", now=now)
             count += 1
@@ -138,7 +150,7 @@ async def enqueue_cancel(session: AsyncSession, booking: Booking, now: datetime,
         id=command_id, party_pk=reserve.party_pk, booking_id=booking.id, type="CANCEL_RESERVATION",
         state="due", body={"response_url": f"{base}/ocpi/2.2.1/commands/CANCEL_RESERVATION/{command_id}",
                            "reservation_id": booking.id},
-        due_at=now, created_at=now, updated_at=now,
+        due_at=now, created_at=now, updated_at=now, correlation_id=correlation.current(),
     ))
 
 
@@ -188,7 +200,8 @@ async def request_session_command(
                 raise InvalidRequest("no active charging session for this booking")
             body = {"response_url": response_url, "session_id": charging.id}
         cmd = Command(id=command_id, party_pk=party_pk, booking_id=booking.id, type=command_type,
-                      state="due", body=body, due_at=now, created_at=now, updated_at=now)
+                      state="due", body=body, due_at=now, created_at=now, updated_at=now,
+                      correlation_id=correlation.current())
         session.add(cmd)
     return cmd
 
@@ -199,53 +212,84 @@ async def booking_commands(db: Database, booking_id: str) -> list[Command]:
             select(Command).where(Command.booking_id == booking_id).order_by(Command.created_at)))
 
 
-SEND_TIMEOUT_SECONDS = 15.0
 CONCURRENT_SENDS = 10
 
 
 async def send_due_commands(
-    db: Database, now: datetime, retry: RetryPolicy = RetryPolicy(), issuer: Issuer = Issuer()
+    db: Database, now: datetime, retry: RetryPolicy = RetryPolicy(), issuer: Issuer = Issuer(),
+    worker_id: str | None = None,
 ) -> int:
     """Claim due commands, send them concurrently, record each outcome in its own transaction.
 
     A claimed command is leased (``due_at`` moves past the send timeout), so no other worker
     picks it up while it is in flight; if this worker dies mid-send the lease runs out and the
     command is sent again (RESERVE_NOW with the same reservation_id replaces the reservation,
-    CANCEL_RESERVATION is idempotent), and a slow CPO never holds up the others.
+    CANCEL_RESERVATION is idempotent), and a slow CPO never holds up the others. Such a resend
+    is logged (``command lease expired``) and counted in ``attempts``; it happens only when the
+    CPO's answer never reached us, since a CommandResult marks the command answered.
+    Each command goes out with its stored ``correlation_id`` as OCPI X-Correlation-ID.
+
+    Commands are claimed ``CONCURRENT_SENDS`` at a time and every claimed one is sent at once:
+    a lease only holds if its send starts when it is taken. (Claiming a whole batch and
+    queueing its sends let slow answers outlast the leases of the queued ones, which another
+    worker then sent a second time.)
     """
-    lease = timedelta(seconds=SEND_TIMEOUT_SECONDS + 5)
+    sent = 0
+    for _ in range(BATCH // CONCURRENT_SENDS):
+        claimed = await _send_round(db, now, retry, issuer, worker_id)
+        sent += claimed
+        if claimed < CONCURRENT_SENDS:
+            break
+    return sent
+
+
+async def _send_round(db: Database, now: datetime, retry: RetryPolicy, issuer: Issuer, worker_id: str | None) -> int:
+    lease = timedelta(seconds=retry.send_timeout_seconds + 5)
     async with db.write() as session:
         claimed = await claim(session, select(Command).where(
-            Command.state.in_(["due", "sending"]), Command.due_at <= now).order_by(Command.due_at), BATCH)
+            Command.state.in_(["due", "sending"]), Command.due_at <= now).order_by(Command.due_at),
+            CONCURRENT_SENDS)
+        leased_until = max(now, utcnow()) + lease  # a later round of a long pass starts later
         work = []
         for cmd in claimed:
-            cmd.state, cmd.attempts = "sending", cmd.attempts + 1
-            cmd.due_at, cmd.updated_at = now + lease, now
+            if cmd.state == "sending":  # its sender died (or stalled) before recording an outcome
+                with correlation.bound(cmd.correlation_id):
+                    log.warning("command lease expired; sending again", command_id=cmd.id, type=cmd.type,
+                                booking_id=cmd.booking_id, attempts=cmd.attempts, claimed_by=cmd.claimed_by)
+            cmd.state, cmd.attempts, cmd.claimed_by = "sending", cmd.attempts + 1, worker_id
+            cmd.due_at, cmd.updated_at = leased_until, now
             party = await session.get(Party, cmd.party_pk)
             url = (party.endpoints or {}).get("commands:RECEIVER") if party else None
             to = OcpiParty(party.country_code, party.party_id) if party else None
-            work.append((cmd.id, cmd.type, cmd.body, cmd.attempts, url, party.token_for_them if party else None, to))
-    gate = asyncio.Semaphore(CONCURRENT_SENDS)
+            work.append((cmd.id, cmd.type, cmd.body, cmd.attempts, url, party.token_for_them if party else None, to,
+                         cmd.correlation_id, cmd.booking_id))
 
     async def send(command_id: str, ctype: str, body: dict[str, Any], attempts: int, url: str | None,
-                   token: str | None, to: OcpiParty | None) -> None:
-        async with gate:
-            outcome: tuple[str, Any]
-            if url is None or token is None:
-                outcome = ("unreachable", "the CPO offers no commands endpoint")
-            else:
-                try:
-                    async with OcpiClient(token=token, timeout=SEND_TIMEOUT_SECONDS, to_party=to,
-                                          from_party=OcpiParty(issuer.country_code, issuer.party_id)) as client:
-                        reply = await client.request("POST", f"{url.rstrip('/')}/{ctype}", body=body)
-                    outcome = ("response", reply.data if isinstance(reply.data, dict) else {})
-                except PeerRejected as exc:
-                    outcome = ("rejected", str(exc))
-                except PeerError as exc:
-                    outcome = ("unreachable", str(exc))
-            await _record_send(db, command_id, outcome, attempts < retry.attempts, retry.backoff(attempts))
+                   token: str | None, to: OcpiParty | None, correlation_id: str | None,
+                   booking_id: str | None) -> None:
+        outcome: tuple[str, Any]
+        if url is None or token is None:
+            outcome = ("unreachable", "the CPO offers no commands endpoint")
+        else:
+            try:
+                async with OcpiClient(token=token, timeout=retry.send_timeout_seconds, to_party=to,
+                                      from_party=OcpiParty(issuer.country_code, issuer.party_id),
+                                      correlation_id=correlation_id) as client:
+                    reply = await client.request("POST", f"{url.rstrip('/')}/{ctype}", body=body)
+                outcome = ("response", reply.data if isinstance(reply.data, dict) else {})
+            except PeerRejected as exc:
+                outcome = ("rejected", str(exc))
+            except PeerError as exc:
+                outcome = ("unreachable", str(exc))
+        log.info("command sent", command_id=command_id, type=ctype, booking_id=booking_id, attempt=attempts,
+                 outcome=outcome[0], result=outcome[1].get("result") if isinstance(outcome[1], dict) else None)
+        await _record_send(db, command_id, outcome, attempts < retry.attempts, retry.backoff(attempts))
 
-    await asyncio.gather(*(send(*item) for item in work))
+    async def send_correlated(item: tuple[Any, ...]) -> None:
+        with correlation.bound(item[7]):  # each send runs in its own task: its own log context
+            await send(*item)
+
+    await asyncio.gather(*(send_correlated(item) for item in work))
     return len(work)
 
 

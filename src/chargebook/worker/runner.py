@@ -2,18 +2,26 @@
 
 Every loop is level-triggered (it derives its work from rows), so any number of workers may
 run against one PostgreSQL and a killed worker loses nothing.
+
+Each pass starts with a heartbeat (``services/operations.py``): readiness and the heartbeat
+gauges read it. Lag is how late a pass started after it was due (the previous pass's end plus
+the interval); a busy or starved process shows it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from datetime import timedelta
 
 import structlog
 
+from chargebook import metrics
 from chargebook.db.engine import Database
 from chargebook.services import commands, ocpi_bookings
 from chargebook.services.clock import utcnow
+from chargebook.services.operations import WorkerIdentity, forget_worker, record_heartbeat
 from chargebook.services.tokens import Issuer
 from chargebook.services.webhook_deliveries import DeliveryPolicy
 from chargebook.settings import Settings
@@ -24,13 +32,14 @@ from chargebook.worker.sync_parties import sync_stale_parties
 log = structlog.get_logger("chargebook.worker")
 
 
-async def run_once(db: Database, settings: Settings) -> int:
+async def run_once(db: Database, settings: Settings, worker_id: str | None = None) -> int:
     """One pass of every loop; returns how many things moved."""
     now = utcnow()
     issuer = Issuer(settings.ocpi_country_code, settings.ocpi_party_id, settings.token_issuer)
     moved = await commands.enqueue_due_reservations(db, now, settings.base_url(), issuer)
-    retry = commands.RetryPolicy(settings.command_retry_attempts, settings.command_retry_base_seconds)
-    moved += await commands.send_due_commands(db, now, retry, issuer)
+    retry = commands.RetryPolicy(settings.command_retry_attempts, settings.command_retry_base_seconds,
+                                 settings.command_send_timeout_seconds)
+    moved += await commands.send_due_commands(db, now, retry, issuer, worker_id)
     moved += await commands.expire_unanswered(db, utcnow())
     poll_every = timedelta(seconds=settings.booking_poll_seconds)
     moved += await ocpi_bookings.send_due_requests(db, utcnow(), retry, issuer, poll_every)
@@ -46,14 +55,28 @@ async def run_once(db: Database, settings: Settings) -> int:
 
 async def run_forever(db: Database, settings: Settings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
+    me = WorkerIdentity.of_this_process(utcnow())
+    log.info("worker started", worker_id=me.id, hostname=me.hostname, pid=me.pid)
+    due = time.monotonic()
+    last_pass: float | None = None
     while not stop.is_set():
+        started = time.monotonic()
+        lag = max(0.0, started - due)
+        metrics.WORKER_LOOP_LAG.set(lag)
         try:
-            moved = await run_once(db, settings)
+            await record_heartbeat(db, me, utcnow(), last_pass, lag)
+            moved = await run_once(db, settings, me.id)
             if moved:
                 log.info("worker pass", moved=moved)
         except Exception:  # a bad pass must not kill the loop; the next pass retries
             log.exception("worker pass failed")
+        last_pass = time.monotonic() - started
+        metrics.WORKER_PASS_SECONDS.observe(last_pass)
+        due = time.monotonic() + settings.worker_interval_seconds
         try:
             await asyncio.wait_for(stop.wait(), timeout=settings.worker_interval_seconds)
         except TimeoutError:
             pass
+    with contextlib.suppress(Exception):  # stopping cleanly: readiness sees us gone at once
+        await forget_worker(db, me.id)
+    log.info("worker stopped", worker_id=me.id)

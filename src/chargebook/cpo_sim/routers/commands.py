@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from chargebook.cpo_sim import chargepoints
 from chargebook.cpo_sim.protocol import VERSIONED, OcpiError, PeerCaller, Sim, ok, read_model
+from chargebook.ocpi.transport import CORRELATION_ID, REQUEST_ID
 from chargebook.ocpi.v221 import CommandResponse, CommandResponseType, CommandType, StatusCode
 
 router = APIRouter(dependencies=VERSIONED)
@@ -23,7 +24,8 @@ async def post_command(command: str, request: Request, sim: Sim, _caller: PeerCa
     except ValueError:
         return ok(CommandResponse(result=CommandResponseType.NOT_SUPPORTED, timeout=0))
     body = await read_model(request, chargepoints.MODELS[kind])
-    response, status_code = chargepoints.handle(sim, kind, body)
+    ids = (request.headers.get(REQUEST_ID), request.headers.get(CORRELATION_ID))
+    response, status_code = chargepoints.handle(sim, kind, body, ids)
     if status_code != StatusCode.SUCCESS:
         message = response.message[0].text if response.message else "command refused"
         raise OcpiError(status_code, message, data=response)

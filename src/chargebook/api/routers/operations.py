@@ -1,0 +1,110 @@
+"""For the operator, not the client API: `/healthz`, `/readyz`, `/metrics` (no key needed).
+
+* `/healthz`: the process is up (liveness).
+* `/readyz`: the database answers, its schema is at this release's Alembic head, and a worker
+  heartbeat is fresh; otherwise 503 with every check and why it failed (readiness).
+* `/metrics`: Prometheus text exposition: what the API processes recorded (summed over all
+  of them under `serve --workers N`), plus figures read from the database now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector, CollectorRegistry
+from starlette.responses import Response
+
+from chargebook import metrics
+from chargebook.api.wire import JSON
+from chargebook.db.engine import Database
+from chargebook.services import operations
+from chargebook.services.clock import utcnow
+
+router = APIRouter(tags=["operations"])
+log = structlog.get_logger("chargebook.api")
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    summary="Ready to serve: database reachable, schema current, a worker alive",
+    responses={503: {"description": "Not ready; `checks` says which check failed and why"}},
+)
+async def readyz(request: Request) -> JSON:
+    state = request.app.state
+    checks = await operations.readiness(state.db, state.readiness, utcnow())
+    ready = all(c.ok for c in checks)
+    body = {"status": "ready" if ready else "not ready",
+            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks}}
+    return JSON(body, status_code=200 if ready else 503)
+
+
+# Figures read from the database at scrape time. Each reader returns metric families; add one
+# here for another table worth watching.
+FigureReader = Callable[[Database, datetime], Awaitable[Iterable[Any]]]
+
+
+async def _core_figures(db: Database, now: datetime) -> list[Any]:
+    figures = await operations.operational_figures(db, now)
+    live = GaugeMetricFamily(metrics.LIVE_BOOKINGS, "Bookings in each live status now.", labels=["status"])
+    for status, count in figures.live_bookings.items():
+        live.add_metric([status], count)
+    labels = ["worker", "hostname", "pid"]
+    age = GaugeMetricFamily(metrics.WORKER_HEARTBEAT_AGE,
+                            "Seconds since each worker's last heartbeat (a dead worker's keeps growing "
+                            "until it is pruned).", labels=labels)
+    last_pass = GaugeMetricFamily(metrics.WORKER_LAST_PASS,
+                                  "Duration of each worker's last pass, as it reported.", labels=labels)
+    lag = GaugeMetricFamily(metrics.WORKER_LAG,
+                            "How late each worker's latest pass started, as it reported.", labels=labels)
+    for w in figures.workers:
+        key = [w.id, w.hostname, str(w.pid)]
+        age.add_metric(key, w.age_seconds)
+        if w.last_pass_seconds is not None:
+            last_pass.add_metric(key, w.last_pass_seconds)
+        if w.lag_seconds is not None:
+            lag.add_metric(key, w.lag_seconds)
+    return [live, age, last_pass, lag]
+
+
+FIGURE_READERS: list[FigureReader] = [_core_figures]
+
+
+class _Families(Collector):
+    def __init__(self, families: list[Any]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterable[Any]:
+        return self.families
+
+
+@router.get("/metrics", summary="Prometheus metrics (text exposition format)",
+            response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+async def prometheus_metrics(request: Request) -> Response:
+    db: Database = request.app.state.db
+    now = utcnow()
+    families: list[Any] = []
+    ok = 1
+    for read in FIGURE_READERS:
+        try:
+            families.extend(await read(db, now))
+        except Exception:  # a scrape still reports what the processes recorded
+            log.exception("reading metrics from the database failed")
+            ok = 0
+    families.append(GaugeMetricFamily(metrics.DATABASE_FIGURES_OK,
+                                      "1 when this scrape could read its figures from the database.", value=ok))
+    from_database = CollectorRegistry(auto_describe=False)
+    from_database.register(_Families(families))
+    body = generate_latest(metrics.collecting_registry()) + generate_latest(from_database)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
