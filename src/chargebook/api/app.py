@@ -9,10 +9,10 @@ from datetime import timedelta
 from fastapi import APIRouter, FastAPI
 
 from chargebook import __version__
-from chargebook.api import errors
+from chargebook.api import errors, rate_limits
 from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
-from chargebook.api.routers import billing, bookings, fleet, search
+from chargebook.api.routers import billing, bookings, fleet, search, usage
 from chargebook.db.engine import Database
 from chargebook.ocpi.emsp import credentials as ocpi_credentials
 from chargebook.ocpi.emsp import locations as ocpi_locations
@@ -42,6 +42,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.limiter.close()
         if owns_db:
             await database.dispose()
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     client_api.include_router(bookings.router)
     client_api.include_router(fleet.router)
     client_api.include_router(billing.router)
+    client_api.include_router(usage.router)
     app.include_router(client_api)
     app.include_router(billing.fleet_router, prefix="/api/v1/fleet")
 
@@ -80,6 +82,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    rate_limits.install(app, settings, database)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
     return app
