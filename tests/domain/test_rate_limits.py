@@ -89,3 +89,9 @@ def test_headers_report_the_limit_with_fewer_requests_left() -> None:
     both_spent = _decide(minute_limit=3, quota=10, used=9, in_window=2, oldest=T0)
     assert both_spent.minute_remaining == 0 and both_spent.quota_remaining == 0
     assert both_spent.headers()["X-RateLimit-Reset"] == "2026-04-01T00:00:00Z"
+
+
+def test_a_hit_stamped_after_now_counts_as_made_now() -> None:
+    # Another process read the clock a moment later and took the last slot first.
+    refused = _decide(in_window=3, oldest=T0 - timedelta(seconds=5), edge=T0 + timedelta(milliseconds=3))
+    assert refused.retry_after == 60 and refused.minute_reset == T0 + timedelta(seconds=60)

@@ -113,6 +113,10 @@ def decide(
     ``minute_limit``-th most recent one (``None`` while the window has room).
     """
     reset_month = month_reset(now)
+    # A hit stamped a moment after ``now`` (another process's clock, or one that read the
+    # clock later while this request waited its turn) counts as made now.
+    oldest = min(oldest, now) if oldest else None
+    edge = min(edge, now) if edge else None
     if used >= quota:
         minute_reset = ceil_second((oldest or now) + WINDOW)
         return Decision(

@@ -81,7 +81,9 @@ class RedisRateLimiter:
             in_window = max(in_window, minute_limit)  # the window refused it
         # The library reports when the oldest request in the window leaves it: the edge
         # when the window is full, the oldest otherwise.
-        leaves = datetime.fromtimestamp(stats.reset_time, UTC) - WINDOW if stats.remaining < minute_limit else None
+        leaves = None
+        if stats.remaining < minute_limit:
+            leaves = datetime.fromtimestamp(stats.reset_time, UTC) - WINDOW
         return decide(
             now=now, minute_limit=minute_limit, quota=quota, used=used, in_window=in_window,
             oldest=leaves, edge=leaves,
