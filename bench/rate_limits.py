@@ -5,7 +5,9 @@ Two measurements in one run:
 * **In-process**: ``check_request`` called straight (no HTTP), one at a time (latency) and
   from 16 tasks at once (throughput), next to ``authenticate`` (the one query every request
   already pays) for scale.
-* **Over HTTP**: requests/s of a cheap endpoint (``GET /customers/{id}``, one indexed
+* **Over HTTP**: requests/s and server CPU per request (the API processes plus the
+  PostgreSQL backends serving them; CPU is robust to other load on the machine, requests/s
+  is not) of a cheap endpoint (``GET /customers/{id}``, one indexed
   lookup) against ``chargebook serve``-like servers, with the limiter on, and with its
   storage taken out (the decision is still computed and the headers still written, but
   nothing is read or stored). The client has limits high enough never to refuse.
@@ -148,7 +150,34 @@ def _load(base: str, key: str, path: str, count: int, concurrency: int, out: mp.
     out.put(asyncio.run(main()))
 
 
-def over_http(url: str, redis: bool, prefix: str, limiter_on: bool, requests: int, workers: int) -> float:
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def server_cpu(root: int, database: str, redis: bool) -> float:
+    """CPU seconds used so far by the API processes (``root`` and its children), by the
+    PostgreSQL backends serving ``database`` and (``redis``) by the Redis server. Robust to
+    other load on the machine, unlike requests/s."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            pid = int(entry.name)
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if (pid == root or ppid == root or (title.startswith("postgres:") and f" {database} " in title)
+                    or (redis and title.startswith("redis-server"))):
+                total += _cpu_seconds(pid)
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+    return total
+
+
+def over_http(url: str, redis: bool, prefix: str, limiter_on: bool, requests: int,
+              workers: int) -> tuple[float, float]:
+    """(requests/s, server CPU ms per request)."""
     import httpx
 
     key = seed_client(url)
@@ -173,17 +202,20 @@ def over_http(url: str, redis: bool, prefix: str, limiter_on: bool, requests: in
                               headers={"X-API-Key": key}).json()["id"]
         path = f"/api/v1/client/customers/{customer}"
         results: mp.Queue = mp.Queue()
+        database = url.rsplit("/", 1)[1]
         for count in (300, requests):  # warm-up, then the measured run
             procs = [mp.Process(target=_load, args=(base, key, path, count // 2, 16, results)) for _ in range(2)]
+            cpu0 = server_cpu(server.pid, database, redis)
             t0 = time.perf_counter()
             for p in procs:
                 p.start()
             codes = results.get() + results.get()
             elapsed = time.perf_counter() - t0
+            cpu = server_cpu(server.pid, database, redis) - cpu0
             for p in procs:
                 p.join()
         assert set(codes) == {200}, sorted(set(codes))
-        return len(codes) / elapsed
+        return len(codes) / elapsed, cpu * 1000 / len(codes)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -201,10 +233,11 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, object]:
         upgrade(url)
         inproc = asyncio.run(in_process(url, redis, prefix, args.checks))
         workers = args.server_workers if kind == "postgresql" else 1
-        on = over_http(url, redis, prefix, True, args.requests, workers)
-        off = over_http(url, redis, prefix, False, args.requests, workers)
+        on, cpu_on = over_http(url, redis, prefix, True, args.requests, workers)
+        off, cpu_off = over_http(url, redis, prefix, False, args.requests, workers)
         return {"backend": backend, **{k: round(v) for k, v in inproc.items()},
-                "http_on": round(on), "http_off": round(off), "http_cost": f"{1 - on / off:.0%}"}
+                "http_on": round(on), "http_off": round(off),
+                "cpu_ms_on": round(cpu_on, 2), "cpu_ms_off": round(cpu_off, 2)}
     finally:
         drop_database(kind, url)
         if redis:
@@ -226,10 +259,11 @@ def main() -> None:
     args = parser.parse_args()
     backends = ["postgresql", "sqlite", "postgresql+redis"] if args.backend == "all" else [args.backend]
     rows = [run(b, args) for b in backends]
-    print(f"{'backend':<17} {'check µs':>9} {'auth µs':>8} {'checks/s':>9} {'HTTP on':>8} {'HTTP off':>9} {'cost':>5}")
+    print(f"{'backend':<17} {'check µs':>9} {'auth µs':>8} {'checks/s':>9} {'req/s on':>9} "
+          f"{'req/s off':>10} {'CPU ms on':>10} {'CPU ms off':>11}")
     for r in rows:
         print(f"{r['backend']:<17} {r['check_us']:>9} {r['authenticate_us']:>8} {r['checks_per_s']:>9} "
-              f"{r['http_on']:>8} {r['http_off']:>9} {r['http_cost']:>5}")
+              f"{r['http_on']:>9} {r['http_off']:>10} {r['cpu_ms_on']:>10} {r['cpu_ms_off']:>11}")
 
 
 if __name__ == "__main__":

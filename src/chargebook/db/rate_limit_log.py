@@ -56,8 +56,7 @@ async def record_request(
     """Read the client's standing and record this request if it fits both limits."""
     if db.is_sqlite:
         return await _record_sqlite(db, client_id, period, now, limit, quota)
-    async with db.engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+    async with db.single_statements() as conn:  # the function is its own transaction
         row = (await conn.execute(_PG_CALL, {
             "client_id": client_id, "period": period, "now": now, "limit": limit,
             "quota": quota, "prune_batch": PRUNE_BATCH,

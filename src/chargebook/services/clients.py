@@ -169,11 +169,12 @@ _BY_KEY = (
 async def authenticate(db: Database, key: str | None) -> ClientContext:
     """Resolve a presented key to its client: 401 for unknown keys, 403 for suspended clients.
 
-    Every request pays for this, so it is one prebuilt statement on a bare connection.
+    Every request pays for this, so it is one prebuilt statement on a bare connection, with
+    no transaction around it.
     """
     if not key:
         raise Unauthenticated("Missing API key: send X-API-Key or Authorization: Bearer")
-    async with db.engine.connect() as conn:
+    async with db.single_statements() as conn:
         row = (await conn.execute(_BY_KEY, {"key_hash": hash_key(key)})).first()
     if row is None:
         raise Unauthenticated("Invalid API key")
