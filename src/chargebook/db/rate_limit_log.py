@@ -26,8 +26,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, delete, insert, literal, select, text, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -73,10 +86,10 @@ _PG_CALL = (
 
 # --- SQLite: the same steps as statements ---------------------------------------------------
 
-def _probe(tag: str, *where: object, descending: bool = False) -> object:
+def _probe(tag: str, *where: ColumnElement[bool], descending: bool = False) -> Select[Any]:
     query = (
         select(literal(tag).label("tag"), Hit.seq, Hit.at)
-        .where(Hit.client_id == bindparam("client_id"), *where)  # type: ignore[arg-type]
+        .where(Hit.client_id == bindparam("client_id"), *where)
         .order_by(Hit.seq.desc() if descending else Hit.seq)
         .limit(1)
     )
@@ -88,11 +101,11 @@ _newest_seq = (
     .order_by(Hit.seq.desc()).limit(1).scalar_subquery()
 )
 # Everything the decision needs in one statement; each branch is one primary-key probe.
-_WINDOW = union_all(
-    _probe("newest", descending=True),  # type: ignore[arg-type]
-    _probe("oldest", Hit.at > bindparam("since")),  # type: ignore[arg-type]
-    _probe("first"),  # type: ignore[arg-type]
-    _probe("edge", Hit.seq == _newest_seq - bindparam("limit") + 1),  # type: ignore[arg-type]
+_WINDOW: CompoundSelect[Any] = union_all(
+    _probe("newest", descending=True),
+    _probe("oldest", Hit.at > bindparam("since")),
+    _probe("first"),
+    _probe("edge", Hit.seq == _newest_seq - bindparam("limit") + 1),
     select(literal("used"), Usage.used, literal(None, UTCDateTime())).where(
         Usage.client_id == bindparam("client_id"), Usage.period == bindparam("period")
     ),

@@ -35,7 +35,7 @@ MONTH_KEY_GRACE = timedelta(days=7)  # keep last month's count a while for opera
 class _PerMinute(RateLimitItemPerMinute):
     """The library's per-minute item, keyed without the amount (see the module docstring)."""
 
-    def key_for(self, *identifiers: bytes | str | int | float) -> str:
+    def key_for(self, *identifiers: bytes | str | float) -> str:
         return "/".join(str(i) for i in identifiers)
 
 
