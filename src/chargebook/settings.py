@@ -71,6 +71,16 @@ class Settings(BaseSettings):
         "RESERVED (pushes may be lost); its answer timeout is the party's command timeout.",
     )
     db_pool_size: int = Field(default=10, description="Connections per API process (PostgreSQL).")
+    redis_url: str | None = Field(
+        default=None,
+        description=(
+            "Keep rate-limit state in Redis (`redis://host:6379/0`) instead of the database. "
+            "Every API process must point at the same Redis."
+        ),
+    )
+    redis_key_prefix: str = Field(
+        default="chargebook", description="Prefix of every Redis key chargebook writes."
+    )
     log_level: str = Field(default="INFO", description="Log level for structured JSON logs.")
     log_json: bool = Field(default=True, description="Emit JSON logs (False: human-readable).")
     webhook_max_attempts: int = Field(

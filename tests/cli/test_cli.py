@@ -94,3 +94,46 @@ def test_demo_prints_working_curl_commands(fresh_database_url: str, tmp_path: Pa
         proc.wait(timeout=20)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_keys_and_limits_from_the_cli_take_effect_at_once(fresh_database_url: str) -> None:
+    from chargebook.settings import Settings
+    from tests.conftest import LiveServer
+
+    url = fresh_database_url  # migrated already
+    created = chargebook("clients", "create", "Depot", url=url)
+    client_id = re.search(r"client_id: (\S+)", created.stdout).group(1)  # type: ignore[union-attr]
+    key = re.search(r"api_key:\s+(\S+)", created.stdout).group(1)  # type: ignore[union-attr]
+    assert created.stdout.count(key) == 1
+    with LiveServer(Settings(database_url=url)) as live, httpx.Client(base_url=live.client_base) as http:
+        def get(k: str) -> httpx.Response:
+            return http.get("/usage", headers={"X-API-Key": k})
+
+        assert get(key).json()["rate_limit"]["limit"] == 100  # the defaults
+        assert get(key).json()["quota"]["limit"] == 10_000
+
+        rotated = chargebook("clients", "rotate-key", client_id, url=url)
+        new_key = re.search(r"api_key:\s+(\S+)", rotated.stdout).group(1)  # type: ignore[union-attr]
+        assert rotated.stdout.count(new_key) == 1
+        assert get(key).status_code == 401 and get(new_key).status_code == 200
+
+        assert chargebook("clients", "suspend", client_id, url=url).returncode == 0
+        for path in ("/usage", "/bookings", "/groups"):
+            assert http.get(path, headers={"X-API-Key": new_key}).status_code == 403
+        assert chargebook("clients", "resume", client_id, url=url).returncode == 0
+
+        updated = chargebook("clients", "update", client_id, "--rate-limit-per-minute", "5",
+                             "--monthly-quota", "7", "--reservation-fee", "1.25", url=url)
+        assert updated.returncode == 0, updated.stderr
+        assert f"{client_id}: 5/min, 7/month, fee 1.25 EUR, commission 0 %" in updated.stdout
+        standing = get(new_key)
+        assert standing.headers["X-RateLimit-Limit"] == "5"  # the next request already uses it
+        assert standing.json()["quota"] == {**standing.json()["quota"], "limit": 7, "used": 4}
+
+        listed = chargebook("clients", "list", url=url).stdout
+        row = next(line for line in listed.splitlines() if client_id in line)
+        assert re.search(r"\b5\b.*\b7\b.*\b4\b", row), row  # rate/min, quota/month, used this month
+        assert "1.25" in row
+
+        bad = chargebook("clients", "update", client_id, "--monthly-quota", "0", url=url)
+        assert bad.returncode == 2 and "must be positive" in bad.stderr

@@ -9,11 +9,11 @@ from datetime import timedelta
 from fastapi import APIRouter, FastAPI
 
 from chargebook import __version__, metrics
-from chargebook.api import docs_ui, errors, openapi
+from chargebook.api import docs_ui, errors, openapi, rate_limits
 from chargebook.api.http_metrics import HttpMetrics
 from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
-from chargebook.api.routers import billing, bookings, fleet, operations, search, webhooks
+from chargebook.api.routers import billing, bookings, fleet, operations, search, usage, webhooks
 from chargebook.db.engine import Database
 from chargebook.db.migrate import script_revisions
 from chargebook.ocpi.emsp import ocpi_router
@@ -76,6 +76,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         metrics.forget_dead_processes()
         yield
         metrics.mark_this_process_dead()
+        await app.state.limiter.close()
         if owns_db:
             await database.dispose()
 
@@ -112,6 +113,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     client_api.include_router(bookings.router)
     client_api.include_router(fleet.router)
     client_api.include_router(billing.router)
+    client_api.include_router(usage.router)
     client_api.include_router(webhooks.router)
     app.include_router(client_api)
     app.include_router(billing.fleet_router, prefix="/api/v1/fleet")
@@ -121,6 +123,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     app.include_router(operations.router)  # /healthz, /readyz, /metrics: no key, tag "operations"
 
+    rate_limits.install(app, settings, database)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
     app.add_middleware(HttpMetrics, log_requests=settings.log_requests)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from chargebook.api.rate_limits import check_rate_limit
 from chargebook.db.engine import Database
 from chargebook.services.bookings import BookingPolicy
 from chargebook.services.clients import ClientContext, authenticate
@@ -33,6 +34,7 @@ async def current_client(
     key = api_key or (bearer.credentials if bearer else None)
     client = await authenticate(request.app.state.db, key)
     request.state.client_id = client.id
+    await check_rate_limit(request, client)  # 429 before the endpoint does any work
     return client
 
 

@@ -30,6 +30,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.DuplicateExternalId: 409,
     e.AlreadyRegistered: 409,
     e.IllegalTransition: 409,
+    e.RateLimited: 429,
     e.Unavailable: 503,
 }
 
@@ -80,7 +81,7 @@ def install(app: FastAPI) -> None:
             http_status, code = ocpi_status_for(exc)
             return ocpi_response(status_code=code, message=exc.message, http_status=http_status)
         headers = None
-        if isinstance(exc, e.Unavailable):
+        if isinstance(exc, (e.Unavailable, e.RateLimited)):
             headers = {"Retry-After": str(exc.retry_after_seconds)}
         return error_response(status_for(exc), exc.message, headers)
 

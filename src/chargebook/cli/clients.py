@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Optional
 
 import typer
 from rich.table import Table
 
-from chargebook.cli.common import console, err_console, run_with_db
+from chargebook.cli.common import console, err_console, run_with_db, settings
+from chargebook.db.engine import Database
+from chargebook.db.models import Client
 from chargebook.domain.errors import DomainError
 from chargebook.services import clients as svc
+from chargebook.services.clock import utcnow
+from chargebook.services.rate_limits import limiter_for
 
 app = typer.Typer(help="Tenants (clients) and their API keys.", no_args_is_help=True)
 
@@ -56,13 +61,54 @@ def create(
 
 @app.command("list")
 def list_() -> None:
-    """List clients."""
-    clients = run_with_db(svc.list_clients)
-    table = Table("id", "name", "status", "fee EUR", "commission %", "rate/min", "quota/month")
+    """List clients, their terms, and their requests this month (UTC)."""
+
+    async def clients_and_usage(db: Database) -> tuple[list[Client], dict[str, int]]:
+        clients = await svc.list_clients(db)
+        limiter = limiter_for(settings(), db)
+        try:
+            usage = await limiter.month_usage([c.id for c in clients], utcnow())
+        finally:
+            await limiter.close()
+        return clients, usage
+
+    clients, usage = run_with_db(clients_and_usage)
+    table = Table("id", "name", "status", "fee EUR", "commission %", "rate/min", "quota/month",
+                  "used this month")
     for c in clients:
         table.add_row(c.id, c.name, c.status, str(c.reservation_fee), str(c.commission_percent),
-                      str(c.rate_limit_per_minute), str(c.monthly_quota))
+                      str(c.rate_limit_per_minute), str(c.monthly_quota), str(usage.get(c.id, 0)))
     console.print(table)
+
+
+@app.command()
+def update(
+    client_id: str,
+    rate_limit_per_minute: Optional[int] = typer.Option(None, help="Requests per minute (sliding window)."),
+    monthly_quota: Optional[int] = typer.Option(None, help="Requests per calendar month (UTC)."),
+    reservation_fee: Optional[str] = typer.Option(None, help="EUR added to every booking."),
+    commission_percent: Optional[str] = typer.Option(None, help="Percent of the CPO's cost added."),
+) -> None:
+    """Change a client's limits or prices; what is not given stays. Limits apply from the
+    client's next request."""
+    fee = None if reservation_fee is None else _decimal(reservation_fee, "reservation_fee")
+    commission = None if commission_percent is None else _decimal(commission_percent, "commission_percent")
+    try:
+        client = run_with_db(lambda db: svc.update_client(
+            db, client_id, reservation_fee=fee, commission_percent=commission,
+            rate_limit_per_minute=rate_limit_per_minute, monthly_quota=monthly_quota,
+        ))
+    except DomainError as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"{client.id}: {client.rate_limit_per_minute}/min, {client.monthly_quota}/month, "
+        f"fee {_plain(client.reservation_fee)} EUR, commission {_plain(client.commission_percent)} %"
+    )
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 @app.command("rotate-key")

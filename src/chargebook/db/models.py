@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Float,
@@ -546,3 +547,32 @@ class WorkerHeartbeat(Base):
     beat_at: Mapped[datetime] = mapped_column(index=True)
     last_pass_seconds: Mapped[float | None] = mapped_column(Float)
     lag_seconds: Mapped[float | None] = mapped_column(Float)
+
+# --- rate limits ---------------------------------------------------------------------------
+# The database backend of services/rate_limits.py (the Redis backend keeps the same state in
+# Redis instead).
+
+
+class RateLimitUsage(Base):
+    """A client's admitted requests in one calendar month (UTC). Its row is also the lock that
+    serializes one client's rate-limit checks on PostgreSQL."""
+
+    __tablename__ = "rate_limit_usage"
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM (UTC)
+    used: Mapped[int] = mapped_column(Integer)
+
+
+class RateLimitHit(Base):
+    """One admitted request in a client's sliding minute. ``seq`` numbers a client's hits
+    without gaps and ``at`` never goes backwards in ``seq`` order, so the window is always
+    one run of seqs: counting it and finding its oldest member are primary-key lookups."""
+
+    __tablename__ = "rate_limit_hits"
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]

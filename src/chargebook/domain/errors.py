@@ -13,6 +13,7 @@
     ``IllegalTransition`` a lifecycle event that the table does not allow (409)
     ``Unauthenticated``  no or unknown credentials (401)
     ``Forbidden``        known credentials, not allowed now (403)
+    ``RateLimited``      the client's minute limit or monthly quota refuses it (429)
     ``Unavailable``      a dependency is busy; retry later (503)
 
 Adapters map each class to one response, in one table each (``api/errors.py``).
@@ -81,6 +82,14 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     pass
+
+
+class RateLimited(DomainError):
+    """The client's per-minute limit or monthly quota refuses this request; retry later."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class Unavailable(DomainError):

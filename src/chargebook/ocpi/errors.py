@@ -16,6 +16,7 @@ OCPI_STATUS: dict[type[e.DomainError], tuple[int, int]] = {
     e.Conflict: (409, 2000),
     e.AlreadyRegistered: (405, 2000),  # POST credentials when registered (credentials § POST)
     e.IllegalTransition: (409, 2000),
+    e.RateLimited: (429, 2000),
     e.Unavailable: (503, 3000),
 }
 

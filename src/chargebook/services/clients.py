@@ -66,10 +66,7 @@ async def create_client(
     """Create a tenant and its first key; returns the key in clear, the only time it exists."""
     if not name.strip():
         raise InvalidRequest("name must not be empty")
-    if reservation_fee < 0 or commission_percent < 0 or commission_percent > 100:
-        raise InvalidRequest("reservation_fee must be >= 0 and commission_percent within 0..100")
-    if rate_limit_per_minute < 1 or monthly_quota < 1:
-        raise InvalidRequest("rate_limit_per_minute and monthly_quota must be positive")
+    _check_terms(reservation_fee, commission_percent, rate_limit_per_minute, monthly_quota)
     now = utcnow()
     key = _new_key()
     async with db.write() as session:
@@ -87,6 +84,40 @@ async def create_client(
         await session.flush()
         session.add(_key_row(client.id, key, now))
     return client, key
+
+
+def _check_terms(fee: Decimal, commission: Decimal, rate_limit: int, quota: int) -> None:
+    if fee < 0 or commission < 0 or commission > 100:
+        raise InvalidRequest("reservation_fee must be >= 0 and commission_percent within 0..100")
+    if rate_limit < 1 or quota < 1:
+        raise InvalidRequest("rate_limit_per_minute and monthly_quota must be positive")
+
+
+async def update_client(
+    db: Database,
+    client_id: str,
+    *,
+    reservation_fee: Decimal | None = None,
+    commission_percent: Decimal | None = None,
+    rate_limit_per_minute: int | None = None,
+    monthly_quota: int | None = None,
+) -> Client:
+    """Change a client's terms; what is not given stays. New limits apply from the client's
+    next request (its current window and month's count are kept)."""
+    async with db.write() as session:
+        client = await session.get(Client, client_id, with_for_update=True)
+        if client is None:
+            raise NotFound(f"Client not found: {client_id}")
+        changes = {
+            "reservation_fee": reservation_fee, "commission_percent": commission_percent,
+            "rate_limit_per_minute": rate_limit_per_minute, "monthly_quota": monthly_quota,
+        }
+        for field, value in changes.items():
+            if value is not None:
+                setattr(client, field, value)
+        _check_terms(client.reservation_fee, client.commission_percent,
+                     client.rate_limit_per_minute, client.monthly_quota)
+    return client
 
 
 def _key_row(client_id: str, key: str, now: object) -> ApiKey:
@@ -138,11 +169,12 @@ _BY_KEY = (
 async def authenticate(db: Database, key: str | None) -> ClientContext:
     """Resolve a presented key to its client: 401 for unknown keys, 403 for suspended clients.
 
-    Every request pays for this, so it is one prebuilt statement on a bare connection.
+    Every request pays for this, so it is one prebuilt statement on a bare connection, with
+    no transaction around it.
     """
     if not key:
         raise Unauthenticated("Missing API key: send X-API-Key or Authorization: Bearer")
-    async with db.engine.connect() as conn:
+    async with db.single_statements() as conn:
         row = (await conn.execute(_BY_KEY, {"key_hash": hash_key(key)})).first()
     if row is None:
         raise Unauthenticated("Invalid API key")
