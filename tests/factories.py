@@ -106,7 +106,10 @@ async def seed_site(db: Database, *, evses: list[dict[str, Any]] | None = None, 
 
 
 def make_client(url: str, name: str = "test client", **kwargs: Any) -> tuple[str, str]:
-    """A new tenant; returns (client_id, api_key)."""
+    """A new tenant; returns (client_id, api_key). Its rate limit and quota are generous unless
+    given: tests that poll would otherwise be measuring the limiter."""
+    kwargs.setdefault("rate_limit_per_minute", 1_000_000)
+    kwargs.setdefault("monthly_quota", 100_000_000)
     client, key = with_db(url, lambda db: create_client(db, name, **kwargs))
     return client.id, key
 

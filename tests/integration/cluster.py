@@ -146,7 +146,9 @@ class Cluster:
             party = await ocpi_parties.connect(db, f"{self.sim}/ocpi/cpo/versions", self.token_a, me,
                                                "Simulated CPO")
             await ocpi_catalogue.sync_party(db, party)
-            _, key = await create_client(db, "Scale-out test")
+            _, key = await create_client(
+                db, "Scale-out test", rate_limit_per_minute=1_000_000, monthly_quota=100_000_000
+            )
             return key
         finally:
             await db.dispose()
