@@ -11,4 +11,4 @@ from tests.api.fuzzing import FuzzTarget, install_hooks
 from tests.factories import Site
 
 _target = json.loads(os.environ["CHARGEBOOK_FUZZ_TARGET"])
-install_hooks(schemathesis.hook, FuzzTarget(key=_target["key"], site=Site(**_target["site"]), ids=_target["ids"]))
+install_hooks(schemathesis.hook, FuzzTarget(**{**_target, "site": Site(**_target["site"])}))

@@ -44,6 +44,7 @@ class FuzzTarget:
     site: Site
     ids: dict[str, str] = field(default_factory=dict)
     ended_day: str = ""  # YYYY-MM-DD of a cancelled booking's window
+    spare_webhook_id: str = ""  # the endpoint DELETE may remove
     statuses: dict[str, set[int]] = field(default_factory=dict)  # operation → statuses seen
 
     def saw(self, operation: str, status: int) -> None:
@@ -51,7 +52,9 @@ class FuzzTarget:
 
 
 def seed(database_url: str, client_base: str) -> FuzzTarget:
-    """A client with a key, a site, and one booking, customer (with a token) and fleet group."""
+    """A client with a key, a site, and one booking, customer (with a token), fleet group and
+    webhook endpoint (with a queued ping, so its deliveries list has a line), and a second
+    endpoint for DELETE to remove, so the first one stays for the other webhook operations."""
     _, key = make_client(database_url, name="fuzz client")
     site = make_site(database_url)
     with api(client_base, key) as http:
@@ -62,8 +65,14 @@ def seed(database_url: str, client_base: str) -> FuzzTarget:
         customer = http.post("/customers", json={"name": "Fuzz Driver"}).json()
         http.post(f"/customers/{customer['id']}/tokens", json={}).raise_for_status()
         group = http.post("/groups", json={"name": "Fuzz fleet", "monthly_limit": 100}).json()
-    ids = {"booking_id": booking["id"], "customer_id": customer["id"], "group_id": group["id"]}
-    return FuzzTarget(key=key, site=site, ids=ids, ended_day=ended["reservation_start"][:10])
+        hooks = [http.post("/webhooks", json={"url": f"http://127.0.0.1:9/fuzz/{n}", "event_types": ["*"]})
+                 for n in range(2)]
+        webhook, spare = (r.raise_for_status().json() for r in hooks)
+        http.post(f"/webhooks/{webhook['id']}/test").raise_for_status()
+    ids = {"booking_id": booking["id"], "customer_id": customer["id"], "group_id": group["id"],
+           "webhook_id": webhook["id"]}
+    return FuzzTarget(key=key, site=site, ids=ids, ended_day=ended["reservation_start"][:10],
+                      spare_webhook_id=spare["id"])
 
 
 def install_hooks(register: Callable[[str], Callable[..., Any]], target: FuzzTarget) -> None:
@@ -84,6 +93,8 @@ def _swap(case: Any, target: FuzzTarget, swap: bool, minutes_ahead: int) -> Any:
     params = case.path_parameters
     if params:
         case.path_parameters = {**params, **{k: v for k, v in target.ids.items() if k in params}}
+        if "webhook_id" in params and case.method.upper() == "DELETE":
+            case.path_parameters["webhook_id"] = target.spare_webhook_id
     path = case.operation.path
     if path.endswith("/search") and isinstance(case.query, dict):
         case.query = {**case.query, "lat": target.site.lat, "lng": target.site.lng}

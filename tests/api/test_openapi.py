@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from chargebook.api.app import create_app
@@ -29,11 +30,32 @@ def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, 
             yield path, method, op
 
 
-def test_only_the_client_api_and_health_are_documented(document: dict[str, Any]) -> None:
+OPERATOR_PATHS = {"/healthz", "/readyz", "/metrics"}
+
+
+def test_only_the_client_api_and_the_operator_endpoints_are_documented(document: dict[str, Any]) -> None:
     paths = set(document["paths"])
     assert not [p for p in paths if p.startswith("/ocpi")]
     assert "/api/v1/fleet/reports/export" in paths and "/api/v1/client/bookings" in paths
-    assert paths - {p for p in paths if p.startswith(CLIENT_PREFIXES)} == {"/healthz"}
+    assert paths - {p for p in paths if p.startswith(CLIENT_PREFIXES)} == OPERATOR_PATHS
+    for path in OPERATOR_PATHS:
+        op = document["paths"][path]["get"]
+        assert op["tags"] == ["operations"] and "security" not in op, path
+
+
+def test_operator_responses_are_documented(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    ready = document["paths"]["/readyz"]["get"]["responses"]
+    assert set(ready) == {"200", "503"}
+    for status in ("200", "503"):
+        assert ready[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Readiness"}
+    assert set(schemas["Readiness"]["properties"]["status"]["enum"]) == {"ready", "not ready"}
+    assert set(schemas["ReadinessChecks"]["required"]) == {"database", "schema", "worker"}
+    metrics = document["paths"]["/metrics"]["get"]["responses"]
+    assert set(metrics) == {"200"}
+    (media_type, body), = metrics["200"]["content"].items()
+    assert media_type.startswith("text/plain") and body["schema"] == {"type": "string"}
+    assert "# TYPE chargebook_http_requests_total counter" in body["example"]
 
 
 def test_every_client_operation_takes_either_key_scheme(document: dict[str, Any]) -> None:
@@ -154,3 +176,18 @@ def test_docs_pages_load_every_asset_from_the_server_itself(docs_server: LiveSer
         assert "/openapi.json" in html.text
         spec = http.get("/openapi.json")
         assert spec.status_code == 200 and spec.json()["info"]["title"] == "chargebook client API"
+
+
+def test_a_server_with_no_worker_is_not_ready_as_documented(docs_server: LiveServer) -> None:
+    with httpx.Client(base_url=docs_server.base, timeout=30) as http:
+        document = http.get("/openapi.json").json()
+        r = http.get("/readyz")
+        assert r.status_code == 503, r.text  # no worker has ever reported
+        response = document["paths"]["/readyz"]["get"]["responses"]["503"]
+        schema = {**response["content"]["application/json"]["schema"], "components": document["components"]}
+        jsonschema.validate(r.json(), schema)
+        assert r.json()["checks"]["worker"]["ok"] is False and r.json()["status"] == "not ready"
+        metrics = http.get("/metrics")
+        assert metrics.status_code == 200
+        (media_type, _), = document["paths"]["/metrics"]["get"]["responses"]["200"]["content"].items()
+        assert metrics.headers["content-type"] == media_type

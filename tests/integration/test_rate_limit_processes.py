@@ -79,8 +79,6 @@ def setup(request: pytest.FixtureRequest, backend: str, fresh_database_url: str)
     env = {"CHARGEBOOK_DATABASE_URL": fresh_database_url, "CHARGEBOOK_LOG_LEVEL": "WARNING"}
     prefix = None
     if request.param == "redis":
-        if backend != "postgresql":
-            pytest.skip("Redis is exercised with PostgreSQL, the production pairing")
         prefix = unique_prefix()
         env.update(CHARGEBOOK_REDIS_URL=require_redis(), CHARGEBOOK_REDIS_KEY_PREFIX=prefix)
     else:

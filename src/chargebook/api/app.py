@@ -60,6 +60,8 @@ TAGS = [
     {"name": "fleet groups", "description": "Pooled vehicles with shared tokens and spending limits "
                                             "(`group_token` bookings)."},
     {"name": "billing", "description": "Monthly statements and the EV Suite fleet export."},
+    {"name": "usage", "description": "Your rate limit and monthly quota, as the `X-RateLimit-*` "
+                                     "headers report them."},
     {"name": "webhooks", "description": "Endpoints that receive every booking status change as a "
                                         "signed event, with each delivery's attempts."},
     {"name": "operations", "description": "For operators and load balancers; no key needed."},

@@ -67,15 +67,16 @@ REQUEST_ID_HEADER = {
 }
 RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
     "X-RateLimit-Limit": {
-        "description": "Requests allowed per minute for this client.",
+        "description": "The limit that binds now: requests allowed per minute, or per month when "
+                       "the monthly quota has fewer left (see `GET /usage` for both).",
         "schema": {"type": "integer", "minimum": 0, "example": 100},
     },
     "X-RateLimit-Remaining": {
-        "description": "Requests left in the current sliding minute.",
+        "description": "Requests left under that limit, after this one.",
         "schema": {"type": "integer", "minimum": 0, "example": 87},
     },
     "X-RateLimit-Reset": {
-        "description": "When the per-minute window frees up again (ISO 8601, UTC).",
+        "description": "When `X-RateLimit-Remaining` next goes up (ISO 8601, UTC).",
         "schema": {"type": "string", "format": "date-time", "example": "2026-11-24T20:03:00Z"},
     },
 }
@@ -85,10 +86,13 @@ RETRY_AFTER_HEADER = {
 }
 
 
-def errors(*statuses: int, notes: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+def errors(
+    *statuses: int, notes: dict[int, str] | None = None, examples: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entries for a route's own error statuses, with the ``Error`` body.
 
-    ``notes`` replaces the generic description of a status with what it means on this route.
+    ``notes`` replaces the generic description of a status with what it means on this route,
+    ``examples`` the generic example message with one this route really gives.
     401, 403, 429 and 503 need not be listed: :func:`install` adds them to every client route.
     """
     out: dict[int | str, dict[str, Any]] = {}
@@ -97,7 +101,7 @@ def errors(*statuses: int, notes: dict[int, str] | None = None) -> dict[int | st
         out[status] = {
             "model": Error,
             "description": (notes or {}).get(status, description),
-            "content": {"application/json": {"example": {"error": example}}},
+            "content": {"application/json": {"example": {"error": (examples or {}).get(status, example)}}},
         }
     return out
 

@@ -322,5 +322,33 @@ class StatementOut(BaseModel):
     lines: list[BookingOut] = nested("Ended bookings, with token and status_history null.")
 
 
+class RateLimitOut(BaseModel):
+    """The per-minute rate limit (sliding: the 60 seconds before each request)."""
+
+    limit: int = doc("Requests allowed in any 60 seconds.", 100)
+    remaining: int = doc("Requests left now, after this one.", 87)
+    period: Literal["minute"] = doc("The limit's period.", "minute")
+    reset_at: WireTime = doc("When `remaining` next goes up: your oldest request of the last "
+                             "minute turns 60 s old (UTC).", "2026-11-24T21:48:03Z")
+
+
+class QuotaOut(BaseModel):
+    """The monthly quota (calendar month, UTC)."""
+
+    limit: int = doc("Requests allowed per calendar month.", 10000)
+    used: int = doc("Requests served this month, this one included.", 2)
+    remaining: int = doc("Requests left this month.", 9998)
+    period: Literal["month"] = doc("The quota's period.", "month")
+    reset_at: WireTime = doc("When the count starts again: 00:00 UTC on the 1st of next month.",
+                             "2026-12-01T00:00:00Z")
+
+
+class Usage(BaseModel):
+    """Your standing against both limits, from the same reading as this response's headers."""
+
+    rate_limit: RateLimitOut = nested("The per-minute rate limit.")
+    quota: QuotaOut = nested("The monthly quota.")
+
+
 ErrorOut = Error  # the `{"error": ...}` body; kept under its older name for importers
 ERRORS = errors(400, 404)

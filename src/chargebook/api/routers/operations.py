@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from chargebook import metrics
@@ -30,15 +31,56 @@ router = APIRouter(tags=["operations"])
 log = structlog.get_logger("chargebook.api")
 
 
-@router.get("/healthz", summary="The process is up")
+class Health(BaseModel):
+    status: Literal["ok"] = Field(description="Always `ok`: the process answers.", examples=["ok"])
+
+
+class ReadinessCheck(BaseModel):
+    """One readiness check."""
+
+    ok: bool = Field(description="Whether the check passed.", examples=[True])
+    detail: str = Field(description="What was found, or why the check failed.", examples=["reachable"])
+
+
+class ReadinessChecks(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    database: ReadinessCheck = Field(description="A `SELECT 1` answers within 3 s.")
+    schema_: ReadinessCheck = Field(alias="schema", description="The database is at this release's Alembic head "
+                                                       "(or a newer release's).")
+    worker: ReadinessCheck = Field(description="A worker heartbeat is fresh (passes anyway when "
+                                      "`CHARGEBOOK_READINESS_REQUIRES_WORKER` is false).")
+
+
+class Readiness(BaseModel):
+    """Every check, so a 503 says which one failed and why."""
+
+    status: Literal["ready", "not ready"] = Field(
+        description="`ready` (200) when every check passes, else `not ready` (503).", examples=["ready"])
+    checks: ReadinessChecks = Field(description="Each check's outcome.")
+
+
+METRICS_EXAMPLE = """\
+# HELP chargebook_http_requests_total HTTP requests answered.
+# TYPE chargebook_http_requests_total counter
+chargebook_http_requests_total{method="GET",route="/api/v1/client/bookings/{booking_id}",status="200"} 42.0
+"""
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up",
+            responses={200: {"description": "The process answers (liveness)."}})
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get(
     "/readyz",
+    response_model=Readiness,
     summary="Ready to serve: database reachable, schema current, a worker alive",
-    responses={503: {"description": "Not ready; `checks` says which check failed and why"}},
+    responses={
+        200: {"description": "Ready: every check passed."},
+        503: {"model": Readiness, "description": "Not ready; `checks` says which check failed and why."},
+    },
 )
 async def readyz(request: Request) -> JSON:
     state = request.app.state
@@ -88,8 +130,13 @@ class _Families(Collector):
         return self.families
 
 
-@router.get("/metrics", summary="Prometheus metrics (text exposition format)",
-            response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+@router.get(
+    "/metrics", summary="Prometheus metrics (text exposition format)", response_class=Response,
+    responses={200: {
+        "description": "Every metric in the Prometheus text exposition format.",
+        "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}, "example": METRICS_EXAMPLE}},
+    }},
+)
 async def prometheus_metrics(request: Request) -> Response:
     db: Database = request.app.state.db
     now = utcnow()

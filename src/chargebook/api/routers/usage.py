@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from chargebook.api.deps import CurrentClient
 from chargebook.api.rate_limits import current_decision
-from chargebook.api.schemas import ERRORS
+from chargebook.api.schemas import Usage
 from chargebook.api.wire import JSON
 from chargebook.domain.rate_limits import iso_second
 
@@ -15,7 +15,7 @@ router = APIRouter(tags=["usage"])
 
 @router.get(
     "/usage",
-    responses=ERRORS,
+    response_model=Usage,
     summary="Your rate limit and monthly quota, counting this request",
 )
 async def usage(client: CurrentClient, request: Request) -> JSON:

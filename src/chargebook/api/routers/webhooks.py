@@ -6,67 +6,25 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field, StringConstraints
+from fastapi import APIRouter, Path, Query, Response
 
 from chargebook.api.deps import CurrentClient, Db
-from chargebook.api.schemas import ERRORS, ErrorOut, Request
-from chargebook.api.wire import JSON, WireTime, iso_z, time_or_none
+from chargebook.api.openapi import errors
+from chargebook.api.webhook_schemas import (
+    WEBHOOK_ID,
+    DeliveryList,
+    DeliveryOut,
+    WebhookCreate,
+    WebhookList,
+    WebhookOut,
+)
+from chargebook.api.wire import JSON, iso_z, time_or_none
 from chargebook.db.models import WebhookEndpoint
 from chargebook.domain import webhooks as rules
 from chargebook.domain.errors import InvalidRequest
 from chargebook.services import webhooks as svc
 
 router = APIRouter(tags=["webhooks"])
-
-
-class WebhookCreate(Request):
-    url: Annotated[str, StringConstraints(min_length=1, max_length=rules.MAX_URL_LENGTH)] = Field(
-        description="Absolute http(s) URL, no credentials in it; https strongly advised."
-    )
-    event_types: Annotated[list[Annotated[str, StringConstraints(max_length=40)]], Field(max_length=20)] = Field(
-        description='booking.requested … booking.no_show, or ["*"] for every event.'
-    )
-    description: Annotated[str, StringConstraints(max_length=200)] | None = None
-
-
-class WebhookOut(BaseModel):
-    id: str
-    url: str
-    description: str | None
-    event_types: list[str]
-    created_at: WireTime
-    secret: str | None = Field(
-        default=None, description="Signing secret; present only when created or rotated."
-    )
-
-
-class WebhookList(BaseModel):
-    webhooks: list[WebhookOut]
-
-
-class AttemptOut(BaseModel):
-    at: WireTime
-    status_code: int | None = Field(description="The receiver's HTTP status; null when it was not reached")
-    error: str | None = Field(description="Why the receiver was not reached (connection, timeout)")
-    duration_ms: int
-
-
-class DeliveryOut(BaseModel):
-    id: str
-    event_id: str
-    event_type: str
-    booking_id: str | None
-    status: str = Field(description="pending (queued or retrying), delivered, or failed (given up)")
-    created_at: WireTime
-    next_attempt_at: WireTime | None
-    delivered_at: WireTime | None
-    attempts: list[AttemptOut]
-
-
-class DeliveryList(BaseModel):
-    deliveries: list[DeliveryOut]
-    next_cursor: str | None
 
 
 def _endpoint_json(e: WebhookEndpoint, *, with_secret: bool = False) -> dict[str, Any]:
@@ -103,63 +61,76 @@ def _decode_cursor(cursor: str) -> int:
         raise InvalidRequest("cursor: not a cursor returned by this API") from None
 
 
+WebhookId = Annotated[str, Path(description="The endpoint's id, as `POST /webhooks` returned it.",
+                                examples=[WEBHOOK_ID])]
+NOT_FOUND = errors(404, examples={404: f"Webhook not found: {WEBHOOK_ID}"})
+
+
 @router.post(
     "/webhooks", status_code=201, response_model=WebhookOut, summary="Register a webhook endpoint",
-    responses={**ERRORS, 409: {"model": ErrorOut, "description": "The client has the maximum number of endpoints"}},
+    responses=errors(400, 409, notes={409: f"You have the maximum of {rules.MAX_ENDPOINTS_PER_CLIENT} "
+                                           "endpoints; delete one first."},
+                     examples={400: "url: must not contain credentials; authenticate with the signature",
+                               409: f"webhooks: at most {rules.MAX_ENDPOINTS_PER_CLIENT} endpoints per "
+                                    "client; delete one first"}),
 )
 async def create_webhook(body: WebhookCreate, client: CurrentClient, db: Db) -> JSON:
     endpoint = await svc.create_endpoint(
-        db, client.id, url=body.url, event_types=body.event_types, description=body.description
+        db, client.id, url=body.url, event_types=[t.value for t in body.event_types], description=body.description
     )
     return JSON(_endpoint_json(endpoint, with_secret=True), status_code=201)
 
 
-@router.get("/webhooks", response_model=WebhookList, responses=ERRORS, summary="List webhook endpoints")
+@router.get("/webhooks", response_model=WebhookList, summary="List webhook endpoints")
 async def list_webhooks(client: CurrentClient, db: Db) -> JSON:
     return JSON({"webhooks": [_endpoint_json(e) for e in await svc.list_endpoints(db, client.id)]})
 
 
-@router.get("/webhooks/{webhook_id}", response_model=WebhookOut, responses=ERRORS, summary="Get one endpoint")
-async def get_webhook(webhook_id: str, client: CurrentClient, db: Db) -> JSON:
+@router.get("/webhooks/{webhook_id}", response_model=WebhookOut, responses=NOT_FOUND, summary="Get one endpoint")
+async def get_webhook(webhook_id: WebhookId, client: CurrentClient, db: Db) -> JSON:
     return JSON(_endpoint_json(await svc.get_endpoint(db, client.id, webhook_id)))
 
 
 @router.delete(
-    "/webhooks/{webhook_id}", status_code=204, responses=ERRORS,
+    "/webhooks/{webhook_id}", status_code=204, responses={204: {"description": "Deleted; nothing more is sent."},
+                                                          **NOT_FOUND},
     summary="Delete an endpoint; its pending deliveries are dropped",
 )
-async def delete_webhook(webhook_id: str, client: CurrentClient, db: Db) -> Response:
+async def delete_webhook(webhook_id: WebhookId, client: CurrentClient, db: Db) -> Response:
     await svc.delete_endpoint(db, client.id, webhook_id)
     return Response(status_code=204)
 
 
 @router.post(
-    "/webhooks/{webhook_id}/rotate-secret", response_model=WebhookOut, responses=ERRORS,
+    "/webhooks/{webhook_id}/rotate-secret", response_model=WebhookOut, responses=NOT_FOUND,
     summary="New signing secret (shown once); the old one also signs for 24 hours",
 )
-async def rotate_webhook_secret(webhook_id: str, client: CurrentClient, db: Db) -> JSON:
+async def rotate_webhook_secret(webhook_id: WebhookId, client: CurrentClient, db: Db) -> JSON:
     return JSON(_endpoint_json(await svc.rotate_secret(db, client.id, webhook_id), with_secret=True))
 
 
 @router.post(
-    "/webhooks/{webhook_id}/test", status_code=202, response_model=DeliveryOut, responses=ERRORS,
+    "/webhooks/{webhook_id}/test", status_code=202, response_model=DeliveryOut, responses=NOT_FOUND,
     summary="Queue a ping event for this endpoint",
 )
-async def test_webhook(webhook_id: str, client: CurrentClient, db: Db) -> JSON:
+async def test_webhook(webhook_id: WebhookId, client: CurrentClient, db: Db) -> JSON:
     delivery = await svc.send_test(db, client.id, webhook_id)
     return JSON(_delivery_json(svc.DeliveryView(delivery)), status_code=202)
 
 
 @router.get(
-    "/webhooks/{webhook_id}/deliveries", response_model=DeliveryList, responses=ERRORS,
+    "/webhooks/{webhook_id}/deliveries", response_model=DeliveryList,
+    responses=errors(400, 404, examples={400: "cursor: not a cursor returned by this API",
+                                         404: f"Webhook not found: {WEBHOOK_ID}"}),
     summary="Deliveries to this endpoint, newest first, each with every attempt (page with cursor)",
 )
 async def list_webhook_deliveries(
-    webhook_id: str,
+    webhook_id: WebhookId,
     client: CurrentClient,
     db: Db,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Deliveries per page.", examples=[50])] = 50,
+    cursor: Annotated[str | None, Query(
+        max_length=200, description="The `next_cursor` of the previous page.", examples=["ZHwxMjM"])] = None,
 ) -> JSON:
     views = await svc.list_deliveries(
         db, client.id, webhook_id, limit=limit, before_pk=_decode_cursor(cursor) if cursor else None
