@@ -43,6 +43,17 @@ async def _load(session: AsyncSession, party: Party, booking_location_id: str) -
         BookingLocation.party_pk == party.id, BookingLocation.id == booking_location_id))
 
 
+async def _locked_copy(
+    session: AsyncSession, party: Party, booking_location_id: str
+) -> tuple[BookingLocation, dict[str, Any]]:
+    """A known BookingLocation under the CPO's write lock, and a copy of its data to edit."""
+    await lock_party(session, party)
+    row = await _load(session, party, booking_location_id)
+    if row is None:
+        raise NotFound(f"Unknown booking location {booking_location_id}")
+    return row, copy.deepcopy(row.data)
+
+
 async def store_booking_location(session: AsyncSession, party: Party, body: dict[str, Any]) -> None:
     """Insert or replace one BookingLocation and its timeslot rows (the caller checked it)."""
     row = await _load(session, party, body["id"])
@@ -91,11 +102,7 @@ async def patch_booking_location(
         raise InvalidRequest("last_updated is required")
     stamp = parse_datetime(body["last_updated"])
     async with db.write() as session:
-        await lock_party(session, party)
-        row = await _load(session, party, booking_location_id)
-        if row is None:
-            raise NotFound(f"Unknown booking location {booking_location_id}")
-        data = copy.deepcopy(row.data)
+        row, data = await _locked_copy(session, party, booking_location_id)
         if calendar_id is None:
             if _newer(data.get("last_updated"), stamp):
                 return False
@@ -125,11 +132,7 @@ async def put_calendar(db: Database, party: Party, booking_location_id: str, cal
     if str(body["id"]).casefold() != calendar_id.casefold():
         raise InvalidRequest("id in the body differs from the URL")
     async with db.write() as session:
-        await lock_party(session, party)
-        row = await _load(session, party, booking_location_id)
-        if row is None:
-            raise NotFound(f"Unknown booking location {booking_location_id}")
-        data = copy.deepcopy(row.data)
+        row, data = await _locked_copy(session, party, booking_location_id)
         calendars = [c for c in data.get("calendars") or [] if str(c.get("id")).casefold() != calendar_id.casefold()]
         data["calendars"] = [*calendars, body]
         if not _newer(data.get("last_updated"), parse_datetime(body["last_updated"])):
