@@ -46,6 +46,7 @@ class FuzzTarget:
     ended_day: str = ""  # YYYY-MM-DD of a cancelled booking's window
     spare_webhook_id: str = ""  # the endpoint DELETE may remove
     statuses: dict[str, set[int]] = field(default_factory=dict)  # operation → statuses seen
+    creates: int = 0  # valid booking bodies handed out, each on a day of its own
 
     def saw(self, operation: str, status: int) -> None:
         self.statuses.setdefault(operation, set()).add(status)
@@ -88,6 +89,17 @@ def install_hooks(register: Callable[[str], Callable[..., Any]], target: FuzzTar
 
 
 def _swap(case: Any, target: FuzzTarget, swap: bool, minutes_ahead: int) -> Any:
+    path = case.operation.path
+    if path == "/api/v1/client/bookings" and case.method.upper() == "POST" and isinstance(case.body, dict):
+        # Every other valid case becomes a whole ad_hoc body on a day of its own, whatever
+        # the draw: generated strategy fields, connector ids and reused external_ids would
+        # 400/404/409 first, and a draw that shrinks to one value would never book at all.
+        target.creates += 1
+        if target.creates % 2:
+            day = target.creates // 2 % 300 + 1  # within the 365-day horizon
+            case.body = {**_real_booking(target.site, day * 24 * 60 + minutes_ahead % 600),
+                         "external_id": f"fuzz-{target.creates}"}
+        return case
     if not swap:
         return case
     params = case.path_parameters
@@ -95,17 +107,12 @@ def _swap(case: Any, target: FuzzTarget, swap: bool, minutes_ahead: int) -> Any:
         case.path_parameters = {**params, **{k: v for k, v in target.ids.items() if k in params}}
         if "webhook_id" in params and case.method.upper() == "DELETE":
             case.path_parameters["webhook_id"] = target.spare_webhook_id
-    path = case.operation.path
     if path.endswith("/search") and isinstance(case.query, dict):
         case.query = {**case.query, "lat": target.site.lat, "lng": target.site.lng}
     if path.endswith("/billing/statements") and isinstance(case.query, dict):
         case.query = {**case.query, "month": target.ended_day[:7]}
     if path.endswith("/reports/export") and isinstance(case.query, dict):
         case.query = {**case.query, "period_start": target.ended_day, "period_end": target.ended_day}
-    if path == "/api/v1/client/bookings" and case.method.upper() == "POST" and isinstance(case.body, dict):
-        # A whole ad_hoc body: generated strategy fields, connector ids and reused external_ids
-        # would 400/404/409 first. A repeated draw is an idempotent replay (200).
-        case.body = {**_real_booking(target.site, minutes_ahead), "external_id": f"fuzz-{minutes_ahead}"}
     return case
 
 
