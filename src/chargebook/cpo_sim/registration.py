@@ -115,7 +115,7 @@ async def accept_update(
 ) -> Credentials | v230.Credentials:
     """PUT on ``version``: re-fetch the endpoints with the new token (even when the version
     is the same; a PUT on another version switches to it), issue a new token. The old
-    tokens stay valid until this has succeeded (issue #568)."""
+    tokens stay valid until this has succeeded (ocpi/ocpi issue #568)."""
     peer = sim.store.peer
     if peer is None:
         raise NotRegistered("no eMSP is registered")
