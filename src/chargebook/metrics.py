@@ -72,6 +72,9 @@ WORKER_HEARTBEAT_AGE = "chargebook_worker_heartbeat_age_seconds"
 WORKER_LAST_PASS = "chargebook_worker_heartbeat_pass_seconds"
 WORKER_LAG = "chargebook_worker_heartbeat_lag_seconds"
 DATABASE_FIGURES_OK = "chargebook_database_figures_ok"
+WEBHOOK_PENDING = "chargebook_webhook_deliveries_pending"
+WEBHOOK_OLDEST_PENDING = "chargebook_webhook_oldest_pending_age_seconds"
+WEBHOOK_GIVEN_UP = "chargebook_webhook_deliveries_given_up"
 
 
 # --- several processes, one set of numbers (prometheus_client's multiprocess mode) ----------

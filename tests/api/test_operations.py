@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -129,6 +131,23 @@ def test_metrics_by_route_template_and_from_the_database(server: LiveServer, fre
     assert 3 <= ages[labels] < 60
     assert samples(scraped.text, "chargebook_worker_heartbeat_pass_seconds")[labels] == 0.12
     assert samples(scraped.text, "chargebook_database_figures_ok") == {(): 1.0}
+    assert samples(scraped.text, "chargebook_webhook_deliveries_pending") == {(): 0.0}
+    assert samples(scraped.text, "chargebook_webhook_oldest_pending_age_seconds") == {(): 0.0}
+
+
+def test_metrics_show_webhook_deliveries_waiting(server: LiveServer, fresh_database_url: str) -> None:
+    """No worker runs here, so a queued delivery waits: /metrics shows it, and its age grows."""
+    _, key = make_client(fresh_database_url)
+    with api(server.client_base, key) as http:
+        hook = http.post("/webhooks", json={"url": "http://127.0.0.1:9/none", "event_types": ["*"]})
+        assert hook.status_code == 201, hook.text
+        for _ in range(2):
+            assert http.post(f"/webhooks/{hook.json()['id']}/test").status_code == 202
+    time.sleep(0.2)
+    scraped = httpx.get(f"{server.base}/metrics").text
+    assert samples(scraped, "chargebook_webhook_deliveries_pending") == {(): 2.0}
+    assert 0.2 <= samples(scraped, "chargebook_webhook_oldest_pending_age_seconds")[()] < 60
+    assert samples(scraped, "chargebook_webhook_deliveries_given_up") == {(): 0.0}
 
 
 def test_operations_endpoints_are_outside_the_client_api(server: LiveServer) -> None:

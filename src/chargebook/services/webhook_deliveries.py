@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
 from chargebook.db.engine import Database
@@ -106,3 +106,28 @@ async def record_attempt(
             outcome = "failed"
     WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
     return outcome
+
+
+# --- figures for /metrics --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFigures:
+    pending: int
+    oldest_pending_seconds: float  # 0 when none is pending
+    given_up: int
+
+
+# Both counts read only their own status's rows through ix_webhook_deliveries_due; delivered
+# rows, the bulk of the table, are never touched.
+_PENDING = select(func.count(), func.min(WebhookDelivery.created_at)).where(WebhookDelivery.status == "pending")
+_GIVEN_UP = select(func.count()).where(WebhookDelivery.status == "failed")
+
+
+async def delivery_figures(db: Database, now: datetime) -> DeliveryFigures:
+    """What ``/metrics`` shows of webhook deliveries, from the database (every worker's work)."""
+    async with db.read() as session:
+        pending, oldest = (await session.execute(_PENDING)).one()
+        given_up = int(await session.scalar(_GIVEN_UP) or 0)
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return DeliveryFigures(int(pending or 0), age, given_up)

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from chargebook import metrics
 from chargebook.api.wire import JSON
 from chargebook.db.engine import Database
-from chargebook.services import operations
+from chargebook.services import operations, webhook_deliveries
 from chargebook.services.clock import utcnow
 
 router = APIRouter(tags=["operations"])
@@ -119,7 +119,20 @@ async def _core_figures(db: Database, now: datetime) -> list[Any]:
     return [live, age, last_pass, lag]
 
 
-FIGURE_READERS: list[FigureReader] = [_core_figures]
+async def _webhook_figures(db: Database, now: datetime) -> list[Any]:
+    figures = await webhook_deliveries.delivery_figures(db, now)
+    return [
+        GaugeMetricFamily(metrics.WEBHOOK_PENDING, "Webhook deliveries waiting for their first or "
+                          "next attempt.", value=figures.pending),
+        GaugeMetricFamily(metrics.WEBHOOK_OLDEST_PENDING, "Age of the oldest webhook delivery still "
+                          "waiting (0 when none is): a receiver that is down makes it grow.",
+                          value=figures.oldest_pending_seconds),
+        GaugeMetricFamily(metrics.WEBHOOK_GIVEN_UP, "Webhook deliveries given up after their retry "
+                          "budget, still listed at GET /webhooks/{id}/deliveries.", value=figures.given_up),
+    ]
+
+
+FIGURE_READERS: list[FigureReader] = [_core_figures, _webhook_figures]
 
 
 class _Families(Collector):
