@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import time
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +34,6 @@ from chargebook.db.queries import claim
 from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import LIVE_STATES, BookingEvent, BookingStatus
 from chargebook.domain.reservation_status import events_for
-from chargebook.metrics import OCPI_CALLS, OCPI_LATENCY
 from chargebook.ocpi.client import OcpiClient, PeerError, PeerRejected
 from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.v221.types import format_datetime, parse_datetime
@@ -226,7 +224,6 @@ async def send_due_requests(
         if party is None or not party.bookings_url or not party.token_for_them:
             outcome = ("unreachable", "the CPO offers no Bookings module")
         else:
-            started = time.monotonic()
             try:
                 async with OcpiClient(token=party.token_for_them, timeout=SEND_TIMEOUT_SECONDS,
                                       to_party=OcpiParty(party.country_code, party.party_id),
@@ -237,9 +234,6 @@ async def send_due_requests(
                 outcome = ("rejected", str(exc))
             except PeerError as exc:
                 outcome = ("unreachable", str(exc))
-            who = f"{party.country_code}-{party.party_id}"
-            OCPI_CALLS.labels(who, "bookings", "ok" if outcome[0] == "answer" else outcome[0]).inc()
-            OCPI_LATENCY.labels(who, "bookings").observe(time.monotonic() - started)
         await _record_send(db, request_id, outcome, attempts < retry.attempts, retry.backoff(attempts), poll_every)
 
     await asyncio.gather(*(send(*item) for item in work))
@@ -327,9 +321,7 @@ async def poll_bookings(db: Database, now: datetime, poll_every: timedelta) -> i
                         booking_id = wanted.get(str((item or {}).get("request_id", "")).casefold())
                         if booking_id is not None and await _apply_polled(db, booking_id, item, poll_every):
                             heard += 1
-            OCPI_CALLS.labels(f"{party.country_code}-{party.party_id}", "bookings", "ok").inc()
         except PeerError as exc:
-            OCPI_CALLS.labels(f"{party.country_code}-{party.party_id}", "bookings", "unreachable").inc()
             log.warning("booking poll failed", party=party.party_id, error=str(exc))
     return heard
 
