@@ -85,10 +85,15 @@ async def send(
 # --- Locations and Tariffs (we are the Sender; the eMSP's Receiver interface) -------------
 
 
+def peer_endpoint(sim: Simulator, module: str, role: str = "RECEIVER") -> str | None:
+    """The registered eMSP's URL for ``module`` (None when no eMSP or no such endpoint)."""
+    peer = sim.store.peer
+    return peer.endpoint(module, role) if peer else None
+
+
 async def push_tariff(sim: Simulator, tariff: Tariff) -> bool:
     """OCPI 2.2.1 mod_tariffs.asciidoc § Receiver PUT ``{url}/{cc}/{pid}/{tariff_id}``."""
-    peer = sim.store.peer
-    url = peer.endpoint("tariffs") if peer else None
+    url = peer_endpoint(sim, "tariffs")
     if url is None:
         return False
     full = join(url, tariff.country_code, tariff.party_id, tariff.id)
@@ -97,8 +102,7 @@ async def push_tariff(sim: Simulator, tariff: Tariff) -> bool:
 
 async def push_location(sim: Simulator, location: Location) -> bool:
     """OCPI 2.2.1 mod_locations.asciidoc § Receiver PUT ``{url}/{cc}/{pid}/{location_id}``."""
-    peer = sim.store.peer
-    url = peer.endpoint("locations") if peer else None
+    url = peer_endpoint(sim, "locations")
     if url is None:
         return False
     full = join(url, location.country_code, location.party_id, location.id)
@@ -133,8 +137,7 @@ async def push_catalogue(sim: Simulator) -> dict[str, int]:
 async def patch_evse_status(sim: Simulator, location: Location, evse: EVSE) -> bool:
     """OCPI 2.2.1 mod_locations.asciidoc § PATCH at EVSE level; a PATCH SHALL carry
     ``last_updated``."""
-    peer = sim.store.peer
-    url = peer.endpoint("locations") if peer else None
+    url = peer_endpoint(sim, "locations")
     if url is None:
         return False
     full = join(url, location.country_code, location.party_id, location.id, evse.uid)
@@ -150,8 +153,7 @@ async def patch_evse_status(sim: Simulator, location: Location, evse: EVSE) -> b
 
 async def put_session(sim: Simulator, session: Session) -> bool:
     """OCPI 2.2.1 mod_sessions.asciidoc § Receiver PUT ``{url}/{cc}/{pid}/{session_id}``."""
-    peer = sim.store.peer
-    url = peer.endpoint("sessions") if peer else None
+    url = peer_endpoint(sim, "sessions")
     if url is None:
         return False
     full = join(url, session.country_code, session.party_id, session.id)
@@ -160,8 +162,7 @@ async def put_session(sim: Simulator, session: Session) -> bool:
 
 async def patch_session(sim: Simulator, session_id: str, patch: SessionPatch) -> bool:
     """OCPI 2.2.1 mod_sessions.asciidoc § PATCH: charging_periods in it are appended."""
-    peer = sim.store.peer
-    url = peer.endpoint("sessions") if peer else None
+    url = peer_endpoint(sim, "sessions")
     if url is None:
         return False
     full = join(url, sim.config.country_code, sim.config.party_id, session_id)
@@ -171,8 +172,7 @@ async def patch_session(sim: Simulator, session_id: str, patch: SessionPatch) ->
 async def post_cdr(sim: Simulator, cdr: CDR) -> tuple[bool, str | None]:
     """OCPI 2.2.1 mod_cdrs.asciidoc § Receiver POST; the eMSP answers with a ``Location``
     header naming where it keeps the CDR."""
-    peer = sim.store.peer
-    url = peer.endpoint("cdrs") if peer else None
+    url = peer_endpoint(sim, "cdrs")
     if url is None:
         return False, None
     booking_id = sim.store.cdr_bookings.get(cdr.id)
@@ -262,8 +262,7 @@ async def authorize(
     Returns the AuthorizationInfo (None if there is none) and why, for the event log:
     ``answered``, ``unknown_token`` (404 / 2004), ``unreachable``, ``refused``, ``no_endpoint``.
     """
-    peer = sim.store.peer
-    url = peer.endpoint("tokens", "SENDER") if peer else None
+    url = peer_endpoint(sim, "tokens", "SENDER")
     if url is None:
         return None, "no_endpoint"
     full = join(url, token.uid, "authorize")
@@ -295,8 +294,7 @@ async def authorize(
 async def pull_tokens(sim: Simulator) -> int:
     """GET the eMSP's token list, following ``Link`` to the last page (mod_tokens.asciidoc
     § Sender GET); valid tokens replace what we knew."""
-    peer = sim.store.peer
-    url = peer.endpoint("tokens", "SENDER") if peer else None
+    url = peer_endpoint(sim, "tokens", "SENDER")
     if url is None:
         return 0
     count = 0
