@@ -75,6 +75,11 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> timedelta:
         return timedelta(seconds=min(60.0, self.base_seconds * 2 ** (attempt - 1)))
 
+    @property
+    def lease(self) -> timedelta:
+        """How long a claimed send is held before another worker may take it over."""
+        return timedelta(seconds=self.send_timeout_seconds + 5)
+
 
 async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, issuer: Issuer) -> int:
     """REQUESTED bookings at OCPI-connected CPOs whose send time has come → RESERVE_NOW rows,
@@ -244,7 +249,7 @@ async def send_due_commands(
 
 
 async def _send_round(db: Database, now: datetime, retry: RetryPolicy, issuer: Issuer, worker_id: str | None) -> int:
-    lease = timedelta(seconds=retry.send_timeout_seconds + 5)
+    lease = retry.lease
     async with db.write() as session:
         claimed = await claim(session, select(Command).where(
             Command.state.in_(["due", "sending"]), Command.due_at <= now).order_by(Command.due_at),

@@ -47,7 +47,6 @@ from chargebook.services.tokens import Issuer
 
 log = structlog.get_logger("chargebook.bookings")
 BATCH = 50
-SEND_TIMEOUT_SECONDS = 15.0
 FOLLOWED = ("PENDING", "RESERVED")  # the CPO's states in which a booking can still move
 
 
@@ -207,7 +206,7 @@ async def send_due_requests(
     db: Database, now: datetime, retry: RetryPolicy, issuer: Issuer, poll_every: timedelta
 ) -> int:
     """Claim due BookingRequests, POST them to their CPOs concurrently, record each outcome."""
-    lease = timedelta(seconds=SEND_TIMEOUT_SECONDS + 5)
+    lease = retry.lease
     async with db.write() as session:
         claimed = await claim(session, select(OcpiBookingRequest).where(
             OcpiBookingRequest.state.in_(["due", "sending"]), OcpiBookingRequest.due_at <= now)
@@ -225,7 +224,7 @@ async def send_due_requests(
             outcome = ("unreachable", "the CPO offers no Bookings module")
         else:
             try:
-                async with OcpiClient(token=party.token_for_them, timeout=SEND_TIMEOUT_SECONDS,
+                async with OcpiClient(token=party.token_for_them, timeout=retry.send_timeout_seconds,
                                       to_party=OcpiParty(party.country_code, party.party_id),
                                       from_party=OcpiParty(issuer.country_code, issuer.party_id)) as client:
                     reply = await client.request("POST", party.bookings_url, body=body)
