@@ -27,7 +27,7 @@ import sys as _sys
 from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).parent))
-from common import PG_ADMIN, drop_database, free_port, make_database  # noqa: E402
+from common import drop_database, free_port, make_database  # noqa: E402
 
 import argparse
 import asyncio

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from chargebook.cpo_sim import CommandRules, DriverRules, Faults, SimConfig, SimulatorServer
+from chargebook.cpo_sim import CommandRules, DriverRules, SimConfig, SimulatorServer
 from chargebook.db.models import ChargeDetailRecord, Evse, Location
 from chargebook.services import ocpi_catalogue, ocpi_parties
 from chargebook.settings import Settings

@@ -59,7 +59,6 @@ RESULT_EVENTS = {
 }
 
 
-from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)

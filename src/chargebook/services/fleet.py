@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargebook.db.engine import Database
 from chargebook.db.models import Booking, Customer, FleetGroup, Token
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.domain.lifecycle import LIVE_STATES, BookingStatus
+from chargebook.domain.lifecycle import LIVE_STATES
 from chargebook.domain.tokens import TokenKind, TokenType, WhitelistType
 from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Booking, ChargeDetailRecord, ChargingSession, Evse, Location, Party
-from chargebook.db.models import Tariff as TariffRow
 from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus
 from chargebook.domain.tariff import price_session

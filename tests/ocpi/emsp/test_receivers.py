@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import LiveServer
-from tests.factories import api, booking_body, make_client, window
+from tests.factories import api, make_client, window
 from tests.ocpi.emsp.conftest import Cpo, make_cpo
 
 EXAMPLES = Path(__file__).parents[2] / "data" / "ocpi-examples" / "2.2.1"
