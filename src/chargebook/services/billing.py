@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking
+from chargebook.db.models import Booking, LedgerEntry
 from chargebook.domain.errors import InvalidRequest
 from chargebook.domain.lifecycle import FINAL_STATES, BookingStatus, StatusReason
 from chargebook.domain.money import commission, to_cents
@@ -58,10 +58,6 @@ def settle(booking: Booking, reservation_fee: Decimal, commission_percent: Decim
 async def record_charge(session: Any, booking: Booking, now: datetime, why: str) -> None:
     """Bring the client's ledger in line with the booking's (final) price: a charge the first
     time, an adjustment for any later change. Called in the transaction that sets the price."""
-    from sqlalchemy import func
-
-    from chargebook.db.models import LedgerEntry
-
     await session.flush()  # entries added earlier in this transaction count too
     booked = await session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.booking_id == booking.id)
@@ -118,10 +114,6 @@ async def final_bookings(db: Database, client_id: str, start: datetime, end: dat
 
 async def statement(db: Database, client_id: str, month: str) -> Statement:
     """The month's ledger, one line per booking charged in it."""
-    from sqlalchemy import func
-
-    from chargebook.db.models import LedgerEntry
-
     month_bounds(month)  # validates
     async with db.read() as session:
         total, count = (await session.execute(

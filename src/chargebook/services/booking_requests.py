@@ -26,14 +26,13 @@ from chargebook.ocpi.v221.types import format_datetime
 from chargebook.ocpi.v230.bookings import BookingRequest as OcpiBookingRequestModel
 from chargebook.ocpi.validation import check
 from chargebook.services.ids import new_id
+from chargebook.services.token_objects import pipelet_token
 from chargebook.services.tokens import Issuer
 
 
 def booking_token(token: Token | None, uid: str, issuer: Issuer, now: datetime) -> dict[str, Any]:
     """§ BookingToken class (the CdrToken shape) for the booking's token, per strategy;
     a pipelet UID travels as an RFID token of ours, as with RESERVE_NOW."""
-    from chargebook.services.authorization import pipelet_token  # it builds on the booking service
-
     if token is not None:
         return {"country_code": issuer.country_code, "party_id": issuer.party_id, "uid": token.uid,
                 "type": token.type, "contract_id": token.contract_id}

@@ -23,7 +23,6 @@ from chargebook.db.engine import Database
 from chargebook.db.models import (
     Booking,
     BookingTransition,
-    Client,
     Customer,
     Evse,
     Location,
@@ -51,10 +50,11 @@ from chargebook.domain.tokens import (
     normalize_pipelet_uid,
 )
 from chargebook.domain.windows import WindowRules, check_window
-from chargebook.services.billing import record_charge, settle
 from chargebook.services.booking_calendars import booking_location_for
 from chargebook.services.booking_requests import check_terms, record_cancel, record_create
+from chargebook.services.booking_state import transition_booking
 from chargebook.services.clients import ClientContext
+from chargebook.services.commands import enqueue_cancel
 from chargebook.services.clock import utcnow
 from chargebook.services.fleet import group_spend, own_group
 from chargebook.services.ids import booking_id
@@ -438,55 +438,6 @@ async def list_bookings(db: Database, client_id: str, flt: BookingFilter) -> lis
     return [BookingView(booking=b, token=tokens.get(b.token_pk or "")) for b in bookings]
 
 
-async def transition_booking(
-    session: AsyncSession,
-    booking: Booking,
-    event: BookingEvent,
-    *,
-    actor: str,
-    now: datetime,
-    message: str | None = None,
-) -> BookingTransition:
-    """Apply one lifecycle event to a locked booking row and record it."""
-    step = lifecycle.apply(BookingStatus(booking.status), event, now)
-    booking.status = step.to_status.value
-    booking.status_reason = step.reason.value if step.reason else booking.status_reason
-    booking.status_message = message if message is not None else booking.status_message
-    booking.status_updated_at = now
-    if step.to_status not in LIVE_STATES:
-        await _settle_ended(session, booking, step.to_status, event, now)
-    record = BookingTransition(
-        booking_id=booking.id,
-        from_status=step.from_status.value,
-        to_status=step.to_status.value,
-        event=event.value,
-        reason=step.reason.value if step.reason else None,
-        actor=actor,
-        message=message,
-        at=now,
-    )
-    session.add(record)
-    await webhook_events.booking_transitioned(session, booking, now)
-    return record
-
-
-async def _settle_ended(
-    session: AsyncSession, booking: Booking, status: BookingStatus, event: BookingEvent, now: datetime
-) -> None:
-    """A booking just ended: its final price (COMPLETED is priced from its CDR), the client's
-    ledger, and its ad-hoc token, which lives and dies with it."""
-    if status != BookingStatus.COMPLETED:
-        client = await session.get(Client, booking.client_id)
-        if client is not None:
-            settle(booking, client.reservation_fee, client.commission_percent)
-    await record_charge(session, booking, now, f"{status.value.lower()}: {event.value.lower()}")
-    if booking.token_pk:
-        token = await session.get(Token, booking.token_pk)
-        if token is not None and token.kind == TokenKind.AD_HOC and token.valid:
-            token.valid = False
-            token.last_updated = now
-
-
 async def cancel_booking(
     db: Database, client_id: str, booking_id: str, reason: str | None
 ) -> BookingView:
@@ -504,8 +455,6 @@ async def cancel_booking(
         await transition_booking(
             session, booking, BookingEvent.CLIENT_CANCELLED, actor="client", now=now, message=reason
         )
-        from chargebook.services.commands import enqueue_cancel  # commands builds on this module
-
         await enqueue_cancel(session, booking, now)
         await record_cancel(session, booking, now)  # OCPI 2.3.0 Bookings: a cancellation request
         token = await session.get(Token, booking.token_pk) if booking.token_pk else None

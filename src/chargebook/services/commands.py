@@ -19,7 +19,6 @@ which is the honest state: the CPO has not been asked yet.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,21 +28,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook import correlation
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking, Command, Evse, Location, OcpiBooking, Party, Token
+from chargebook.db.models import Booking, ChargingSession, Command, Evse, Location, OcpiBooking, Party, Token
 from chargebook.db.queries import claim
-from chargebook.domain.errors import NotFound
+from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus, can_apply
+from chargebook.domain.outbox import RetryPolicy
 from chargebook.ocpi.client import OcpiClient, PeerError, PeerRejected
 from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.v221.types import format_datetime
-from chargebook.services.authorization import pipelet_token, token_object
-from chargebook.services.bookings import transition_booking
+from chargebook.services.booking_state import transition_booking
 from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id
+from chargebook.services.token_objects import pipelet_token, token_object
 from chargebook.services.tokens import Issuer
 
 BATCH = 50
-SEND_TIMEOUT_SECONDS = 15.0
 log = structlog.get_logger("chargebook.commands")
 
 RESULT_EVENTS = {
@@ -59,25 +58,6 @@ RESULT_EVENTS = {
 }
 
 
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Transport failures are retried with exponential backoff until the budget is spent."""
-
-    attempts: int = 4
-    base_seconds: float = 2.0
-    # How long one send waits for the CPO's CommandResponse. A claimed command is leased for
-    # this plus a margin: if its sender dies, another worker sends it when the lease ends.
-    send_timeout_seconds: float = SEND_TIMEOUT_SECONDS
-
-    def backoff(self, attempt: int) -> timedelta:
-        return timedelta(seconds=min(60.0, self.base_seconds * 2 ** (attempt - 1)))
-
-    @property
-    def lease(self) -> timedelta:
-        """How long a claimed send is held before another worker may take it over."""
-        return timedelta(seconds=self.send_timeout_seconds + 5)
 
 
 async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, issuer: Issuer) -> int:
@@ -168,9 +148,6 @@ async def request_session_command(
     the CPO reported for this booking. UNLOCK_CONNECTOR is never offered to clients (the spec
     forbids drivers triggering it).
     """
-    from chargebook.db.models import ChargingSession
-    from chargebook.domain.errors import InvalidRequest
-
     now = utcnow()
     async with db.write() as session:
         booking = await session.get(Booking, booking_id, with_for_update=True)

@@ -29,10 +29,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking, BookingLocation, OcpiBooking, OcpiBookingRequest, Party
+from chargebook.db.models import (
+    Booking,
+    BookingLocation,
+    BookingTransition,
+    OcpiBooking,
+    OcpiBookingRequest,
+    Party,
+)
 from chargebook.db.queries import claim
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.domain.lifecycle import LIVE_STATES, BookingEvent, BookingStatus
+from chargebook.domain.lifecycle import LIVE_STATES, BookingEvent, BookingStatus, can_apply
+from chargebook.domain.outbox import RetryPolicy
 from chargebook.domain.reservation_status import events_for
 from chargebook.ocpi.client import OcpiClient, PeerError, PeerRejected
 from chargebook.ocpi.client import Party as OcpiParty
@@ -40,21 +48,14 @@ from chargebook.ocpi.v221.types import format_datetime, parse_datetime
 from chargebook.ocpi.v230.bookings import Booking as OcpiBookingModel
 from chargebook.ocpi.validation import check
 from chargebook.services import booking_requests
-from chargebook.services.bookings import transition_booking
+from chargebook.services.booking_calendars import window_available
+from chargebook.services.booking_state import transition_booking
 from chargebook.services.clock import utcnow
-from chargebook.services.commands import RetryPolicy
 from chargebook.services.tokens import Issuer
 
 log = structlog.get_logger("chargebook.bookings")
 BATCH = 50
 FOLLOWED = ("PENDING", "RESERVED")  # the CPO's states in which a booking can still move
-
-
-async def booking_by_cpo_id(session: AsyncSession, party: Party, cpo_booking_id: str) -> Booking | None:
-    """Our booking for the CPO's booking id (a 2.3.0 CDR's ``booking_id``), locked."""
-    found = await session.scalar(select(OcpiBooking.booking_id).where(
-        OcpiBooking.party_pk == party.id, OcpiBooking.cpo_booking_id == cpo_booking_id))
-    return await session.get(Booking, found, with_for_update=True) if found else None
 
 
 # --- applying what the CPO says ---------------------------------------------------------
@@ -103,8 +104,6 @@ async def _settle_change(session: AsyncSession, booking: Booking, data: dict[str
 
 async def _note(session: AsyncSession, booking: Booking, event: str, now: datetime, message: str | None) -> None:
     """A history line that is not a transition (a change asked, accepted or declined)."""
-    from chargebook.db.models import BookingTransition
-
     session.add(BookingTransition(booking_id=booking.id, from_status=booking.status, to_status=booking.status,
                                   event=event, reason=None, actor="cpo" if event != "CHANGE_REQUESTED" else "operator",
                                   message=message, at=now))
@@ -280,8 +279,6 @@ async def _record_send(
         events = ([BookingEvent.SENT_TO_CPO, BookingEvent.CPO_REJECTED] if kind == "rejected"
                   else [BookingEvent.CPO_UNREACHABLE])
         for event in events:
-            from chargebook.domain.lifecycle import can_apply
-
             if can_apply(BookingStatus(booking.status), event):
                 await transition_booking(session, booking, event, actor="cpo", now=now, message=request.message)
 
@@ -368,8 +365,6 @@ async def request_change(
     """Ask the CPO to move a confirmed booking to another window (or change its tokens), with
     the same ``request_id``. The booking keeps its window until the CPO accepts; a decline
     leaves it as it was. Service level only: the client API keeps "cancel and book again"."""
-    from chargebook.services.booking_calendars import window_available
-
     now = utcnow()
     async with db.write() as session:
         booking = await session.get(Booking, booking_id, with_for_update=True)

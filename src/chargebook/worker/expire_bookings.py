@@ -10,7 +10,7 @@ from chargebook.db.engine import Database
 from chargebook.db.models import Booking
 from chargebook.db.queries import claim
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus
-from chargebook.services.bookings import transition_booking
+from chargebook.services.booking_state import transition_booking
 
 BATCH = 200
 

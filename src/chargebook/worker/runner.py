@@ -19,6 +19,7 @@ import structlog
 
 from chargebook import metrics
 from chargebook.db.engine import Database
+from chargebook.domain.outbox import RetryPolicy
 from chargebook.services import commands, ocpi_bookings
 from chargebook.services.clock import utcnow
 from chargebook.services.operations import WorkerIdentity, forget_worker, record_heartbeat
@@ -37,7 +38,7 @@ async def run_once(db: Database, settings: Settings, worker_id: str | None = Non
     now = utcnow()
     issuer = Issuer(settings.ocpi_country_code, settings.ocpi_party_id, settings.token_issuer)
     moved = await commands.enqueue_due_reservations(db, now, settings.base_url(), issuer)
-    retry = commands.RetryPolicy(settings.command_retry_attempts, settings.command_retry_base_seconds,
+    retry = RetryPolicy(settings.command_retry_attempts, settings.command_retry_base_seconds,
                                  settings.command_send_timeout_seconds)
     moved += await commands.send_due_commands(db, now, retry, issuer, worker_id)
     moved += await commands.expire_unanswered(db, utcnow())
