@@ -21,7 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.models import Booking, BookingLocation, OcpiBooking, OcpiBookingRequest, Token
+from chargebook import correlation
 from chargebook.domain.errors import InvalidRequest
+from chargebook.domain.outbox import OutboxEvent, OutboxState, next_state
 from chargebook.ocpi.v221.types import format_datetime
 from chargebook.ocpi.v230.bookings import BookingRequest as OcpiBookingRequestModel
 from chargebook.ocpi.validation import check
@@ -74,8 +76,9 @@ def create_body(
 
 
 def _request(booking_id: str, party_pk: str, kind: str, body: dict[str, Any], now: datetime) -> OcpiBookingRequest:
-    return OcpiBookingRequest(id=new_id("breq"), booking_id=booking_id, party_pk=party_pk, kind=kind, state="due",
-                              body=body, attempts=0, due_at=now, created_at=now, updated_at=now)
+    return OcpiBookingRequest(id=new_id("breq"), booking_id=booking_id, party_pk=party_pk, kind=kind,
+                              state=OutboxState.DUE, body=body, attempts=0, due_at=now, created_at=now,
+                              updated_at=now, correlation_id=correlation.current())
 
 
 def record_create(
@@ -106,8 +109,9 @@ async def record_cancel(session: AsyncSession, booking: Booking, now: datetime, 
         return False
     create = await session.scalar(select(OcpiBookingRequest).where(
         OcpiBookingRequest.booking_id == booking.id, OcpiBookingRequest.kind == "create").with_for_update())
-    if create is not None and create.state == "due" and create.attempts == 0:
-        create.state, create.updated_at = "withdrawn", now  # never sent: nothing to cancel
+    if create is not None and create.state is OutboxState.DUE and create.attempts == 0:
+        # never sent: nothing to cancel
+        create.state, create.updated_at = next_state(create.state, OutboxEvent.WITHDRAWN), now
         cpo_side.poll_at = None
         return True
     body = await latest_body(session, booking.id) or {}

@@ -54,7 +54,7 @@ from chargebook.services.booking_calendars import booking_location_for
 from chargebook.services.booking_requests import check_terms, record_cancel, record_create
 from chargebook.services.booking_state import transition_booking
 from chargebook.services.clients import ClientContext
-from chargebook.services.commands import enqueue_cancel
+from chargebook.services.command_rows import enqueue_cancel
 from chargebook.services.clock import utcnow
 from chargebook.services.fleet import group_spend, own_group
 from chargebook.services.ids import booking_id

@@ -18,7 +18,6 @@ mod_bookings.asciidoc § Flow and Lifecycle. The CPO owns the Booking; we follow
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -40,9 +39,9 @@ from chargebook.db.models import (
 from chargebook.db.queries import claim
 from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import LIVE_STATES, BookingEvent, BookingStatus, can_apply
-from chargebook.domain.outbox import RetryPolicy
+from chargebook.domain.outbox import OutboxEvent, OutboxState, RetryPolicy, SendOutcome, next_state
 from chargebook.domain.reservation_status import events_for
-from chargebook.ocpi.client import OcpiClient, PeerError, PeerRejected
+from chargebook.ocpi.client import OcpiClient, PeerError
 from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.v221.types import format_datetime, parse_datetime
 from chargebook.ocpi.v230.bookings import Booking as OcpiBookingModel
@@ -51,7 +50,7 @@ from chargebook.services import booking_requests
 from chargebook.services.booking_calendars import window_available
 from chargebook.services.booking_state import transition_booking
 from chargebook.services.clock import utcnow
-from chargebook.services.tokens import Issuer
+from chargebook.services.outbox import Outgoing, Reply
 
 log = structlog.get_logger("chargebook.bookings")
 BATCH = 50
@@ -86,14 +85,15 @@ def _change_outcome(data: dict[str, Any], change: OcpiBookingRequest) -> str | N
 async def _settle_change(session: AsyncSession, booking: Booking, data: dict[str, Any], now: datetime) -> None:
     change = await session.scalar(select(OcpiBookingRequest).where(
         OcpiBookingRequest.booking_id == booking.id, OcpiBookingRequest.kind == "change",
-        OcpiBookingRequest.state == "sent").order_by(OcpiBookingRequest.created_at.desc()).limit(1)
+        OcpiBookingRequest.state == OutboxState.SENT).order_by(OcpiBookingRequest.created_at.desc()).limit(1)
         .with_for_update())
     if change is None:
         return
     outcome = _change_outcome(data, change)
     if outcome in (None, "PENDING"):
         return
-    change.state, change.outcome, change.updated_at = "answered", outcome, now
+    change.state = next_state(change.state, OutboxEvent.ANSWERED)
+    change.outcome, change.updated_at = outcome, now
     if outcome == "ACCEPTED":
         period = change.body["period"]
         booking.reservation_start = parse_datetime(period["start_date_time"])
@@ -201,86 +201,66 @@ async def get_booking_object(db: Database, party: Party, url_id: str) -> dict[st
 # --- sending requests ---------------------------------------------------------------------
 
 
-async def send_due_requests(
-    db: Database, now: datetime, retry: RetryPolicy, issuer: Issuer, poll_every: timedelta
-) -> int:
-    """Claim due BookingRequests, POST them to their CPOs concurrently, record each outcome."""
-    lease = retry.lease
-    async with db.write() as session:
-        claimed = await claim(session, select(OcpiBookingRequest).where(
-            OcpiBookingRequest.state.in_(["due", "sending"]), OcpiBookingRequest.due_at <= now)
-            .order_by(OcpiBookingRequest.due_at), BATCH)
-        work = []
-        for request in claimed:
-            request.state, request.attempts = "sending", request.attempts + 1
-            request.due_at, request.updated_at = now + lease, now
-            party = await session.get(Party, request.party_pk)
-            work.append((request.id, request.body, request.attempts, party))
+class BookingRequestMailbox:
+    """The outbox's Bookings-module requests (``ocpi_booking_requests``): POSTed to the CPO's
+    Bookings endpoint; the answer is the CPO's Booking, applied at once."""
 
-    async def send(request_id: str, body: dict[str, Any], attempts: int, party: Party | None) -> None:
-        outcome: tuple[str, Any]
-        if party is None or not party.bookings_url or not party.token_for_them:
-            outcome = ("unreachable", "the CPO offers no Bookings module")
-        else:
+    module = "bookings"
+    table = OcpiBookingRequest
+
+    def __init__(self, poll_every: timedelta) -> None:
+        self.poll_every = poll_every
+
+    def kind(self, row: OcpiBookingRequest) -> str:
+        return row.kind
+
+    def url(self, row: OcpiBookingRequest, party: Party) -> str | None:
+        return party.bookings_url or None
+
+    def outlives_booking(self, row: OcpiBookingRequest) -> bool:
+        return row.kind == "cancel"
+
+    async def record(
+        self, session: AsyncSession, row: OcpiBookingRequest, item: Outgoing, reply: Reply,
+        retry: RetryPolicy, now: datetime,
+    ) -> None:
+        outcome, detail = reply.outcome, reply.detail
+        data = reply.data if isinstance(reply.data, dict) else {}
+        if outcome is SendOutcome.ANSWERED:
             try:
-                async with OcpiClient(token=party.token_for_them, timeout=retry.send_timeout_seconds,
-                                      to_party=OcpiParty(party.country_code, party.party_id),
-                                      from_party=OcpiParty(issuer.country_code, issuer.party_id)) as client:
-                    reply = await client.request("POST", party.bookings_url, body=body)
-                outcome = ("answer", reply.data if isinstance(reply.data, dict) else {})
-            except PeerRejected as exc:
-                outcome = ("rejected", str(exc))
-            except PeerError as exc:
-                outcome = ("unreachable", str(exc))
-        await _record_send(db, request_id, outcome, attempts < retry.attempts, retry.backoff(attempts), poll_every)
-
-    await asyncio.gather(*(send(*item) for item in work))
-    return len(work)
-
-
-async def _record_send(
-    db: Database, request_id: str, outcome: tuple[str, Any], may_retry: bool, backoff: timedelta,
-    poll_every: timedelta,
-) -> None:
-    now = utcnow()
-    kind, detail = outcome
-    if kind == "answer":
-        try:
-            check(OcpiBookingModel, detail, "Booking")
-        except InvalidRequest as exc:
-            kind, detail = "unreachable", f"the CPO's answer is not a Booking: {exc}"
-    async with db.write() as session:
-        request = await session.get(OcpiBookingRequest, request_id, with_for_update=True)
-        if request is None or request.state != "sending":
+                check(OcpiBookingModel, data, "Booking")
+            except InvalidRequest as exc:
+                outcome, detail = SendOutcome.UNREACHABLE, f"the CPO's answer is not a Booking: {exc}"
+        if outcome in (SendOutcome.UNREACHABLE, SendOutcome.MALFORMED) and retry.may_retry(item.attempt):
+            row.state = next_state(row.state, OutboxEvent.RETRY)
+            row.message, row.updated_at, row.due_at = detail[:500], now, now + retry.backoff(item.attempt)
             return
-        if kind == "unreachable" and may_retry:
-            request.state, request.message, request.updated_at, request.due_at = "due", str(detail)[:500], now, now + backoff
-            return
-        locked = await _locked(session, request.booking_id)
+        locked = await _locked(session, row.booking_id)
         if locked is None:
             return
         cpo_side, booking = locked
-        request.updated_at = now
-        if kind == "answer":
-            request.state = "sent" if request.kind == "change" else "answered"
-            mine = [e for e in detail.get("booking_requests") or [] if isinstance(e, dict)]
-            request.outcome = str(mine[-1].get("request_status"))[:16] if mine else None
-            if request.kind == "create" and detail.get("reservation_status") == "PENDING":
-                party = await session.get(Party, request.party_pk)
+        row.updated_at = now
+        if outcome is SendOutcome.ANSWERED:
+            # A change waits for the CPO's decision (_settle_change); the others are answered.
+            row.state = next_state(row.state, OutboxEvent.TAKEN if row.kind == "change" else OutboxEvent.ANSWERED)
+            mine = [e for e in data.get("booking_requests") or [] if isinstance(e, dict)]
+            row.outcome = str(mine[-1].get("request_status"))[:16] if mine else None
+            if row.kind == "create" and data.get("reservation_status") == "PENDING":
+                party = await session.get(Party, row.party_pk)
                 cpo_side.answer_due_at = now + timedelta(seconds=party.command_timeout_seconds if party else 60)
-            await _apply_booking(session, cpo_side, booking, detail, now, poll_every)
+            await _apply_booking(session, cpo_side, booking, data, now, self.poll_every)
             return
-        request.state, request.message = "failed", str(detail)[:500]
-        if request.kind != "create":
-            request.outcome = "FAILED"
-            await _note(session, booking, f"{request.kind.upper()}_FAILED", now, request.message)
+        row.state, row.message = next_state(row.state, OutboxEvent.FAILED), detail[:500]
+        if row.kind != "create":
+            row.outcome = "FAILED"
+            await _note(session, booking, f"{row.kind.upper()}_FAILED", now, row.message)
             return
         # The CPO refused the request outright (an OCPI error), or never took it.
-        events = ([BookingEvent.SENT_TO_CPO, BookingEvent.CPO_REJECTED] if kind == "rejected"
+        events = ([BookingEvent.SENT_TO_CPO, BookingEvent.CPO_REJECTED] if outcome is SendOutcome.REFUSED
                   else [BookingEvent.CPO_UNREACHABLE])
         for event in events:
             if can_apply(BookingStatus(booking.status), event):
-                await transition_booking(session, booking, event, actor="cpo", now=now, message=request.message)
+                await transition_booking(session, booking, event, actor="cpo", now=now, message=row.message)
 
 
 # --- following and timing out ------------------------------------------------------------

@@ -20,7 +20,7 @@ import structlog
 from chargebook import metrics
 from chargebook.db.engine import Database
 from chargebook.domain.outbox import RetryPolicy
-from chargebook.services import commands, ocpi_bookings
+from chargebook.services import commands, ocpi_bookings, outbox
 from chargebook.services.clock import utcnow
 from chargebook.services.operations import WorkerIdentity, forget_worker, record_heartbeat
 from chargebook.services.tokens import Issuer
@@ -40,10 +40,11 @@ async def run_once(db: Database, settings: Settings, worker_id: str | None = Non
     moved = await commands.enqueue_due_reservations(db, now, settings.base_url(), issuer)
     retry = RetryPolicy(settings.command_retry_attempts, settings.command_retry_base_seconds,
                                  settings.command_send_timeout_seconds)
-    moved += await commands.send_due_commands(db, now, retry, issuer, worker_id)
+    moved += await outbox.send_due(db, commands.COMMANDS, now, retry, issuer, 10, worker_id)
     moved += await commands.expire_unanswered(db, utcnow())
     poll_every = timedelta(seconds=settings.booking_poll_seconds)
-    moved += await ocpi_bookings.send_due_requests(db, utcnow(), retry, issuer, poll_every)
+    moved += await outbox.send_due(db, ocpi_bookings.BookingRequestMailbox(poll_every), utcnow(), retry, issuer, 10,
+                                   worker_id)
     moved += await ocpi_bookings.poll_bookings(db, utcnow(), poll_every)
     moved += await ocpi_bookings.expire_unanswered(db, utcnow())
     moved += await expire_due_bookings(db, utcnow(), timedelta(minutes=settings.no_show_grace_minutes))
