@@ -22,13 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook import correlation
 from chargebook.db.engine import Database
 from chargebook.db.models import Booking, ChargingSession, Command, Evse, Location, OcpiBooking, Party
-from chargebook.db.queries import claim
 from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus, can_apply
 from chargebook.domain.outbox import OutboxEvent, OutboxState, RetryPolicy, SendOutcome, next_state
@@ -39,7 +38,6 @@ from chargebook.services.clock import utcnow
 from chargebook.services.outbox import Outgoing, Reply
 from chargebook.services.tokens import Issuer
 
-BATCH = 50
 log = structlog.get_logger("chargebook.commands")
 
 RESULT_EVENTS = {
@@ -55,40 +53,37 @@ RESULT_EVENTS = {
 }
 
 
-async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, issuer: Issuer) -> int:
-    """REQUESTED bookings at OCPI-connected CPOs whose send time has come → RESERVE_NOW rows,
-    bookings → PENDING (the intent is recorded before anything is sent)."""
+async def enqueue_reservation(
+    db: Database, booking_id: str, now: datetime, base_url: str, issuer: Issuer
+) -> bool:
+    """A REQUESTED booking whose send time has come (``worker/enqueue_reservations.py``
+    finds them): record its RESERVE_NOW and move it to PENDING, in one transaction (the
+    intent is recorded before anything is sent). False: it has moved on, or another worker
+    holds it right now."""
     async with db.write() as session:
-        rows = (await session.execute(
-            select(Booking, Party, Location.id)
-            .join(Evse, Booking.evse_pk == Evse.pk)
-            .join(Location, Evse.location_pk == Location.pk)
-            .join(Party, Location.party_pk == Party.id)
-            .where(Booking.status == BookingStatus.REQUESTED, Party.status == "registered",
-                   Booking.reservation_start > now,
-                   # bookings made through the OCPI 2.3.0 Bookings module have their own requests
-                   ~exists().where(OcpiBooking.booking_id == Booking.id))
-            .order_by(Booking.reservation_start)
-            .limit(BATCH * 4)
-        )).all()
-        count = 0
-        for booking, party, location_id in rows:
-            if booking.reservation_start - timedelta(minutes=party.reserve_lead_minutes) > now:
-                continue
-            # Re-read under the lock: the row above came from a plain read and another worker
-            # may have sent it since (without populate_existing the stale status would stay).
-            # A row another worker holds right now is its to send: skip it.
-            locked = await session.get(Booking, booking.id, with_for_update={"skip_locked": True},
-                                       populate_existing=True)
-            if locked is None or locked.status != BookingStatus.REQUESTED:
-                continue
-            await command_rows.reserve_now(session, locked, party_pk=party.id, location_id=location_id,
-                                           base_url=base_url, issuer=issuer, now=now)
-            await transition_booking(session, locked, BookingEvent.SENT_TO_CPO, actor="worker", now=now)
-            count += 1
-            if count >= BATCH:
-                break
-    return count
+        # A row another worker holds right now is its to send: skip it. populate_existing:
+        # another worker may have sent it since this session last saw it.
+        booking = await session.get(Booking, booking_id, with_for_update={"skip_locked": True},
+                                    populate_existing=True)
+        if booking is None or booking.status != BookingStatus.REQUESTED:
+            return False
+        where = (await session.execute(
+            select(Party.id, Party.status, Party.reserve_lead_minutes, Location.id)
+            .join(Location, Location.party_pk == Party.id)
+            .join(Evse, Evse.location_pk == Location.pk)
+            .where(Evse.pk == booking.evse_pk))).first()
+        if where is None:
+            return False
+        party_pk, party_status, lead_minutes, location_id = where
+        if party_status != "registered" or booking.reservation_start - timedelta(minutes=lead_minutes) > now:
+            return False
+        # Bookings made through the OCPI 2.3.0 Bookings module have their own requests.
+        if await session.get(OcpiBooking, booking.id) is not None:
+            return False
+        await command_rows.reserve_now(session, booking, party_pk=party_pk, location_id=location_id,
+                                       base_url=base_url, issuer=issuer, now=now)
+        await transition_booking(session, booking, BookingEvent.SENT_TO_CPO, actor="worker", now=now)
+    return True
 
 
 async def request_session_command(
@@ -148,6 +143,7 @@ class CommandMailbox:
     """The outbox's commands (``ocpi_commands``): POSTed to ``{commands_url}/{type}``."""
 
     module = "commands"
+    noun = "command"
     table = Command
 
     def kind(self, row: Command) -> str:
@@ -160,6 +156,9 @@ class CommandMailbox:
 
     def outlives_booking(self, row: Command) -> bool:
         return row.type == "CANCEL_RESERVATION"
+
+    def result(self, data: Any) -> str | None:
+        return str(data.get("result")) if isinstance(data, dict) else None
 
     async def record(
         self, session: AsyncSession, row: Command, item: Outgoing, reply: Reply, retry: RetryPolicy,
@@ -225,17 +224,20 @@ def _text(value: Any) -> str | None:
     return None
 
 
-async def expire_unanswered(db: Database, now: datetime) -> int:
-    """Commands the CPO accepted but never answered within its timeout."""
-    moved = 0
+async def expire_command(db: Database, command_id: str, now: datetime) -> bool:
+    """A command the CPO accepted but never answered within its timeout
+    (``worker/expire_commands.py`` finds them): failed with result TIMEOUT, and its booking
+    CANCELLED / CPO_TIMEOUT. False: it was answered (or withdrawn) meanwhile."""
     async with db.write() as session:
-        for cmd in await claim(session, select(Command).where(Command.state == OutboxState.SENT,
-                                                              Command.timeout_at <= now), BATCH):
-            cmd.state = next_state(cmd.state, OutboxEvent.FAILED)
-            cmd.result, cmd.updated_at = "TIMEOUT", now
-            booking = await session.get(Booking, cmd.booking_id, with_for_update=True) if cmd.booking_id else None
-            if cmd.type == "RESERVE_NOW" and booking is not None and can_apply(BookingStatus(booking.status), BookingEvent.CPO_TIMEOUT):
-                await transition_booking(session, booking, BookingEvent.CPO_TIMEOUT, actor="worker", now=now,
-                                         message="no CommandResult within the CPO's timeout")
-                moved += 1
-    return moved
+        cmd = await session.get(Command, command_id, with_for_update=True, populate_existing=True)
+        if cmd is None or cmd.state is not OutboxState.SENT or cmd.timeout_at is None or cmd.timeout_at > now:
+            return False
+        cmd.state = next_state(cmd.state, OutboxEvent.FAILED)
+        cmd.result, cmd.updated_at = "TIMEOUT", now
+        booking = await session.get(Booking, cmd.booking_id, with_for_update=True) if cmd.booking_id else None
+        if cmd.type == "RESERVE_NOW" and booking is not None and can_apply(
+            BookingStatus(booking.status), BookingEvent.CPO_TIMEOUT
+        ):
+            await transition_booking(session, booking, BookingEvent.CPO_TIMEOUT, actor="worker", now=now,
+                                     message="no CommandResult within the CPO's timeout")
+    return True

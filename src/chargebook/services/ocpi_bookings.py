@@ -19,7 +19,6 @@ mod_bookings.asciidoc § Flow and Lifecycle. The CPO owns the Booking; we follow
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +35,6 @@ from chargebook.db.models import (
     OcpiBookingRequest,
     Party,
 )
-from chargebook.db.queries import claim
 from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import LIVE_STATES, BookingEvent, BookingStatus, can_apply
 from chargebook.domain.outbox import OutboxEvent, OutboxState, RetryPolicy, SendOutcome, next_state
@@ -53,7 +51,6 @@ from chargebook.services.clock import utcnow
 from chargebook.services.outbox import Outgoing, Reply
 
 log = structlog.get_logger("chargebook.bookings")
-BATCH = 50
 FOLLOWED = ("PENDING", "RESERVED")  # the CPO's states in which a booking can still move
 
 
@@ -206,6 +203,7 @@ class BookingRequestMailbox:
     Bookings endpoint; the answer is the CPO's Booking, applied at once."""
 
     module = "bookings"
+    noun = "booking request"
     table = OcpiBookingRequest
 
     def __init__(self, poll_every: timedelta) -> None:
@@ -219,6 +217,9 @@ class BookingRequestMailbox:
 
     def outlives_booking(self, row: OcpiBookingRequest) -> bool:
         return row.kind == "cancel"
+
+    def result(self, data: Any) -> str | None:
+        return str(data.get("reservation_status")) if isinstance(data, dict) else None
 
     async def record(
         self, session: AsyncSession, row: OcpiBookingRequest, item: Outgoing, reply: Reply,
@@ -266,39 +267,29 @@ class BookingRequestMailbox:
 # --- following and timing out ------------------------------------------------------------
 
 
-async def poll_bookings(db: Database, now: datetime, poll_every: timedelta) -> int:
-    """Ask CPOs again about bookings still moving at their end whose poll time has come: one
-    ``GET {bookings_url}?date_from=`` per CPO (§ Sender Interface, paginated)."""
-    async with db.write() as session:
-        due = await claim(session, select(OcpiBooking).where(OcpiBooking.poll_at <= now)
-                          .order_by(OcpiBooking.poll_at), BATCH * 4)
-        by_party: dict[str, list[tuple[str, str, datetime]]] = defaultdict(list)
-        for row in due:
-            booking = await session.get(Booking, row.booking_id)
-            if booking is None or booking.reservation_end <= now:
-                row.poll_at = None  # the window is over: sessions and CDRs take it from here
-                continue
-            row.poll_at = now + poll_every  # leased until the next interval
-            by_party[row.party_pk].append((row.booking_id, row.request_id, row.last_updated or row.created_at))
-        parties = {pk: await session.get(Party, pk) for pk in by_party}
+async def poll_party(db: Database, party_pk: str, wanted: list[tuple[str, str, datetime]],
+                     poll_every: timedelta) -> int:
+    """Ask one CPO again about its bookings ``wanted`` ((booking id, request id, last heard),
+    claimed by ``worker/poll_bookings.py``): one ``GET {bookings_url}?date_from=``
+    (§ Sender Interface, paginated); each Booking heard is applied in its own transaction."""
+    async with db.read() as session:
+        party = await session.get(Party, party_pk)
+    if party is None or not party.bookings_url or party.status != "registered":
+        return 0
+    by_request = {request_id.casefold(): booking_id for booking_id, request_id, _ in wanted}
+    since = min(stamp for _, _, stamp in wanted) - timedelta(seconds=1)
     heard = 0
-    for party_pk, rows in by_party.items():
-        party = parties[party_pk]
-        if party is None or not party.bookings_url or party.status != "registered":
-            continue
-        wanted = {request_id.casefold(): booking_id for booking_id, request_id, _ in rows}
-        since = min(stamp for _, _, stamp in rows) - timedelta(seconds=1)
-        try:
-            async with OcpiClient(token=party.token_for_them or "",
-                                  to_party=OcpiParty(party.country_code, party.party_id)) as client:
-                async for items, _total in client.pages(party.bookings_url,
-                                                        {"date_from": format_datetime(since), "limit": 100}):
-                    for item in items:
-                        booking_id = wanted.get(str((item or {}).get("request_id", "")).casefold())
-                        if booking_id is not None and await _apply_polled(db, booking_id, item, poll_every):
-                            heard += 1
-        except PeerError as exc:
-            log.warning("booking poll failed", party=party.party_id, error=str(exc))
+    try:
+        async with OcpiClient(token=party.token_for_them or "",
+                              to_party=OcpiParty(party.country_code, party.party_id)) as client:
+            async for items, _total in client.pages(party.bookings_url,
+                                                    {"date_from": format_datetime(since), "limit": 100}):
+                for item in items:
+                    booking_id = by_request.get(str((item or {}).get("request_id", "")).casefold())
+                    if booking_id is not None and await _apply_polled(db, booking_id, item, poll_every):
+                        heard += 1
+    except PeerError as exc:
+        log.warning("booking poll failed", party=party.party_id, error=str(exc))
     return heard
 
 
@@ -316,23 +307,24 @@ async def _apply_polled(db: Database, booking_id: str, item: dict[str, Any], pol
     return True
 
 
-async def expire_unanswered(db: Database, now: datetime) -> int:
-    """Bookings the CPO keeps PENDING past its answer timeout: CANCELLED/CPO_TIMEOUT, and a
-    cancellation is sent so that a late reservation does not hold the slot."""
-    moved = 0
+async def expire_unanswered(db: Database, booking_id: str, now: datetime) -> bool:
+    """A booking the CPO keeps PENDING past its answer timeout (``worker/expire_booking_answers.py``
+    finds them): CANCELLED/CPO_TIMEOUT, and a cancellation is sent so that a late reservation
+    does not hold the slot. False: the CPO answered meanwhile."""
     async with db.write() as session:
-        rows = await claim(session, select(OcpiBooking).where(
-            OcpiBooking.reservation_status == "PENDING", OcpiBooking.answer_due_at <= now), BATCH)
-        for cpo_side in rows:
-            cpo_side.answer_due_at = None
-            booking = await session.get(Booking, cpo_side.booking_id, with_for_update=True)
-            if booking is None or booking.status != BookingStatus.PENDING:
-                continue
-            await transition_booking(session, booking, BookingEvent.CPO_TIMEOUT, actor="worker", now=now,
-                                     message="the CPO did not answer the booking request in time")
-            await booking_requests.record_cancel(session, booking, now, reason="UNKNOWN")
-            moved += 1
-    return moved
+        locked = await _locked(session, booking_id)
+        if locked is None:
+            return False
+        cpo_side, booking = locked
+        if cpo_side.reservation_status != "PENDING" or cpo_side.answer_due_at is None or cpo_side.answer_due_at > now:
+            return False
+        cpo_side.answer_due_at = None
+        if booking.status != BookingStatus.PENDING:
+            return False
+        await transition_booking(session, booking, BookingEvent.CPO_TIMEOUT, actor="worker", now=now,
+                                 message="the CPO did not answer the booking request in time")
+        await booking_requests.record_cancel(session, booking, now, reason="UNKNOWN")
+    return True
 
 
 # --- changes --------------------------------------------------------------------------------

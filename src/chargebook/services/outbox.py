@@ -90,8 +90,10 @@ class Reply:
 class Mailbox(Protocol[Row]):
     """One kind of outgoing row: which table, where it goes, and what an answer does."""
 
-    #: The OCPI module, as logs and metrics name it (``commands``, ``bookings``).
+    #: The OCPI module, as metrics name it (``commands``, ``bookings``).
     module: str
+    #: What one row is called in log events (``command`` → "command sent", ``command_id``).
+    noun: str
     table: type[Row]
 
     def kind(self, row: Row) -> str: ...
@@ -100,6 +102,10 @@ class Mailbox(Protocol[Row]):
 
     def outlives_booking(self, row: Row) -> bool:
         """True for a cancellation: it is sent after its booking ended."""
+        ...
+
+    def result(self, data: Any) -> str | None:
+        """What an answer says, in one word, for the log line."""
         ...
 
     async def record(
@@ -130,14 +136,14 @@ async def claim(
         out = []
         for row in rows:
             kind = mailbox.kind(row)
+            named = {f"{mailbox.noun.replace(' ', '_')}_id": row.id, "type": kind, "booking_id": row.booking_id}
             if row.state is OutboxState.SENDING:  # its sender died (or stalled) before recording
-                log.warning("lease expired; sending again", module=mailbox.module, id=row.id, kind=kind,
-                            booking_id=row.booking_id, attempts=row.attempts, claimed_by=row.claimed_by,
-                            correlation_id=row.correlation_id)
+                with correlation.bound(row.correlation_id):
+                    log.warning(f"{mailbox.noun} lease expired; sending again", **named, attempts=row.attempts,
+                                claimed_by=row.claimed_by)
             if not mailbox.outlives_booking(row) and await _booking_ended(session, row.booking_id):
                 row.state, row.updated_at = next_state(row.state, OutboxEvent.WITHDRAWN), now
-                log.info("withdrawn: its booking has ended", module=mailbox.module, id=row.id, kind=kind,
-                         booking_id=row.booking_id)
+                log.info(f"{mailbox.noun} withdrawn: its booking has ended", **named)
                 continue
             row.state = next_state(row.state, OutboxEvent.CLAIMED)
             row.attempts, row.claimed_by = row.attempts + 1, worker_id
@@ -200,9 +206,9 @@ async def deliver(db: Database, mailbox: Mailbox[Row], item: Outgoing, retry: Re
                           detail=f"no outcome recorded for {retry.attempts} sends; given up")
         else:
             reply = await send(item, retry, issuer, mailbox.module)
-        log.info("outbox sent", module=mailbox.module, id=item.id, kind=item.kind, booking_id=item.booking_id,
-                 party=item.party_label, attempt=item.attempt, outcome=reply.outcome.value,
-                 detail=reply.detail or None)
+        log.info(f"{mailbox.noun} sent", **{f"{mailbox.noun.replace(' ', '_')}_id": item.id}, type=item.kind,
+                 booking_id=item.booking_id, party=item.party_label, attempt=item.attempt,
+                 outcome=reply.outcome.value, result=mailbox.result(reply.data), detail=reply.detail or None)
         try:
             await record(db, mailbox, item, reply, retry)
         except Exception as exc:  # noqa: BLE001 - one row's trouble must not stop the others
@@ -215,14 +221,3 @@ async def deliver(db: Database, mailbox: Mailbox[Row], item: Outgoing, retry: Re
             except Exception:  # noqa: BLE001 - e.g. the database is gone; the lease brings it back
                 log.exception("outbox fallback could not be recorded", module=mailbox.module, id=item.id)
         return reply.outcome
-
-
-async def send_due(
-    db: Database, mailbox: Mailbox[Row], now: datetime, retry: RetryPolicy, issuer: Issuer,
-    limit: int, worker_id: str | None = None,
-) -> int:
-    """One pass: claim up to ``limit`` due rows, send them at once, record each outcome.
-    Returns how many were claimed (sent or given up)."""
-    items = await claim(db, mailbox, now, retry, limit, worker_id)
-    await asyncio.gather(*(deliver(db, mailbox, item, retry, issuer) for item in items))
-    return len(items)
