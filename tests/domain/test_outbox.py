@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from chargebook.domain.errors import IllegalTransition
+from chargebook.domain.lifecycle import TRANSITIONS as LIFECYCLE
+from chargebook.domain.lifecycle import BookingEvent, BookingStatus
 from chargebook.domain.outbox import (
     CLAIMABLE,
     FINAL_STATES,
+    LEASE_MARGIN,
+    RELEASING_EVENTS,
     TRANSITIONS,
+    CancelWhen,
     OutboxEvent,
     OutboxState,
+    Release,
     RetryPolicy,
     can_apply,
+    cancel_due,
     mermaid,
     next_state,
+    release,
 )
 
 S, E = OutboxState, OutboxEvent
@@ -91,3 +99,46 @@ def test_random_event_sequences(events: list[OutboxEvent]) -> None:
             assert before in CLAIMABLE
         if after is S.SENT:
             assert before is S.SENDING
+
+
+W = CancelWhen
+
+#: What becomes of a reservation request when its booking ends on our side, written out.
+RELEASES = {
+    (S.DUE, 0, False): Release(True, None), (S.DUE, 0, True): Release(True, None),
+    (S.DUE, 2, False): Release(True, W.AFTER_MARGIN), (S.DUE, 2, True): Release(True, W.AFTER_MARGIN),
+    (S.SENDING, 1, False): Release(True, W.LEASE_END), (S.SENDING, 1, True): Release(True, W.LEASE_END),
+    (S.SENT, 1, False): Release(True, W.NOW), (S.SENT, 1, True): Release(True, W.NOW),
+    (S.ANSWERED, 1, False): Release(False, None), (S.ANSWERED, 1, True): Release(False, W.NOW),
+    (S.FAILED, 4, False): Release(False, W.AFTER_MARGIN), (S.FAILED, 4, True): Release(False, W.AFTER_MARGIN),
+    (S.WITHDRAWN, 1, False): Release(False, None), (S.WITHDRAWN, 1, True): Release(False, None),
+}
+
+
+@pytest.mark.parametrize(("state", "attempts", "accepted"), list(RELEASES))
+def test_release_of_every_state(state: OutboxState, attempts: int, accepted: bool) -> None:
+    decision = release(state, attempts, accepted)
+    assert decision == RELEASES[(state, attempts, accepted)]
+    if decision.withdraw:  # only what may still be sent is withdrawn, through the table
+        assert next_state(state, E.WITHDRAWN) is S.WITHDRAWN
+
+
+def test_every_state_has_a_release_rule() -> None:
+    assert {state for state, _, _ in RELEASES} == set(OutboxState)
+
+
+def test_cancellations_never_overtake_the_request() -> None:
+    now = datetime(2026, 2, 10, 14, 0, tzinfo=UTC)
+    lease_end = now + timedelta(seconds=20)
+    assert cancel_due(W.NOW, now, lease_end) == now
+    assert cancel_due(W.LEASE_END, now, lease_end) == lease_end
+    assert cancel_due(W.LEASE_END, now, now - timedelta(seconds=1)) == now  # the lease is over
+    assert cancel_due(W.AFTER_MARGIN, now, lease_end) == now + LEASE_MARGIN
+
+
+def test_releasing_events_are_the_ends_the_cpo_did_not_decide() -> None:
+    ends = {event for (_, event), (to, _) in LIFECYCLE.items() if to not in
+            {BookingStatus.REQUESTED, BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.ATTENDING}}
+    said_by_cpo = {BookingEvent.CPO_REJECTED, BookingEvent.CPO_CANCELLED}
+    used_or_ran_out = {BookingEvent.SESSION_COMPLETED, BookingEvent.WINDOW_ENDED_UNATTENDED}
+    assert RELEASING_EVENTS == ends - said_by_cpo - used_or_ran_out

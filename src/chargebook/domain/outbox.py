@@ -14,13 +14,17 @@ The diagram in ``docs/lifecycle.md`` is generated from the table
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from chargebook.domain.errors import IllegalTransition
+from chargebook.domain.lifecycle import BookingEvent
 
 #: How long one send waits for the CPO's answer, unless the operator sets another.
 SEND_TIMEOUT_SECONDS = 15.0
+#: A claimed row is leased for the send timeout plus this; a cancellation that follows a send
+#: left unanswered waits this long too (a slow CPO may still be working on that send).
+LEASE_MARGIN = timedelta(seconds=5)
 
 
 class OutboxState(StrEnum):
@@ -112,7 +116,64 @@ class RetryPolicy:
     @property
     def lease(self) -> timedelta:
         """How long a claimed send is held before another worker may take it over."""
-        return timedelta(seconds=self.send_timeout_seconds + 5)
+        return timedelta(seconds=self.send_timeout_seconds) + LEASE_MARGIN
+
+
+#: Ends of a booking decided on our side, or by a CPO that never gave an answer we could use:
+#: the CPO may still hold the reservation we asked for, so it is withdrawn or cancelled.
+#: (When the CPO refused or cancelled it, or the reservation was used or ran out, nothing is.)
+RELEASING_EVENTS: frozenset[BookingEvent] = frozenset({
+    BookingEvent.CLIENT_CANCELLED,
+    BookingEvent.WINDOW_STARTED_UNCONFIRMED,
+    BookingEvent.CPO_TIMEOUT,
+    BookingEvent.CPO_UNREACHABLE,
+    BookingEvent.CPO_FAILED,
+})
+
+
+class CancelWhen(StrEnum):
+    """When the cancellation goes out: never before the CPO is done with what it cancels."""
+
+    NOW = "now"  # the CPO answered the request: it has dealt with it
+    LEASE_END = "lease_end"  # the request is in flight: after its lease (sooner if answered)
+    AFTER_MARGIN = "after_margin"  # its last send went unanswered: after LEASE_MARGIN
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """What becomes of a booking's reservation request (a RESERVE_NOW, a Bookings create) when
+    the booking ends by one of :data:`RELEASING_EVENTS`."""
+
+    withdraw: bool  # it is not sent (again)
+    cancel: CancelWhen | None  # the CPO may hold it: send a cancellation, then
+
+
+def release(state: OutboxState, attempts: int, accepted: bool) -> Release:
+    """``attempts``: sends made so far; ``accepted``: the CPO's answered outcome was a yes."""
+    if state is St.DUE:
+        # Never sent: nothing to cancel. Waiting for a retry: an earlier send may have
+        # reached the CPO although its answer did not reach us.
+        return Release(withdraw=True, cancel=CancelWhen.AFTER_MARGIN if attempts > 0 else None)
+    if state is St.SENDING:
+        return Release(withdraw=True, cancel=CancelWhen.LEASE_END)
+    if state is St.SENT:  # the CPO took it; its outcome is not in yet
+        return Release(withdraw=True, cancel=CancelWhen.NOW)
+    if state is St.ANSWERED:
+        return Release(withdraw=False, cancel=CancelWhen.NOW if accepted else None)
+    if state is St.FAILED:
+        # Within RELEASING_EVENTS a failed request never got a usable answer (no result in
+        # time, unreachable, unreadable): the CPO may have taken it.
+        return Release(withdraw=False, cancel=CancelWhen.AFTER_MARGIN)
+    return Release(withdraw=False, cancel=None)  # WITHDRAWN: released already
+
+
+def cancel_due(when: CancelWhen, now: datetime, lease_end: datetime) -> datetime:
+    """The time a cancellation decided at ``now`` is due (``lease_end``: the request's)."""
+    if when is CancelWhen.LEASE_END:
+        return max(now, lease_end)
+    if when is CancelWhen.AFTER_MARGIN:
+        return now + LEASE_MARGIN
+    return now
 
 
 def mermaid() -> str:

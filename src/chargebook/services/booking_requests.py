@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargebook.db.models import Booking, BookingLocation, OcpiBooking, OcpiBookingRequest, Token
 from chargebook import correlation
 from chargebook.domain.errors import InvalidRequest
-from chargebook.domain.outbox import OutboxEvent, OutboxState, next_state
+from chargebook.domain.outbox import OutboxEvent, OutboxState, cancel_due, next_state, release
+from chargebook.domain.reservation_status import CPO_FINAL
 from chargebook.ocpi.v221.types import format_datetime
 from chargebook.ocpi.v230.bookings import BookingRequest as OcpiBookingRequestModel
 from chargebook.ocpi.validation import check
@@ -102,21 +103,33 @@ async def latest_body(session: AsyncSession, booking_id: str) -> dict[str, Any] 
 
 
 async def record_cancel(session: AsyncSession, booking: Booking, now: datetime, reason: str = "NO_CANCELED") -> bool:
-    """In the transaction that cancels a booking: withdraw a create never sent, or record the
-    cancellation request (§ Cancellation: ``who_canceled`` EMSP). False: not a Bookings one."""
+    """The booking ended while its CPO may hold it (``domain/outbox.py: RELEASING_EVENTS``;
+    called by ``booking_state.transition_booking`` in that transaction): a create not
+    answered yet is withdrawn, and a cancellation request (§ Cancellation: ``who_canceled``
+    EMSP) goes out wherever the CPO may have the booking, never before the CPO is done with
+    the create (``domain/outbox.py: CancelWhen``).
+    False: not a Bookings-module booking."""
     cpo_side = await session.get(OcpiBooking, booking.id, with_for_update=True)
     if cpo_side is None:
         return False
+    if cpo_side.reservation_status in CPO_FINAL:
+        return True  # the CPO ended it itself: it holds nothing
     create = await session.scalar(select(OcpiBookingRequest).where(
         OcpiBookingRequest.booking_id == booking.id, OcpiBookingRequest.kind == "create").with_for_update())
-    if create is not None and create.state is OutboxState.DUE and create.attempts == 0:
-        # never sent: nothing to cancel
+    decision = release(create.state, create.attempts, accepted=True) if create is not None else None
+    if create is not None and decision is not None and decision.withdraw:
         create.state, create.updated_at = next_state(create.state, OutboxEvent.WITHDRAWN), now
-        cpo_side.poll_at = None
+    if create is None or decision is None or decision.cancel is None:
+        cpo_side.poll_at = None  # never reached the CPO: nothing to follow
+        return True
+    if await session.scalar(select(OcpiBookingRequest.id).where(
+            OcpiBookingRequest.booking_id == booking.id, OcpiBookingRequest.kind == "cancel").limit(1)):
         return True
     body = await latest_body(session, booking.id) or {}
     body = {**body, "canceled": {"cancellation_reason": reason, "who_canceled": "EMSP"}}
-    session.add(_request(booking.id, cpo_side.party_pk, "cancel", body, now))
+    cancel = _request(booking.id, cpo_side.party_pk, "cancel", body, now)
+    cancel.due_at = cancel_due(decision.cancel, now, create.due_at)
+    session.add(cancel)
     return True
 
 

@@ -16,9 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargebook.db.models import Booking, BookingTransition, Client, OcpiBooking, Party, Token
 from chargebook.domain import lifecycle
 from chargebook.domain.lifecycle import LIVE_STATES, BookingEvent, BookingStatus
+from chargebook.domain.outbox import RELEASING_EVENTS
 from chargebook.domain.tokens import TokenKind
 from chargebook.services import webhook_events
 from chargebook.services.billing import record_charge, settle
+from chargebook.services.booking_requests import record_cancel
+from chargebook.services.command_rows import release_reservation
 
 
 async def transition_booking(
@@ -57,12 +60,17 @@ async def _settle_ended(
     session: AsyncSession, booking: Booking, status: BookingStatus, event: BookingEvent, now: datetime
 ) -> None:
     """A booking just ended: its final price (COMPLETED is priced from its CDR), the client's
-    ledger, and its ad-hoc token, which lives and dies with it."""
+    ledger, what the CPO may still hold for it (withdrawn or cancelled), and its ad-hoc token,
+    which lives and dies with it."""
     if status != BookingStatus.COMPLETED:
         client = await session.get(Client, booking.client_id)
         if client is not None:
             settle(booking, client.reservation_fee, client.commission_percent)
     await record_charge(session, booking, now, f"{status.value.lower()}: {event.value.lower()}")
+    if event in RELEASING_EVENTS:  # the CPO may still hold what we asked for
+        await release_reservation(session, booking, now)
+        await record_cancel(session, booking, now,
+                            reason="NO_CANCELED" if event is BookingEvent.CLIENT_CANCELLED else "UNKNOWN")
     if booking.token_pk:
         token = await session.get(Token, booking.token_pk)
         if token is not None and token.kind == TokenKind.AD_HOC and token.valid:

@@ -51,10 +51,9 @@ from chargebook.domain.tokens import (
 )
 from chargebook.domain.windows import WindowRules, check_window
 from chargebook.services.booking_calendars import booking_location_for
-from chargebook.services.booking_requests import check_terms, record_cancel, record_create
+from chargebook.services.booking_requests import check_terms, record_create
 from chargebook.services.booking_state import transition_booking
 from chargebook.services.clients import ClientContext
-from chargebook.services.command_rows import enqueue_cancel
 from chargebook.services.clock import utcnow
 from chargebook.services.fleet import group_spend, own_group
 from chargebook.services.ids import booking_id
@@ -455,8 +454,8 @@ async def cancel_booking(
         await transition_booking(
             session, booking, BookingEvent.CLIENT_CANCELLED, actor="client", now=now, message=reason
         )
-        await enqueue_cancel(session, booking, now)
-        await record_cancel(session, booking, now)  # OCPI 2.3.0 Bookings: a cancellation request
+        # transition_booking withdrew or cancelled what the CPO may hold (a RESERVE_NOW, or a
+        # Bookings-module request) in this same transaction.
         token = await session.get(Token, booking.token_pk) if booking.token_pk else None
         await session.flush()
     return BookingView(booking=booking, token=token)

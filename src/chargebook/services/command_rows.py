@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook import correlation
 from chargebook.db.models import Booking, Command, Token
-from chargebook.domain.outbox import OutboxEvent, OutboxState, next_state
+from chargebook.domain.outbox import OutboxEvent, OutboxState, cancel_due, next_state, release
 from chargebook.ocpi.v221.types import format_datetime
 from chargebook.services.ids import new_id
 from chargebook.services.token_objects import pipelet_token, token_object
@@ -67,18 +67,28 @@ async def reserve_now(
     return command
 
 
-async def enqueue_cancel(session: AsyncSession, booking: Booking, now: datetime, base_url: str | None = None) -> None:
-    """Called in the transaction that cancels a booking: withdraw or cancel its reservation."""
+async def release_reservation(session: AsyncSession, booking: Booking, now: datetime) -> None:
+    """The booking ended while its CPO may hold its RESERVE_NOW (``domain/outbox.py:
+    RELEASING_EVENTS``; called by ``booking_state.transition_booking`` in that transaction):
+    a RESERVE_NOW not answered yet is withdrawn, and a CANCEL_RESERVATION goes out wherever
+    the CPO may have taken it, never before the CPO is done with the RESERVE_NOW
+    (``domain/outbox.py: CancelWhen``; one in flight: once its answer is in, ``outbox.py``)."""
     reserve = await session.scalar(
-        select(Command).where(Command.booking_id == booking.id, Command.type == "RESERVE_NOW").with_for_update()
-    )
+        select(Command).where(Command.booking_id == booking.id, Command.type == "RESERVE_NOW")
+        .order_by(Command.created_at.desc()).limit(1).with_for_update())
     if reserve is None:
         return
-    if reserve.state is OutboxState.DUE and reserve.attempts == 0:
-        # never sent: nothing to cancel
+    decision = release(reserve.state, reserve.attempts, reserve.result == "ACCEPTED")
+    due = cancel_due(decision.cancel, now, reserve.due_at) if decision.cancel else now
+    if decision.withdraw:
         reserve.state, reserve.updated_at = next_state(reserve.state, OutboxEvent.WITHDRAWN), now
+    if decision.cancel is None or await session.scalar(select(Command.id).where(
+            Command.booking_id == booking.id, Command.type == "CANCEL_RESERVATION").limit(1)):
         return
-    base = base_url or reserve.body["response_url"].split("/ocpi/")[0]
-    session.add(new_command(party_pk=reserve.party_pk, booking_id=booking.id, command_type="CANCEL_RESERVATION",
-                            base_url=base, body={"reservation_id": booking.id}, now=now,
-                            correlation_id=correlation.current()))
+    base = reserve.body["response_url"].split("/ocpi/")[0]
+    cancel = new_command(party_pk=reserve.party_pk, booking_id=booking.id, command_type="CANCEL_RESERVATION",
+                         base_url=base, body={"reservation_id": booking.id}, now=now,
+                         # the call that ended it, else (the worker ended it) the booking's create
+                         correlation_id=correlation.current() or reserve.correlation_id)
+    cancel.due_at = due
+    session.add(cancel)

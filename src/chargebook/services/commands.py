@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook import correlation
@@ -189,6 +189,12 @@ class CommandMailbox:
         row.message = message[:500]
         if booking is not None and row.type == "RESERVE_NOW" and can_apply(BookingStatus(booking.status), event):
             await transition_booking(session, booking, event, actor="cpo", now=now, message=message[:500])
+
+
+    async def answered_after_withdrawal(self, session: AsyncSession, row: Command, now: datetime) -> None:
+        await session.execute(update(Command).where(
+            Command.booking_id == row.booking_id, Command.type == "CANCEL_RESERVATION",
+            Command.state == OutboxState.DUE, Command.due_at > now).values(due_at=now))
 
 
 COMMANDS = CommandMailbox()

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
@@ -263,6 +263,12 @@ class BookingRequestMailbox:
             if can_apply(BookingStatus(booking.status), event):
                 await transition_booking(session, booking, event, actor="cpo", now=now, message=row.message)
 
+    async def answered_after_withdrawal(self, session: AsyncSession, row: OcpiBookingRequest,
+                                        now: datetime) -> None:
+        await session.execute(update(OcpiBookingRequest).where(
+            OcpiBookingRequest.booking_id == row.booking_id, OcpiBookingRequest.kind == "cancel",
+            OcpiBookingRequest.state == OutboxState.DUE, OcpiBookingRequest.due_at > now).values(due_at=now))
+
 
 # --- following and timing out ------------------------------------------------------------
 
@@ -321,9 +327,9 @@ async def expire_unanswered(db: Database, booking_id: str, now: datetime) -> boo
         cpo_side.answer_due_at = None
         if booking.status != BookingStatus.PENDING:
             return False
+        # The cancellation request is written by transition_booking (a releasing end).
         await transition_booking(session, booking, BookingEvent.CPO_TIMEOUT, actor="worker", now=now,
                                  message="the CPO did not answer the booking request in time")
-        await booking_requests.record_cancel(session, booking, now, reason="UNKNOWN")
     return True
 
 

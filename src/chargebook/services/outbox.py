@@ -115,6 +115,11 @@ class Mailbox(Protocol[Row]):
         """Apply the answer to a locked row still ``sending`` this attempt (and to its booking)."""
         ...
 
+    async def answered_after_withdrawal(self, session: AsyncSession, row: Row, now: datetime) -> None:
+        """The row was withdrawn while in flight (its booking ended) and its answer is now in:
+        the cancellation that waited for it may go at once."""
+        ...
+
 
 def _due(mailbox: Mailbox[Row], now: datetime) -> Select[Row]:
     table = mailbox.table
@@ -191,9 +196,15 @@ async def record(db: Database, mailbox: Mailbox[Row], item: Outgoing, reply: Rep
     now = utcnow()
     async with db.write() as session:
         row = await session.get(mailbox.table, item.id, with_for_update=True, populate_existing=True)
-        if row is None or row.state is not OutboxState.SENDING or row.attempts != item.attempt:
-            return  # answered meanwhile, withdrawn, or taken over by another worker after the lease
-        await mailbox.record(session, row, item, reply, retry, now)
+        if row is None or row.attempts != item.attempt:
+            return  # taken over by another worker after the lease
+        if row.state is OutboxState.WITHDRAWN:
+            # Withdrawn while in flight. Once the CPO has answered, the cancellation waiting for
+            # the lease cannot overtake it any more; without an answer it keeps waiting.
+            if reply.outcome is not SendOutcome.UNREACHABLE:
+                await mailbox.answered_after_withdrawal(session, row, now)
+        elif row.state is OutboxState.SENDING:  # else answered meanwhile (a CommandResult came first)
+            await mailbox.record(session, row, item, reply, retry, now)
 
 
 async def deliver(db: Database, mailbox: Mailbox[Row], item: Outgoing, retry: RetryPolicy, issuer: Issuer) -> SendOutcome:
