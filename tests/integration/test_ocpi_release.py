@@ -11,59 +11,24 @@ cancelled).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from chargebook.cpo_sim import DriverRules, SimulatorServer
+
 from chargebook.db.engine import Database
-from chargebook.services import ocpi_catalogue, ocpi_parties
 from chargebook.services.bookings import BookingPolicy, BookingRequest, create_booking
 from chargebook.services.clients import authenticate
-from chargebook.settings import Settings
-from tests.conftest import LiveServer, WorkerThread
-from tests.factories import make_client, with_db
-from tests.integration.test_ocpi_loop import Loop, sim_config
+from tests.factories import with_db
+from tests.integration.conftest import SEND_TIMEOUT
+from tests.integration.test_ocpi_loop import Loop
 
 pytestmark = pytest.mark.integration
 
 #: Our send gives up after SEND_TIMEOUT; the simulator's "timed out" answers come after
 #: SIM_LATE, and it has made the reservation by then.
-SEND_TIMEOUT, SIM_LATE = 1.5, 2.5
-
-
-@pytest.fixture
-def release_loop(fresh_database_url: str) -> Iterator[Callable[..., Loop]]:
-    made: list[tuple[LiveServer, WorkerThread, SimulatorServer, Loop]] = []
-
-    def make(*, attempts: int, base_seconds: float) -> Loop:
-        settings = Settings(database_url=fresh_database_url, worker_interval_seconds=0.1,
-                            command_retry_attempts=attempts, command_retry_base_seconds=base_seconds,
-                            command_send_timeout_seconds=SEND_TIMEOUT)
-        live = LiveServer(settings).__enter__()
-        worker = WorkerThread(live.settings).__enter__()
-        sim = SimulatorServer(sim_config(driver=DriverRules(no_show_share=1.0)))
-        sim.start()
-        me = ocpi_parties.Identity("DE", "CBK", "chargebook", live.base)
-
-        async def connect(db: Database) -> dict[str, int]:
-            party = await ocpi_parties.connect(db, sim.versions_url, sim.token_a, me, None)
-            return await ocpi_catalogue.sync_party(db, party)
-
-        with_db(fresh_database_url, connect)
-        _, key = make_client(fresh_database_url)
-        loop = Loop(live, sim, fresh_database_url, key)
-        made.append((live, worker, sim, loop))
-        return loop
-
-    yield make
-    for live, worker, sim, loop in made:
-        loop.http.close()
-        loop.admin.close()
-        worker.__exit__()
-        sim.stop()
-        live.__exit__()
+SIM_LATE = SEND_TIMEOUT + 1.0
 
 
 def until(what: str, check: Callable[[], Any], seconds: float = 45) -> Any:
@@ -127,12 +92,12 @@ def book_soon(loop: Loop, seconds: int) -> str:
 
 
 def test_a_cancel_or_an_expiry_while_a_reserve_now_waits_for_its_retry(
-    release_loop: Callable[..., Loop],
+    command_loop: Callable[..., Loop],
 ) -> None:
     """The first RESERVE_NOW's answer comes too late, so it waits for a retry, but the charger
     took it. Cancelled (booking A) or expired (booking B) meanwhile: the retry is never sent,
     and a CANCEL_RESERVATION frees the charger."""
-    loop = release_loop(attempts=3, base_seconds=60)  # the retry would wait a minute
+    loop = command_loop(attempts=3, base_seconds=60)  # the retry would wait a minute
     silent_reserve_nows(loop, late=True)
     (loc_a, evse_a), = loop.bookable(1)
     cancelled = loop.book(loc_a, evse_a)["id"]
@@ -150,11 +115,11 @@ def test_a_cancel_or_an_expiry_while_a_reserve_now_waits_for_its_retry(
         assert reserve_nows_seen(loop, booking_id) == 1
 
 
-def test_a_reserve_now_given_up_unanswered_is_cancelled(release_loop: Callable[..., Loop]) -> None:
+def test_a_reserve_now_given_up_unanswered_is_cancelled(command_loop: Callable[..., Loop]) -> None:
     """Every RESERVE_NOW's answer comes too late: CPO_UNREACHABLE after the retry budget, and a
     CANCEL_RESERVATION frees what the charger took. A CPO that never sends its CommandResult:
     CPO_TIMEOUT, and the same."""
-    loop = release_loop(attempts=2, base_seconds=0.5)
+    loop = command_loop(attempts=2, base_seconds=0.5)
     silent_reserve_nows(loop, late=True)
     (loc_a, evse_a), (loc_b, evse_b) = loop.bookable(2)
     unreachable = loop.wait_for(loop.book(loc_a, evse_a)["id"], {"CANCELLED", "CONFIRMED"})

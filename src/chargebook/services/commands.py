@@ -32,13 +32,17 @@ from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus, can_apply
 from chargebook.domain.outbox import OutboxEvent, OutboxState, RetryPolicy, SendOutcome, next_state
 from chargebook.domain.outbox import can_apply as can_settle
+from chargebook.ocpi.answers import read_command_response
+from chargebook.ocpi.v221.commands import CommandResponseType
 from chargebook.services import command_rows
 from chargebook.services.booking_state import transition_booking
 from chargebook.services.clock import utcnow
-from chargebook.services.outbox import Outgoing, Reply
+from chargebook.services.outbox import Outgoing, Reply, note_unreadable
 from chargebook.services.tokens import Issuer
 
 log = structlog.get_logger("chargebook.commands")
+#: How long to wait for a CommandResult when neither the CPO's answer nor its party row says.
+DEFAULT_COMMAND_TIMEOUT_SECONDS = 60
 
 RESULT_EVENTS = {
     "ACCEPTED": BookingEvent.CPO_ACCEPTED,
@@ -165,31 +169,49 @@ class CommandMailbox:
         now: datetime,
     ) -> None:
         """The CPO's CommandResponse: ACCEPTED waits for the CommandResult (until the CPO's
-        ``timeout``); any other answer, an OCPI error or a spent retry budget ends the booking."""
-        data = reply.data if isinstance(reply.data, dict) else {}
-        if reply.outcome in (SendOutcome.UNREACHABLE, SendOutcome.MALFORMED) and retry.may_retry(item.attempt):
+        ``timeout``, else the party's); another result or an OCPI error ends the booking
+        (CPO_REJECTED). No answer, or one we cannot read, is retried until the budget is
+        spent, then ends it: CPO_UNREACHABLE, or CPO_FAILED for an unreadable one."""
+        outcome, detail = reply.outcome, reply.detail
+        answer = read_command_response(reply.data) if outcome is SendOutcome.ANSWERED else None
+        if answer is not None and answer.unreadable is not None:
+            note_unreadable(self, item, answer.unreadable)
+            if answer.result is None:
+                outcome, detail = SendOutcome.MALFORMED, f"unreadable CommandResponse: {answer.unreadable.problem}"
+        if outcome in (SendOutcome.UNREACHABLE, SendOutcome.MALFORMED) and retry.may_retry(item.attempt):
             row.state = next_state(row.state, OutboxEvent.RETRY)
-            row.message, row.updated_at = reply.detail[:500], now
+            row.message, row.updated_at = detail[:500], now
             row.due_at = now + retry.backoff(item.attempt)
             return
         booking = await session.get(Booking, row.booking_id, with_for_update=True) if row.booking_id else None
-        if reply.outcome is SendOutcome.ANSWERED and data.get("result") == "ACCEPTED":
-            timeout = int(data.get("timeout") or 0) or 60
+        if outcome is SendOutcome.ANSWERED and answer is not None and answer.result is CommandResponseType.ACCEPTED:
+            timeout = answer.timeout_seconds or await self._party_timeout(session, row.party_pk)
             row.state = next_state(row.state, OutboxEvent.TAKEN)
             row.response, row.timeout_at, row.updated_at = "ACCEPTED", now + timedelta(seconds=timeout), now
+            if answer.unreadable is not None:  # usable, but say what was wrong with it
+                row.message = f"{answer.unreadable.problem}; waiting {timeout} s (the CPO's default)"
             return
         row.state, row.updated_at = next_state(row.state, OutboxEvent.FAILED), now
-        if reply.outcome is SendOutcome.ANSWERED:
-            row.response = str(data.get("result"))[:24]
+        if outcome is SendOutcome.ANSWERED and answer is not None and answer.result is not None:
+            row.response = answer.result.value
             event, message = BookingEvent.CPO_REJECTED, f"CommandResponse {row.response}"
-        elif reply.outcome is SendOutcome.REFUSED:
-            event, message = BookingEvent.CPO_REJECTED, reply.detail
+            if answer.message:
+                message = f"{message}: {answer.message}"
+        elif outcome is SendOutcome.REFUSED:
+            event, message = BookingEvent.CPO_REJECTED, detail
+        elif outcome is SendOutcome.MALFORMED:
+            event, message = BookingEvent.CPO_FAILED, detail
         else:
-            event, message = BookingEvent.CPO_UNREACHABLE, reply.detail
+            event, message = BookingEvent.CPO_UNREACHABLE, detail
         row.message = message[:500]
         if booking is not None and row.type == "RESERVE_NOW" and can_apply(BookingStatus(booking.status), event):
             await transition_booking(session, booking, event, actor="cpo", now=now, message=message[:500])
 
+    @staticmethod
+    async def _party_timeout(session: AsyncSession, party_pk: str) -> int:
+        """How long to wait for a CommandResult when the CPO's answer did not say (usably)."""
+        seconds = await session.scalar(select(Party.command_timeout_seconds).where(Party.id == party_pk))
+        return int(seconds or DEFAULT_COMMAND_TIMEOUT_SECONDS)
 
     async def answered_after_withdrawal(self, session: AsyncSession, row: Command, now: datetime) -> None:
         await session.execute(update(Command).where(

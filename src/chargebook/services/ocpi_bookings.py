@@ -39,6 +39,7 @@ from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import LIVE_STATES, BookingEvent, BookingStatus, can_apply
 from chargebook.domain.outbox import OutboxEvent, OutboxState, RetryPolicy, SendOutcome, next_state
 from chargebook.domain.reservation_status import events_for
+from chargebook.ocpi.answers import Unreadable, single_object
 from chargebook.ocpi.client import OcpiClient, PeerError
 from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.v221.types import format_datetime, parse_datetime
@@ -48,7 +49,7 @@ from chargebook.services import booking_requests
 from chargebook.services.booking_calendars import window_available
 from chargebook.services.booking_state import transition_booking
 from chargebook.services.clock import utcnow
-from chargebook.services.outbox import Outgoing, Reply
+from chargebook.services.outbox import Outgoing, Reply, note_unreadable
 
 log = structlog.get_logger("chargebook.bookings")
 FOLLOWED = ("PENDING", "RESERVED")  # the CPO's states in which a booking can still move
@@ -226,12 +227,18 @@ class BookingRequestMailbox:
         retry: RetryPolicy, now: datetime,
     ) -> None:
         outcome, detail = reply.outcome, reply.detail
-        data = reply.data if isinstance(reply.data, dict) else {}
+        data: dict[str, Any] = {}
         if outcome is SendOutcome.ANSWERED:
-            try:
-                check(OcpiBookingModel, data, "Booking")
-            except InvalidRequest as exc:
-                outcome, detail = SendOutcome.UNREACHABLE, f"the CPO's answer is not a Booking: {exc}"
+            answer = single_object(reply.data)
+            if not isinstance(answer, Unreadable):
+                try:
+                    check(OcpiBookingModel, answer, "Booking")
+                    data = answer
+                except InvalidRequest as exc:
+                    answer = Unreadable("invalid_booking", str(exc))
+            if isinstance(answer, Unreadable):
+                note_unreadable(self, item, answer)
+                outcome, detail = SendOutcome.MALFORMED, f"the CPO's answer is not a Booking: {answer.problem}"
         if outcome in (SendOutcome.UNREACHABLE, SendOutcome.MALFORMED) and retry.may_retry(item.attempt):
             row.state = next_state(row.state, OutboxEvent.RETRY)
             row.message, row.updated_at, row.due_at = detail[:500], now, now + retry.backoff(item.attempt)
@@ -256,9 +263,11 @@ class BookingRequestMailbox:
             row.outcome = "FAILED"
             await _note(session, booking, f"{row.kind.upper()}_FAILED", now, row.message)
             return
-        # The CPO refused the request outright (an OCPI error), or never took it.
-        events = ([BookingEvent.SENT_TO_CPO, BookingEvent.CPO_REJECTED] if outcome is SendOutcome.REFUSED
-                  else [BookingEvent.CPO_UNREACHABLE])
+        # The CPO refused the request outright (an OCPI error), never took it, or answered
+        # nothing we could read (it may hold the booking: the end cancels it).
+        events = {SendOutcome.REFUSED: [BookingEvent.SENT_TO_CPO, BookingEvent.CPO_REJECTED],
+                  SendOutcome.MALFORMED: [BookingEvent.SENT_TO_CPO, BookingEvent.CPO_FAILED]
+                  }.get(outcome, [BookingEvent.CPO_UNREACHABLE])
         for event in events:
             if can_apply(BookingStatus(booking.status), event):
                 await transition_booking(session, booking, event, actor="cpo", now=now, message=row.message)

@@ -31,7 +31,7 @@ import structlog
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargebook import correlation
+from chargebook import correlation, metrics
 from chargebook.db.engine import Database
 from chargebook.db.models import Booking, Command, OcpiBookingRequest, Party
 from chargebook.db.queries import claim as claim_rows
@@ -44,6 +44,7 @@ from chargebook.domain.outbox import (
     SendOutcome,
     next_state,
 )
+from chargebook.ocpi.answers import Unreadable
 from chargebook.ocpi.client import OcpiClient, PeerError, PeerRejected
 from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.services.clock import utcnow
@@ -190,6 +191,15 @@ async def send(item: Outgoing, retry: RetryPolicy, issuer: Issuer, module: str) 
     except PeerError as exc:
         return Reply(SendOutcome.UNREACHABLE, detail=str(exc))
     return Reply(SendOutcome.ANSWERED, data=answer.data)
+
+
+def note_unreadable(mailbox: Mailbox[Row], item: Outgoing, unreadable: Unreadable) -> None:
+    """A CPO's answer (or a value in it) we cannot use: logged with the CPO and the reason,
+    and counted (``chargebook_ocpi_rejected_items_total``)."""
+    metrics.OCPI_REJECTED_ITEMS.labels(item.party_label, mailbox.module, unreadable.reason).inc()
+    log.warning(f"{mailbox.noun} answer unreadable", **{f"{mailbox.noun.replace(' ', '_')}_id": item.id},
+                type=item.kind, booking_id=item.booking_id, party=item.party_label, attempt=item.attempt,
+                reason=unreadable.reason, problem=unreadable.problem)
 
 
 async def record(db: Database, mailbox: Mailbox[Row], item: Outgoing, reply: Reply, retry: RetryPolicy) -> None:
