@@ -52,7 +52,9 @@ def _imports_in(node: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
     yield from _imports(node)
 
 
-def _targets(name: str, is_package: bool, node: ast.Import | ast.ImportFrom, known: set[str]) -> set[str]:
+def _targets(
+    name: str, is_package: bool, node: ast.Import | ast.ImportFrom, known: set[str]
+) -> set[str]:
     """The chargebook modules an import statement loads (its own names, not their parents)."""
     if isinstance(node, ast.Import):
         return {a.name for a in node.names if a.name in known}
@@ -137,9 +139,13 @@ def test_the_finder_sees_a_cycle() -> None:
     assert sorted(cycles(graph)) == [["a", "b", "c"], ["e"]]
     tree = ast.parse("def f():\n    from chargebook.services import bookings\n")
     known = {"chargebook.services", "chargebook.services.bookings"}
-    targets = {t for node in _imports(tree) for t in _targets("chargebook.services.x", False, node, known)}
+    targets = {
+        t for node in _imports(tree) for t in _targets("chargebook.services.x", False, node, known)
+    }
     assert targets == {"chargebook.services.bookings"}
-    guarded = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import chargebook.db\n")
+    guarded = ast.parse(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import chargebook.db\n"
+    )
     assert [n for n in _imports(guarded) if isinstance(n, ast.Import)] == []
 
 

@@ -41,8 +41,14 @@ class Trickler:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
-            length = next((int(v) for k, _, v in (h.partition(":") for h in lines[1:])
-                           if k.strip().lower() == "content-length"), 0)
+            length = next(
+                (
+                    int(v)
+                    for k, _, v in (h.partition(":") for h in lines[1:])
+                    if k.strip().lower() == "content-length"
+                ),
+                0,
+            )
             body = await reader.readexactly(length) if length else b""
             with self._lock:
                 self.requests.append(Trickled(lines[0], body, time.monotonic()))

@@ -63,7 +63,14 @@ def test_every_pair(state: OutboxState, event: OutboxEvent) -> None:
 
 def test_states_are_stored_as_the_old_strings() -> None:
     """Rows written before the enum existed hold exactly these values."""
-    assert [s.value for s in OutboxState] == ["due", "sending", "sent", "answered", "failed", "withdrawn"]
+    assert [s.value for s in OutboxState] == [
+        "due",
+        "sending",
+        "sent",
+        "answered",
+        "failed",
+        "withdrawn",
+    ]
     assert FINAL_STATES == {S.ANSWERED, S.FAILED, S.WITHDRAWN}
     assert set(CLAIMABLE) == {S.DUE, S.SENDING}
 
@@ -105,13 +112,20 @@ W = CancelWhen
 
 #: What becomes of a reservation request when its booking ends on our side, written out.
 RELEASES = {
-    (S.DUE, 0, False): Release(True, None), (S.DUE, 0, True): Release(True, None),
-    (S.DUE, 2, False): Release(True, W.AFTER_MARGIN), (S.DUE, 2, True): Release(True, W.AFTER_MARGIN),
-    (S.SENDING, 1, False): Release(True, W.LEASE_END), (S.SENDING, 1, True): Release(True, W.LEASE_END),
-    (S.SENT, 1, False): Release(True, W.NOW), (S.SENT, 1, True): Release(True, W.NOW),
-    (S.ANSWERED, 1, False): Release(False, None), (S.ANSWERED, 1, True): Release(False, W.NOW),
-    (S.FAILED, 4, False): Release(False, W.AFTER_MARGIN), (S.FAILED, 4, True): Release(False, W.AFTER_MARGIN),
-    (S.WITHDRAWN, 1, False): Release(False, None), (S.WITHDRAWN, 1, True): Release(False, None),
+    (S.DUE, 0, False): Release(True, None),
+    (S.DUE, 0, True): Release(True, None),
+    (S.DUE, 2, False): Release(True, W.AFTER_MARGIN),
+    (S.DUE, 2, True): Release(True, W.AFTER_MARGIN),
+    (S.SENDING, 1, False): Release(True, W.LEASE_END),
+    (S.SENDING, 1, True): Release(True, W.LEASE_END),
+    (S.SENT, 1, False): Release(True, W.NOW),
+    (S.SENT, 1, True): Release(True, W.NOW),
+    (S.ANSWERED, 1, False): Release(False, None),
+    (S.ANSWERED, 1, True): Release(False, W.NOW),
+    (S.FAILED, 4, False): Release(False, W.AFTER_MARGIN),
+    (S.FAILED, 4, True): Release(False, W.AFTER_MARGIN),
+    (S.WITHDRAWN, 1, False): Release(False, None),
+    (S.WITHDRAWN, 1, True): Release(False, None),
 }
 
 
@@ -137,8 +151,17 @@ def test_cancellations_never_overtake_the_request() -> None:
 
 
 def test_releasing_events_are_the_ends_the_cpo_did_not_decide() -> None:
-    ends = {event for (_, event), (to, _) in LIFECYCLE.items() if to not in
-            {BookingStatus.REQUESTED, BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.ATTENDING}}
+    ends = {
+        event
+        for (_, event), (to, _) in LIFECYCLE.items()
+        if to
+        not in {
+            BookingStatus.REQUESTED,
+            BookingStatus.PENDING,
+            BookingStatus.CONFIRMED,
+            BookingStatus.ATTENDING,
+        }
+    }
     said_by_cpo = {BookingEvent.CPO_REJECTED, BookingEvent.CPO_CANCELLED}
     used_or_ran_out = {BookingEvent.SESSION_COMPLETED, BookingEvent.WINDOW_ENDED_UNATTENDED}
     assert RELEASING_EVENTS == ends - said_by_cpo - used_or_ran_out

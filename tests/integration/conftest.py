@@ -26,9 +26,13 @@ def command_loop(fresh_database_url: str) -> Iterator[Callable[..., Loop]]:
     def make(*, attempts: int, base_seconds: float) -> Loop:
         """chargebook with this command retry policy, and a simulator whose drivers never come
         (a reservation in use cannot be cancelled)."""
-        settings = Settings(database_url=fresh_database_url, worker_interval_seconds=0.1,
-                            command_retry_attempts=attempts, command_retry_base_seconds=base_seconds,
-                            command_send_timeout_seconds=SEND_TIMEOUT)
+        settings = Settings(
+            database_url=fresh_database_url,
+            worker_interval_seconds=0.1,
+            command_retry_attempts=attempts,
+            command_retry_base_seconds=base_seconds,
+            command_send_timeout_seconds=SEND_TIMEOUT,
+        )
         live = LiveServer(settings).__enter__()
         worker = WorkerThread(live.settings).__enter__()
         sim = SimulatorServer(sim_config(driver=DriverRules(no_show_share=1.0)))

@@ -21,7 +21,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.test_ocpi_loop import Loop
-from tests.integration.test_ocpi_release import cancelled_at_the_cpo, commands, reserve_nows_seen, until
+from tests.integration.test_ocpi_release import (
+    cancelled_at_the_cpo,
+    commands,
+    reserve_nows_seen,
+    until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -37,9 +42,14 @@ def rejected_items(loop: Loop) -> dict[str, float]:
     """chargebook_ocpi_rejected_items_total for the simulator's commands, by reason (the
     worker runs in the test's process, so the API's /metrics shows its counters)."""
     text = httpx.get(f"{loop.live.base}/metrics").text
-    return {s.labels["reason"]: s.value for family in text_string_to_metric_families(text)
-            for s in family.samples if s.name == "chargebook_ocpi_rejected_items_total"
-            and s.labels["party"] == "DE*SIM" and s.labels["module"] == "commands"}
+    return {
+        s.labels["reason"]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "chargebook_ocpi_rejected_items_total"
+        and s.labels["party"] == "DE*SIM"
+        and s.labels["module"] == "commands"
+    }
 
 
 def test_malformed_command_answers_are_handled_per_row(
@@ -48,9 +58,15 @@ def test_malformed_command_answers_are_handled_per_row(
     loop = command_loop(attempts=2, base_seconds=0.5)
     evses = loop.bookable(len(ANSWERS) + 1)
     by_kind = dict(zip([*ANSWERS, "well formed"], evses, strict=True))
-    loop.admin.post("/sim/config", json={"faults": {
-        "never_answer_share": 1.0,
-        "command_answers": {by_kind[kind][1]: answer for kind, answer in ANSWERS.items()}}}).raise_for_status()
+    loop.admin.post(
+        "/sim/config",
+        json={
+            "faults": {
+                "never_answer_share": 1.0,
+                "command_answers": {by_kind[kind][1]: answer for kind, answer in ANSWERS.items()},
+            }
+        },
+    ).raise_for_status()
     before = rejected_items(loop)
     booked = {kind: loop.book(*where)["id"] for kind, where in by_kind.items()}
 
@@ -64,20 +80,29 @@ def test_malformed_command_answers_are_handled_per_row(
 
     # Usable answers, and the well-formed one beside them: accepted, waiting for the result.
     for kind in ("bad timeout", "one-element list", "well formed"):
-        reserve = until(f"{kind}: the CPO's answer is recorded", lambda b=booked[kind]: (
-            c := commands(loop, b)["RESERVE_NOW"])["response"] and c)
+        reserve = until(
+            f"{kind}: the CPO's answer is recorded",
+            lambda b=booked[kind]: (c := commands(loop, b)["RESERVE_NOW"])["response"] and c,
+        )
         assert reserve["response"] == "ACCEPTED", (kind, reserve)
         assert reserve_nows_seen(loop, booked[kind]) == 1
     assert commands(loop, booked["bad timeout"])["RESERVE_NOW"]["message"].startswith(
-        "timeout '60s' is not a number of seconds; waiting 60 s")
+        "timeout '60s' is not a number of seconds; waiting 60 s"
+    )
 
     after = rejected_items(loop)
     counted = {reason: after.get(reason, 0) - before.get(reason, 0) for reason in after}
     assert {r: n for r, n in counted.items() if n} == {
-        "bad_timeout": 1, "list_item_not_an_object": 2, "missing_result": 2}
-    logged = [json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")]
+        "bad_timeout": 1,
+        "list_item_not_an_object": 2,
+        "missing_result": 2,
+    }
+    logged = [
+        json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")
+    ]
     unreadable = [line for line in logged if line.get("event") == "command answer unreadable"]
     assert {(line["party"], line["reason"], line["booking_id"]) for line in unreadable} == {
         ("DE*SIM", "bad_timeout", booked["bad timeout"]),
         ("DE*SIM", "list_item_not_an_object", booked["item not an object"]),
-        ("DE*SIM", "missing_result", booked["no result"])}
+        ("DE*SIM", "missing_result", booked["no result"]),
+    }

@@ -43,49 +43,78 @@ def until(what: str, check: Callable[[], Any], seconds: float = 45) -> Any:
 
 def held(loop: Loop, booking_id: str) -> list[dict[str, Any]]:
     """The simulator's live reservations for a booking (our booking id is its reservation_id)."""
-    return [r for r in loop.admin.get("/sim/reservations").json()
-            if r["reservation_id"] == booking_id and r["status"] in ("ACTIVE", "IN_USE")]
+    return [
+        r
+        for r in loop.admin.get("/sim/reservations").json()
+        if r["reservation_id"] == booking_id and r["status"] in ("ACTIVE", "IN_USE")
+    ]
 
 
 def reservations(loop: Loop, booking_id: str) -> list[dict[str, Any]]:
-    return [r for r in loop.admin.get("/sim/reservations").json() if r["reservation_id"] == booking_id]
+    return [
+        r for r in loop.admin.get("/sim/reservations").json() if r["reservation_id"] == booking_id
+    ]
 
 
 def commands(loop: Loop, booking_id: str) -> dict[str, dict[str, Any]]:
-    return {c["type"]: c for c in loop.http.get(f"/bookings/{booking_id}/commands").json()["commands"]}
+    return {
+        c["type"]: c for c in loop.http.get(f"/bookings/{booking_id}/commands").json()["commands"]
+    }
 
 
 def reserve_nows_seen(loop: Loop, booking_id: str) -> int:
-    return sum(1 for c in loop.admin.get("/sim/commands").json()
-               if c["command"] == "RESERVE_NOW" and c["request"].get("reservation_id") == booking_id)
+    return sum(
+        1
+        for c in loop.admin.get("/sim/commands").json()
+        if c["command"] == "RESERVE_NOW" and c["request"].get("reservation_id") == booking_id
+    )
 
 
 def silent_reserve_nows(loop: Loop, *, late: bool) -> None:
     """Every RESERVE_NOW is reserved, but its CommandResult never comes; ``late``: and its
     CommandResponse comes after we gave up waiting."""
-    loop.admin.post("/sim/config", json={"faults": {
-        "timeout_share": 1.0 if late else 0.0, "timeout_seconds": SIM_LATE, "paths": ["/commands/RESERVE_NOW"],
-        "never_answer_share": 1.0}}).raise_for_status()
+    loop.admin.post(
+        "/sim/config",
+        json={
+            "faults": {
+                "timeout_share": 1.0 if late else 0.0,
+                "timeout_seconds": SIM_LATE,
+                "paths": ["/commands/RESERVE_NOW"],
+                "never_answer_share": 1.0,
+            }
+        },
+    ).raise_for_status()
 
 
 def cancelled_at_the_cpo(loop: Loop, booking_id: str) -> bool:
     """The charger has our reservation, and our CANCEL_RESERVATION has freed it."""
     statuses = [r["status"] for r in reservations(loop, booking_id)]
-    cancels = [c for c in loop.admin.get("/sim/commands").json()
-               if c["command"] == "CANCEL_RESERVATION" and c["request"].get("reservation_id") == booking_id]
+    cancels = [
+        c
+        for c in loop.admin.get("/sim/commands").json()
+        if c["command"] == "CANCEL_RESERVATION" and c["request"].get("reservation_id") == booking_id
+    ]
     return statuses == ["CANCELED"] and bool(cancels)
 
 
 def book_soon(loop: Loop, seconds: int) -> str:
     """A booking whose window starts in ``seconds`` (below the API's 15 minutes: the service)."""
-    (location_id, evse_uid), = loop.bookable(3)[2:3]
+    ((location_id, evse_uid),) = loop.bookable(3)[2:3]
 
     async def make(db: Database) -> str:
         client = await authenticate(db, loop.http.headers["X-API-Key"])
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
-        view = await create_booking(db, client, BookingRequest(
-            location_id=location_id, evse_uid=evse_uid, reservation_start=start,
-            reservation_end=start + timedelta(hours=1)), BookingPolicy(min_lead=timedelta(0)))
+        view = await create_booking(
+            db,
+            client,
+            BookingRequest(
+                location_id=location_id,
+                evse_uid=evse_uid,
+                reservation_start=start,
+                reservation_end=start + timedelta(hours=1),
+            ),
+            BookingPolicy(min_lead=timedelta(0)),
+        )
         return view.booking.id
 
     return with_db(loop.url, make)
@@ -99,13 +128,15 @@ def test_a_cancel_or_an_expiry_while_a_reserve_now_waits_for_its_retry(
     and a CANCEL_RESERVATION frees the charger."""
     loop = command_loop(attempts=3, base_seconds=60)  # the retry would wait a minute
     silent_reserve_nows(loop, late=True)
-    (loc_a, evse_a), = loop.bookable(1)
+    ((loc_a, evse_a),) = loop.bookable(1)
     cancelled = loop.book(loc_a, evse_a)["id"]
     expiring = book_soon(loop, seconds=8)
     for booking_id in (cancelled, expiring):
         until("the charger holds the reservation", lambda b=booking_id: held(loop, b))
-        until("the RESERVE_NOW waits for its retry",
-              lambda b=booking_id: commands(loop, b)["RESERVE_NOW"]["state"] == "due")
+        until(
+            "the RESERVE_NOW waits for its retry",
+            lambda b=booking_id: commands(loop, b)["RESERVE_NOW"]["state"] == "due",
+        )
 
     assert loop.http.post(f"/bookings/{cancelled}/cancel").json()["status"] == "CANCELLED"
     assert loop.wait_for(expiring, {"EXPIRED", "CANCELLED", "CONFIRMED"})["status"] == "EXPIRED"

@@ -19,7 +19,12 @@ from chargebook.domain.lifecycle import BookingStatus
 from chargebook.domain.outbox import LEASE_MARGIN, OutboxState, RetryPolicy, SendOutcome
 from chargebook.services import outbox
 from chargebook.services.booking_expiry import expire_booking
-from chargebook.services.bookings import BookingPolicy, BookingRequest, cancel_booking, create_booking
+from chargebook.services.bookings import (
+    BookingPolicy,
+    BookingRequest,
+    cancel_booking,
+    create_booking,
+)
 from chargebook.services.clients import ClientContext, authenticate, create_client
 from chargebook.services.commands import COMMANDS, enqueue_reservation, expire_command
 from chargebook.services.tokens import Issuer
@@ -38,9 +43,15 @@ async def _client(db: Database) -> ClientContext:
 async def _site(db: Database) -> Site:
     site = await seed_site(db)
     async with db.write() as session:
-        await session.execute(update(Party).where(Party.party_id == site.party_id).values(
-            status="registered", token_for_them="token-c",
-            endpoints={"commands:RECEIVER": "http://127.0.0.1:9/ocpi/cpo/2.2.1/commands"}))
+        await session.execute(
+            update(Party)
+            .where(Party.party_id == site.party_id)
+            .values(
+                status="registered",
+                token_for_them="token-c",
+                endpoints={"commands:RECEIVER": "http://127.0.0.1:9/ocpi/cpo/2.2.1/commands"},
+            )
+        )
     return site
 
 
@@ -48,24 +59,36 @@ async def _booking(db: Database, site: Site, start_in: timedelta = timedelta(min
     """A booking whose RESERVE_NOW has been recorded (PENDING), due to go out now."""
     client = await _client(db)
     start = datetime.now(UTC).replace(microsecond=0) + start_in
-    view = await create_booking(db, client, BookingRequest(
-        location_id=site.location_id, evse_uid=site.evse_uids[0], reservation_start=start,
-        reservation_end=start + timedelta(hours=1)), BookingPolicy(min_lead=timedelta(0)))
+    view = await create_booking(
+        db,
+        client,
+        BookingRequest(
+            location_id=site.location_id,
+            evse_uid=site.evse_uids[0],
+            reservation_start=start,
+            reservation_end=start + timedelta(hours=1),
+        ),
+        BookingPolicy(min_lead=timedelta(0)),
+    )
     assert await enqueue_reservation(db, view.booking.id, datetime.now(UTC), BASE, Issuer())
     return view.booking.id
 
 
 async def _commands(db: Database, booking_id: str) -> dict[str, Command]:
     async with db.read() as session:
-        rows = await session.scalars(select(Command).where(Command.booking_id == booking_id)
-                                     .order_by(Command.created_at))
+        rows = await session.scalars(
+            select(Command).where(Command.booking_id == booking_id).order_by(Command.created_at)
+        )
         return {c.type: c for c in rows}
 
 
 async def _set(db: Database, booking_id: str, **values: object) -> None:
     async with db.write() as session:
-        await session.execute(update(Command).where(Command.booking_id == booking_id,
-                                                    Command.type == "RESERVE_NOW").values(**values))
+        await session.execute(
+            update(Command)
+            .where(Command.booking_id == booking_id, Command.type == "RESERVE_NOW")
+            .values(**values)
+        )
 
 
 async def _status(db: Database, booking_id: str) -> tuple[str, str | None]:
@@ -83,8 +106,11 @@ async def _end(db: Database, booking_id: str, how: str) -> None:
         await cancel_booking(db, booking.client_id, booking_id, "plans changed")
     else:  # its window starts before the CPO confirmed
         async with db.write() as session:
-            await session.execute(update(Booking).where(Booking.id == booking_id).values(
-                reservation_start=datetime.now(UTC) - timedelta(seconds=1)))
+            await session.execute(
+                update(Booking)
+                .where(Booking.id == booking_id)
+                .values(reservation_start=datetime.now(UTC) - timedelta(seconds=1))
+            )
         assert await expire_booking(db, booking_id, datetime.now(UTC), GRACE)
 
 
@@ -98,7 +124,9 @@ CASES = [
 ]
 
 
-def _due_as(when: str, due: datetime, ended: tuple[datetime, datetime], lease_end: datetime) -> bool:
+def _due_as(
+    when: str, due: datetime, ended: tuple[datetime, datetime], lease_end: datetime
+) -> bool:
     """``ended``: just before and just after the end (no clock reading in between is assumed)."""
     if when == "lease":
         return due == lease_end
@@ -115,13 +143,23 @@ async def _timed_end(db: Database, booking_id: str, how: str) -> tuple[datetime,
 @pytest.mark.parametrize("how", ["cancel", "expiry"])
 @pytest.mark.parametrize(("state", "attempts", "after", "cancel_in"), CASES)
 async def test_an_end_withdraws_the_reserve_now_and_cancels_what_may_be_held(
-    db: Database, how: str, state: OutboxState, attempts: int, after: OutboxState, cancel_in: str | None,
+    db: Database,
+    how: str,
+    state: OutboxState,
+    attempts: int,
+    after: OutboxState,
+    cancel_in: str | None,
 ) -> None:
     site = await _site(db)
     booking_id = await _booking(db, site)
     leased_until = datetime.now(UTC) + timedelta(seconds=20)
-    await _set(db, booking_id, state=state, attempts=attempts,
-               due_at=leased_until if state is S.SENDING else datetime.now(UTC))
+    await _set(
+        db,
+        booking_id,
+        state=state,
+        attempts=attempts,
+        due_at=leased_until if state is S.SENDING else datetime.now(UTC),
+    )
     ended = await _timed_end(db, booking_id, how)
     assert (await _status(db, booking_id))[0] == ("CANCELLED" if how == "cancel" else "EXPIRED")
     commands = await _commands(db, booking_id)
@@ -130,18 +168,25 @@ async def test_an_end_withdraws_the_reserve_now_and_cancels_what_may_be_held(
     if cancel_in is not None:
         cancel = commands["CANCEL_RESERVATION"]
         assert cancel.state is S.DUE and cancel.body["reservation_id"] == booking_id
-        assert cancel.body["response_url"].startswith(f"{BASE}/ocpi/2.2.1/commands/CANCEL_RESERVATION/")
+        assert cancel.body["response_url"].startswith(
+            f"{BASE}/ocpi/2.2.1/commands/CANCEL_RESERVATION/"
+        )
         # Never before the CPO is done with the RESERVE_NOW: after an unanswered send by the
         # lease margin, after the lease of one in flight.
         assert _due_as(cancel_in, cancel.due_at, ended, leased_until), (cancel.due_at, ended)
 
 
-async def test_a_confirmed_booking_cancelled_by_its_client_is_cancelled_at_the_cpo(db: Database) -> None:
+async def test_a_confirmed_booking_cancelled_by_its_client_is_cancelled_at_the_cpo(
+    db: Database,
+) -> None:
     booking_id = await _booking(db, await _site(db))
     await _set(db, booking_id, state=S.ANSWERED, attempts=1, response="ACCEPTED", result="ACCEPTED")
     async with db.write() as session:
-        await session.execute(update(Booking).where(Booking.id == booking_id).values(
-            status="CONFIRMED", cpo_reservation_id=booking_id))
+        await session.execute(
+            update(Booking)
+            .where(Booking.id == booking_id)
+            .values(status="CONFIRMED", cpo_reservation_id=booking_id)
+        )
     await _end(db, booking_id, "cancel")
     commands = await _commands(db, booking_id)
     assert commands["RESERVE_NOW"].state is S.ANSWERED
@@ -150,8 +195,14 @@ async def test_a_confirmed_booking_cancelled_by_its_client_is_cancelled_at_the_c
 
 async def test_a_reserve_now_never_answered_is_cancelled_when_given_up(db: Database) -> None:
     booking_id = await _booking(db, await _site(db))
-    await _set(db, booking_id, state=S.SENT, attempts=1, response="ACCEPTED",
-               timeout_at=datetime.now(UTC) - timedelta(seconds=1))
+    await _set(
+        db,
+        booking_id,
+        state=S.SENT,
+        attempts=1,
+        response="ACCEPTED",
+        timeout_at=datetime.now(UTC) - timedelta(seconds=1),
+    )
     reserve = (await _commands(db, booking_id))["RESERVE_NOW"]
     assert await expire_command(db, reserve.id, datetime.now(UTC))
     assert await _status(db, booking_id) == ("CANCELLED", "CPO_TIMEOUT")
@@ -161,15 +212,35 @@ async def test_a_reserve_now_never_answered_is_cancelled_when_given_up(db: Datab
 
 
 def _item(command: Command, attempt: int) -> outbox.Outgoing:
-    return outbox.Outgoing(id=command.id, kind=command.type, attempt=attempt, url=None, body=command.body,
-                           token=None, party=None, booking_id=command.booking_id, correlation_id=None)
+    return outbox.Outgoing(
+        id=command.id,
+        kind=command.type,
+        attempt=attempt,
+        url=None,
+        body=command.body,
+        token=None,
+        party=None,
+        booking_id=command.booking_id,
+        correlation_id=None,
+    )
 
 
-@pytest.mark.parametrize(("reply", "reason", "cancelled"), [
-    (outbox.Reply(SendOutcome.UNREACHABLE, detail="ConnectTimeout"), "CPO_UNREACHABLE", True),
-    (outbox.Reply(SendOutcome.REFUSED, detail="OCPI 2003: unknown location"), "CPO_REJECTED", False),
-    (outbox.Reply(SendOutcome.ANSWERED, data={"result": "REJECTED", "timeout": 30}), "CPO_REJECTED", False),
-])
+@pytest.mark.parametrize(
+    ("reply", "reason", "cancelled"),
+    [
+        (outbox.Reply(SendOutcome.UNREACHABLE, detail="ConnectTimeout"), "CPO_UNREACHABLE", True),
+        (
+            outbox.Reply(SendOutcome.REFUSED, detail="OCPI 2003: unknown location"),
+            "CPO_REJECTED",
+            False,
+        ),
+        (
+            outbox.Reply(SendOutcome.ANSWERED, data={"result": "REJECTED", "timeout": 30}),
+            "CPO_REJECTED",
+            False,
+        ),
+    ],
+)
 async def test_the_last_send_decides_whether_a_cancel_follows(
     db: Database, reply: outbox.Reply, reason: str, cancelled: bool
 ) -> None:
@@ -185,10 +256,13 @@ async def test_the_last_send_decides_whether_a_cancel_follows(
     assert ("CANCEL_RESERVATION" in commands) is cancelled
 
 
-@pytest.mark.parametrize(("reply", "sooner"), [
-    (outbox.Reply(SendOutcome.ANSWERED, data={"result": "ACCEPTED", "timeout": 30}), True),
-    (outbox.Reply(SendOutcome.UNREACHABLE, detail="timed out"), False),
-])
+@pytest.mark.parametrize(
+    ("reply", "sooner"),
+    [
+        (outbox.Reply(SendOutcome.ANSWERED, data={"result": "ACCEPTED", "timeout": 30}), True),
+        (outbox.Reply(SendOutcome.UNREACHABLE, detail="timed out"), False),
+    ],
+)
 async def test_a_cancel_waiting_for_an_answer_goes_once_the_cpo_answered(
     db: Database, reply: outbox.Reply, sooner: bool
 ) -> None:
@@ -210,9 +284,14 @@ async def test_no_command_is_sent_for_a_booking_that_has_ended(db: Database) -> 
     site = await _site(db)
     booking_id = await _booking(db, site)
     async with db.write() as session:  # ended by a path that left its command due
-        await session.execute(update(Booking).where(Booking.id == booking_id).values(
-            status=BookingStatus.CANCELLED.value, status_reason="CLIENT_CANCELLED"))
-    items = await outbox.claim(db, COMMANDS, datetime.now(UTC) + timedelta(seconds=1), RetryPolicy(), 100)
+        await session.execute(
+            update(Booking)
+            .where(Booking.id == booking_id)
+            .values(status=BookingStatus.CANCELLED.value, status_reason="CLIENT_CANCELLED")
+        )
+    items = await outbox.claim(
+        db, COMMANDS, datetime.now(UTC) + timedelta(seconds=1), RetryPolicy(), 100
+    )
     assert booking_id not in {i.booking_id for i in items}
     assert (await _commands(db, booking_id))["RESERVE_NOW"].state is S.WITHDRAWN
 
@@ -220,44 +299,83 @@ async def test_no_command_is_sent_for_a_booking_that_has_ended(db: Database) -> 
 # --- OCPI 2.3.0 Bookings module: the create request and the cancellation request ----------
 
 
-async def _bookings_module_booking(db: Database, state: OutboxState, attempts: int,
-                                   cpo_status: str | None) -> str:
+async def _bookings_module_booking(
+    db: Database, state: OutboxState, attempts: int, cpo_status: str | None
+) -> str:
     site = await seed_site(db)
     client = await _client(db)
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-    view = await create_booking(db, client, BookingRequest(
-        location_id=site.location_id, evse_uid=site.evse_uids[0], reservation_start=start,
-        reservation_end=start + timedelta(hours=1)), BookingPolicy())
+    view = await create_booking(
+        db,
+        client,
+        BookingRequest(
+            location_id=site.location_id,
+            evse_uid=site.evse_uids[0],
+            reservation_start=start,
+            reservation_end=start + timedelta(hours=1),
+        ),
+        BookingPolicy(),
+    )
     booking_id, now = view.booking.id, datetime.now(UTC)
     async with db.write() as session:
         party_pk = await session.scalar(select(Party.id).where(Party.party_id == site.party_id))
         assert party_pk is not None
-        session.add(OcpiBooking(booking_id=booking_id, party_pk=party_pk, booking_location_id="BL1",
-                                request_id=booking_id, reservation_status=cpo_status, created_at=now,
-                                updated_at=now, poll_at=now + timedelta(minutes=1)))
-        session.add(OcpiBookingRequest(
-            id=f"breq_{booking_id[:8]}", booking_id=booking_id, party_pk=party_pk, kind="create", state=state,
-            body={"request_id": booking_id, "location_id": site.location_id}, attempts=attempts,
-            due_at=now + timedelta(seconds=20) if state is S.SENDING else now, created_at=now, updated_at=now))
-        await session.execute(update(Booking).where(Booking.id == booking_id).values(status="PENDING"))
+        session.add(
+            OcpiBooking(
+                booking_id=booking_id,
+                party_pk=party_pk,
+                booking_location_id="BL1",
+                request_id=booking_id,
+                reservation_status=cpo_status,
+                created_at=now,
+                updated_at=now,
+                poll_at=now + timedelta(minutes=1),
+            )
+        )
+        session.add(
+            OcpiBookingRequest(
+                id=f"breq_{booking_id[:8]}",
+                booking_id=booking_id,
+                party_pk=party_pk,
+                kind="create",
+                state=state,
+                body={"request_id": booking_id, "location_id": site.location_id},
+                attempts=attempts,
+                due_at=now + timedelta(seconds=20) if state is S.SENDING else now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await session.execute(
+            update(Booking).where(Booking.id == booking_id).values(status="PENDING")
+        )
     return booking_id
 
 
 async def _requests(db: Database, booking_id: str) -> dict[str, OcpiBookingRequest]:
     async with db.read() as session:
-        rows = await session.scalars(select(OcpiBookingRequest).where(OcpiBookingRequest.booking_id == booking_id))
+        rows = await session.scalars(
+            select(OcpiBookingRequest).where(OcpiBookingRequest.booking_id == booking_id)
+        )
         return {r.kind: r for r in rows}
 
 
-@pytest.mark.parametrize(("state", "attempts", "cpo_status", "after", "cancel_in"), [
-    (S.DUE, 0, None, S.WITHDRAWN, None),
-    (S.DUE, 1, None, S.WITHDRAWN, "margin"),
-    (S.SENDING, 1, None, S.WITHDRAWN, "lease"),
-    (S.ANSWERED, 1, "PENDING", S.ANSWERED, "now"),
-    (S.ANSWERED, 1, "REJECTED", S.ANSWERED, None),  # the CPO ended it itself
-])
+@pytest.mark.parametrize(
+    ("state", "attempts", "cpo_status", "after", "cancel_in"),
+    [
+        (S.DUE, 0, None, S.WITHDRAWN, None),
+        (S.DUE, 1, None, S.WITHDRAWN, "margin"),
+        (S.SENDING, 1, None, S.WITHDRAWN, "lease"),
+        (S.ANSWERED, 1, "PENDING", S.ANSWERED, "now"),
+        (S.ANSWERED, 1, "REJECTED", S.ANSWERED, None),  # the CPO ended it itself
+    ],
+)
 async def test_a_bookings_module_booking_ending_cancels_what_the_cpo_may_hold(
-    db: Database, state: OutboxState, attempts: int, cpo_status: str | None, after: OutboxState,
+    db: Database,
+    state: OutboxState,
+    attempts: int,
+    cpo_status: str | None,
+    after: OutboxState,
     cancel_in: str | None,
 ) -> None:
     booking_id = await _bookings_module_booking(db, state, attempts, cpo_status)
@@ -266,5 +384,8 @@ async def test_a_bookings_module_booking_ending_cancels_what_the_cpo_may_hold(
     assert requests["create"].state is after
     assert ("cancel" in requests) is (cancel_in is not None)
     if cancel_in is not None:
-        assert requests["cancel"].body["canceled"] == {"cancellation_reason": "UNKNOWN", "who_canceled": "EMSP"}
+        assert requests["cancel"].body["canceled"] == {
+            "cancellation_reason": "UNKNOWN",
+            "who_canceled": "EMSP",
+        }
         assert _due_as(cancel_in, requests["cancel"].due_at, ended, requests["create"].due_at)

@@ -57,14 +57,25 @@ async def test_a_hanging_cpo_and_webhook_receiver_stall_nothing_else(
     fresh_db: Database, fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Without any per-call deadline of their own, the stuck calls would hang this long.
-    monkeypatch.setattr(runner, "DeliveryPolicy", functools.partial(DeliveryPolicy, timeout_seconds=STUCK_FOR))
-    settings = Settings(database_url=fresh_database_url, worker_interval_seconds=0.1,
-                        command_send_timeout_seconds=STUCK_FOR)
+    monkeypatch.setattr(
+        runner, "DeliveryPolicy", functools.partial(DeliveryPolicy, timeout_seconds=STUCK_FOR)
+    )
+    settings = Settings(
+        database_url=fresh_database_url,
+        worker_interval_seconds=0.1,
+        command_send_timeout_seconds=STUCK_FOR,
+    )
     trickler, receiver = Trickler().start(), Receiver().start()
     live = LiveServer(settings).__enter__()
-    sim = SimulatorServer(SimConfig(locations=4, seed=5, push_delay_seconds=0.0,
-                                    commands=CommandRules(result_delay_seconds=0.02, timeout_seconds=30),
-                                    driver=DriverRules(arrive_after_seconds=STUCK_FOR)))
+    sim = SimulatorServer(
+        SimConfig(
+            locations=4,
+            seed=5,
+            push_delay_seconds=0.0,
+            commands=CommandRules(result_delay_seconds=0.02, timeout_seconds=30),
+            driver=DriverRules(arrive_after_seconds=STUCK_FOR),
+        )
+    )
     sim.start()
     stop = asyncio.Event()
     worker: asyncio.Task[None] | None = None
@@ -73,40 +84,75 @@ async def test_a_hanging_cpo_and_webhook_receiver_stall_nothing_else(
         good = await ocpi_parties.connect(fresh_db, sim.versions_url, sim.token_a, me, None)
         await ocpi_catalogue.sync_party(fresh_db, good)
         async with fresh_db.read() as session:
-            at_good = (await session.execute(
-                select(Location.id, Evse.uid).join(Evse, Evse.location_pk == Location.pk)
-                .where(Location.party_pk == good.id, Evse.reservable.is_(True), Evse.status == "AVAILABLE")
-                .order_by(Evse.uid).limit(1))).one()
+            at_good = (
+                await session.execute(
+                    select(Location.id, Evse.uid)
+                    .join(Evse, Evse.location_pk == Location.pk)
+                    .where(
+                        Location.party_pk == good.id,
+                        Evse.reservable.is_(True),
+                        Evse.status == "AVAILABLE",
+                    )
+                    .order_by(Evse.uid)
+                    .limit(1)
+                )
+            ).one()
         stuck_site, quiet_site = await seed_site(fresh_db), await seed_site(fresh_db)
         async with fresh_db.write() as session:  # a CPO whose commands endpoint trickles
-            await session.execute(update(Party).where(Party.party_id == stuck_site.party_id).values(
-                status="registered", token_for_them="token-c",
-                endpoints={"commands:RECEIVER": f"{trickler.url}/ocpi/cpo/2.2.1/commands"}))
+            await session.execute(
+                update(Party)
+                .where(Party.party_id == stuck_site.party_id)
+                .values(
+                    status="registered",
+                    token_for_them="token-c",
+                    endpoints={"commands:RECEIVER": f"{trickler.url}/ocpi/cpo/2.2.1/commands"},
+                )
+            )
         now = datetime.now(UTC).replace(microsecond=0)
         soon = BookingPolicy(min_lead=timedelta(0))
 
         async def book(key_of: str, location_id: str, evse_uid: str, start: datetime) -> str:
             client = await authenticate(fresh_db, key_of)
-            view = await create_booking(fresh_db, client, BookingRequest(
-                location_id=location_id, evse_uid=evse_uid, reservation_start=start,
-                reservation_end=start + timedelta(hours=1)), soon)
+            view = await create_booking(
+                fresh_db,
+                client,
+                BookingRequest(
+                    location_id=location_id,
+                    evse_uid=evse_uid,
+                    reservation_start=start,
+                    reservation_end=start + timedelta(hours=1),
+                ),
+                soon,
+            )
             return view.booking.id
 
         stalled_client, stalled_key = await create_client(fresh_db, "stalled tenant")
         served_client, served_key = await create_client(fresh_db, "served tenant")
-        await create_endpoint(fresh_db, stalled_client.id, url=f"{trickler.url}/hooks", event_types=["*"])
+        await create_endpoint(
+            fresh_db, stalled_client.id, url=f"{trickler.url}/hooks", event_types=["*"]
+        )
         await create_endpoint(fresh_db, served_client.id, url=receiver.url, event_types=["*"])
-        stuck = await book(stalled_key, stuck_site.location_id, stuck_site.evse_uids[0], now + timedelta(minutes=30))
+        stuck = await book(
+            stalled_key,
+            stuck_site.location_id,
+            stuck_site.evse_uids[0],
+            now + timedelta(minutes=30),
+        )
         confirmed = await book(served_key, at_good[0], at_good[1], now + timedelta(minutes=30))
-        expiring = await book(served_key, quiet_site.location_id, quiet_site.evse_uids[0], now + timedelta(seconds=3))
+        expiring = await book(
+            served_key, quiet_site.location_id, quiet_site.evse_uids[0], now + timedelta(seconds=3)
+        )
 
         worker = asyncio.create_task(runner.run_forever(fresh_db, live.settings, stop))
 
         async def both_stuck() -> bool:
             requests, still_open = trickler.snapshot()
             lines = [r.line for r in requests]
-            return still_open == 2 and any("RESERVE_NOW" in line for line in lines) and any(
-                "/hooks" in line for line in lines)
+            return (
+                still_open == 2
+                and any("RESERVE_NOW" in line for line in lines)
+                and any("/hooks" in line for line in lines)
+            )
 
         await until("the trickling CPO and receiver each hold a call", both_stuck)
         stuck_since = datetime.now(UTC)

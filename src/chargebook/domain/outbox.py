@@ -88,7 +88,9 @@ def next_state(state: OutboxState, event: OutboxEvent) -> OutboxState:
     try:
         return TRANSITIONS[(state, event)]
     except KeyError:
-        raise IllegalTransition(f"An outgoing row in state {state} cannot take event {event}") from None
+        raise IllegalTransition(
+            f"An outgoing row in state {state} cannot take event {event}"
+        ) from None
 
 
 def can_apply(state: OutboxState, event: OutboxEvent) -> bool:
@@ -122,13 +124,15 @@ class RetryPolicy:
 #: Ends of a booking decided on our side, or by a CPO that never gave an answer we could use:
 #: the CPO may still hold the reservation we asked for, so it is withdrawn or cancelled.
 #: (When the CPO refused or cancelled it, or the reservation was used or ran out, nothing is.)
-RELEASING_EVENTS: frozenset[BookingEvent] = frozenset({
-    BookingEvent.CLIENT_CANCELLED,
-    BookingEvent.WINDOW_STARTED_UNCONFIRMED,
-    BookingEvent.CPO_TIMEOUT,
-    BookingEvent.CPO_UNREACHABLE,
-    BookingEvent.CPO_FAILED,
-})
+RELEASING_EVENTS: frozenset[BookingEvent] = frozenset(
+    {
+        BookingEvent.CLIENT_CANCELLED,
+        BookingEvent.WINDOW_STARTED_UNCONFIRMED,
+        BookingEvent.CPO_TIMEOUT,
+        BookingEvent.CPO_UNREACHABLE,
+        BookingEvent.CPO_FAILED,
+    }
+)
 
 
 class CancelWhen(StrEnum):

@@ -31,8 +31,10 @@ def single_object(data: Any) -> dict[str, Any] | Unreadable:
     if isinstance(data, list) and len(data) == 1:
         if isinstance(data[0], dict):
             return data[0]
-        return Unreadable("list_item_not_an_object",
-                          f"data is a list whose item is a {type(data[0]).__name__}, not an object")
+        return Unreadable(
+            "list_item_not_an_object",
+            f"data is a list whose item is a {type(data[0]).__name__}, not an object",
+        )
     if isinstance(data, dict):
         return data
     shape = f"a list of {len(data)} items" if isinstance(data, list) else f"a {type(data).__name__}"
@@ -60,16 +62,24 @@ def read_command_response(data: Any) -> CommandAnswer:
     message = _text(answer.get("message"))
     raw = answer.get("result")
     if raw is None:
-        return CommandAnswer(None, None, message, Unreadable("missing_result", "the answer has no result"))
+        return CommandAnswer(
+            None, None, message, Unreadable("missing_result", "the answer has no result")
+        )
     try:
         result = CommandResponseType(raw) if isinstance(raw, str) else None
     except ValueError:
         result = None
     if result is None:
-        return CommandAnswer(None, None, message,
-                             Unreadable("unknown_result", f"result {str(raw)[:40]!r} is not a CommandResponseType"))
+        return CommandAnswer(
+            None,
+            None,
+            message,
+            Unreadable("unknown_result", f"result {str(raw)[:40]!r} is not a CommandResponseType"),
+        )
     timeout, problem = _seconds(answer.get("timeout"))
-    return CommandAnswer(result, timeout, message, Unreadable("bad_timeout", problem) if problem else None)
+    return CommandAnswer(
+        result, timeout, message, Unreadable("bad_timeout", problem) if problem else None
+    )
 
 
 def _seconds(value: Any) -> tuple[int | None, str | None]:
@@ -90,6 +100,11 @@ def _seconds(value: Any) -> tuple[int | None, str | None]:
 
 def _text(value: Any) -> str | None:
     """The first DisplayText's text (a CommandResponse ``message``), if readable."""
-    if isinstance(value, list) and value and isinstance(value[0], dict) and value[0].get("text") is not None:
+    if (
+        isinstance(value, list)
+        and value
+        and isinstance(value[0], dict)
+        and value[0].get("text") is not None
+    ):
         return str(value[0]["text"])[:500]
     return None

@@ -15,7 +15,10 @@ from chargebook.services.booking_state import transition_booking
 def due_event(booking: Booking, now: datetime, grace: timedelta) -> BookingEvent | None:
     """The time event due for this booking now, if any."""
     status = BookingStatus(booking.status)
-    if status in (BookingStatus.REQUESTED, BookingStatus.PENDING) and booking.reservation_start <= now:
+    if (
+        status in (BookingStatus.REQUESTED, BookingStatus.PENDING)
+        and booking.reservation_start <= now
+    ):
         return BookingEvent.WINDOW_STARTED_UNCONFIRMED
     if status is BookingStatus.CONFIRMED and booking.reservation_end <= now - grace:
         return BookingEvent.WINDOW_ENDED_UNATTENDED
@@ -25,7 +28,9 @@ def due_event(booking: Booking, now: datetime, grace: timedelta) -> BookingEvent
 async def expire_booking(db: Database, booking_id: str, now: datetime, grace: timedelta) -> bool:
     """Re-read and lock the booking; end it if its time event is (still) due."""
     async with db.write() as session:
-        booking = await session.get(Booking, booking_id, with_for_update=True, populate_existing=True)
+        booking = await session.get(
+            Booking, booking_id, with_for_update=True, populate_existing=True
+        )
         event = due_event(booking, now, grace) if booking is not None else None
         if booking is None or event is None:
             return False  # it moved on meanwhile (confirmed, cancelled, attended)

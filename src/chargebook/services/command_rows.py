@@ -25,18 +25,36 @@ from chargebook.services.tokens import Issuer
 
 
 def new_command(
-    *, party_pk: str, booking_id: str | None, command_type: str, base_url: str, body: dict[str, Any],
-    now: datetime, correlation_id: str | None,
+    *,
+    party_pk: str,
+    booking_id: str | None,
+    command_type: str,
+    base_url: str,
+    body: dict[str, Any],
+    now: datetime,
+    correlation_id: str | None,
 ) -> Command:
     """A command due now; ``body`` gets our ``response_url`` for it."""
     command_id = new_id("cmd")
     response_url = f"{base_url.rstrip('/')}/ocpi/2.2.1/commands/{command_type}/{command_id}"
-    return Command(id=command_id, party_pk=party_pk, booking_id=booking_id, type=command_type,
-                   state=OutboxState.DUE, body={"response_url": response_url, **body}, attempts=0,
-                   due_at=now, created_at=now, updated_at=now, correlation_id=correlation_id)
+    return Command(
+        id=command_id,
+        party_pk=party_pk,
+        booking_id=booking_id,
+        type=command_type,
+        state=OutboxState.DUE,
+        body={"response_url": response_url, **body},
+        attempts=0,
+        due_at=now,
+        created_at=now,
+        updated_at=now,
+        correlation_id=correlation_id,
+    )
 
 
-async def token_body(session: AsyncSession, booking: Booking, issuer: Issuer, now: datetime) -> dict[str, Any]:
+async def token_body(
+    session: AsyncSession, booking: Booking, issuer: Issuer, now: datetime
+) -> dict[str, Any]:
     """The booking's token as the CPO sees it (a pipelet UID travels as an RFID token of ours)."""
     if booking.token_pk:
         token = await session.get(Token, booking.token_pk)
@@ -46,13 +64,23 @@ async def token_body(session: AsyncSession, booking: Booking, issuer: Issuer, no
 
 
 async def reserve_now(
-    session: AsyncSession, booking: Booking, *, party_pk: str, location_id: str, base_url: str, issuer: Issuer,
+    session: AsyncSession,
+    booking: Booking,
+    *,
+    party_pk: str,
+    location_id: str,
+    base_url: str,
+    issuer: Issuer,
     now: datetime,
 ) -> Command:
     """RESERVE_NOW for a booking: our booking id is the reservation id and the authorization
     reference, and the reservation lasts until the window ends."""
     command = new_command(
-        party_pk=party_pk, booking_id=booking.id, command_type="RESERVE_NOW", base_url=base_url, now=now,
+        party_pk=party_pk,
+        booking_id=booking.id,
+        command_type="RESERVE_NOW",
+        base_url=base_url,
+        now=now,
         body={
             "token": await token_body(session, booking, issuer, now),
             "expiry_date": format_datetime(booking.reservation_end),
@@ -74,21 +102,34 @@ async def release_reservation(session: AsyncSession, booking: Booking, now: date
     the CPO may have taken it, never before the CPO is done with the RESERVE_NOW
     (``domain/outbox.py: CancelWhen``; one in flight: once its answer is in, ``outbox.py``)."""
     reserve = await session.scalar(
-        select(Command).where(Command.booking_id == booking.id, Command.type == "RESERVE_NOW")
-        .order_by(Command.created_at.desc()).limit(1).with_for_update())
+        select(Command)
+        .where(Command.booking_id == booking.id, Command.type == "RESERVE_NOW")
+        .order_by(Command.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
     if reserve is None:
         return
     decision = release(reserve.state, reserve.attempts, reserve.result == "ACCEPTED")
     due = cancel_due(decision.cancel, now, reserve.due_at) if decision.cancel else now
     if decision.withdraw:
         reserve.state, reserve.updated_at = next_state(reserve.state, OutboxEvent.WITHDRAWN), now
-    if decision.cancel is None or await session.scalar(select(Command.id).where(
-            Command.booking_id == booking.id, Command.type == "CANCEL_RESERVATION").limit(1)):
+    if decision.cancel is None or await session.scalar(
+        select(Command.id)
+        .where(Command.booking_id == booking.id, Command.type == "CANCEL_RESERVATION")
+        .limit(1)
+    ):
         return
     base = reserve.body["response_url"].split("/ocpi/")[0]
-    cancel = new_command(party_pk=reserve.party_pk, booking_id=booking.id, command_type="CANCEL_RESERVATION",
-                         base_url=base, body={"reservation_id": booking.id}, now=now,
-                         # the call that ended it, else (the worker ended it) the booking's create
-                         correlation_id=correlation.current() or reserve.correlation_id)
+    cancel = new_command(
+        party_pk=reserve.party_pk,
+        booking_id=booking.id,
+        command_type="CANCEL_RESERVATION",
+        base_url=base,
+        body={"reservation_id": booking.id},
+        now=now,
+        # the call that ended it, else (the worker ended it) the booking's create
+        correlation_id=correlation.current() or reserve.correlation_id,
+    )
     cancel.due_at = due
     session.add(cancel)

@@ -110,13 +110,20 @@ class Mailbox(Protocol[Row]):
         ...
 
     async def record(
-        self, session: AsyncSession, row: Row, item: Outgoing, reply: Reply, retry: RetryPolicy,
+        self,
+        session: AsyncSession,
+        row: Row,
+        item: Outgoing,
+        reply: Reply,
+        retry: RetryPolicy,
         now: datetime,
     ) -> None:
         """Apply the answer to a locked row still ``sending`` this attempt (and to its booking)."""
         ...
 
-    async def answered_after_withdrawal(self, session: AsyncSession, row: Row, now: datetime) -> None:
+    async def answered_after_withdrawal(
+        self, session: AsyncSession, row: Row, now: datetime
+    ) -> None:
         """The row was withdrawn while in flight (its booking ended) and its answer is now in:
         the cancellation that waited for it may go at once."""
         ...
@@ -124,13 +131,19 @@ class Mailbox(Protocol[Row]):
 
 def _due(mailbox: Mailbox[Row], now: datetime) -> Select[Row]:
     table = mailbox.table
-    return (select(table).where(table.state.in_(CLAIMABLE), table.due_at <= now)
-            .order_by(table.due_at))
+    return (
+        select(table).where(table.state.in_(CLAIMABLE), table.due_at <= now).order_by(table.due_at)
+    )
 
 
 async def claim(
-    db: Database, mailbox: Mailbox[Row], now: datetime, retry: RetryPolicy, limit: int,
-    worker_id: str | None = None, skip: Sequence[str] = (),
+    db: Database,
+    mailbox: Mailbox[Row],
+    now: datetime,
+    retry: RetryPolicy,
+    limit: int,
+    worker_id: str | None = None,
+    skip: Sequence[str] = (),
 ) -> list[Outgoing]:
     """Claim and lease up to ``limit`` due rows (``skip``: ids this process is still sending)."""
     query = _due(mailbox, now)
@@ -142,11 +155,19 @@ async def claim(
         out = []
         for row in rows:
             kind = mailbox.kind(row)
-            named = {f"{mailbox.noun.replace(' ', '_')}_id": row.id, "type": kind, "booking_id": row.booking_id}
+            named = {
+                f"{mailbox.noun.replace(' ', '_')}_id": row.id,
+                "type": kind,
+                "booking_id": row.booking_id,
+            }
             if row.state is OutboxState.SENDING:  # its sender died (or stalled) before recording
                 with correlation.bound(row.correlation_id):
-                    log.warning(f"{mailbox.noun} lease expired; sending again", **named, attempts=row.attempts,
-                                claimed_by=row.claimed_by)
+                    log.warning(
+                        f"{mailbox.noun} lease expired; sending again",
+                        **named,
+                        attempts=row.attempts,
+                        claimed_by=row.claimed_by,
+                    )
             if not mailbox.outlives_booking(row) and await _booking_ended(session, row.booking_id):
                 row.state, row.updated_at = next_state(row.state, OutboxEvent.WITHDRAWN), now
                 log.info(f"{mailbox.noun} withdrawn: its booking has ended", **named)
@@ -155,12 +176,19 @@ async def claim(
             row.attempts, row.claimed_by = row.attempts + 1, worker_id
             row.due_at, row.updated_at = leased_until, now
             party = await session.get(Party, row.party_pk)
-            out.append(Outgoing(
-                id=row.id, kind=kind, attempt=row.attempts, url=mailbox.url(row, party) if party else None,
-                body=dict(row.body), token=party.token_for_them if party else None,
-                party=OcpiParty(party.country_code, party.party_id) if party else None,
-                booking_id=row.booking_id, correlation_id=row.correlation_id,
-            ))
+            out.append(
+                Outgoing(
+                    id=row.id,
+                    kind=kind,
+                    attempt=row.attempts,
+                    url=mailbox.url(row, party) if party else None,
+                    body=dict(row.body),
+                    token=party.token_for_them if party else None,
+                    party=OcpiParty(party.country_code, party.party_id) if party else None,
+                    booking_id=row.booking_id,
+                    correlation_id=row.correlation_id,
+                )
+            )
     return out
 
 
@@ -179,13 +207,19 @@ async def send(item: Outgoing, retry: RetryPolicy, issuer: Issuer, module: str) 
         # The client's own timeouts are per read; this one bounds the whole call (a peer that
         # trickles its answer a byte at a time must not hold the row past its lease).
         async with asyncio.timeout(retry.send_timeout_seconds):
-            async with OcpiClient(token=item.token, timeout=retry.send_timeout_seconds, to_party=item.party,
-                                  from_party=OcpiParty(issuer.country_code, issuer.party_id),
-                                  correlation_id=item.correlation_id) as client:
+            async with OcpiClient(
+                token=item.token,
+                timeout=retry.send_timeout_seconds,
+                to_party=item.party,
+                from_party=OcpiParty(issuer.country_code, issuer.party_id),
+                correlation_id=item.correlation_id,
+            ) as client:
                 answer = await client.request("POST", item.url, body=item.body)
     except TimeoutError:
-        return Reply(SendOutcome.UNREACHABLE,
-                     detail=f"POST {item.url}: no answer within {retry.send_timeout_seconds:g} s")
+        return Reply(
+            SendOutcome.UNREACHABLE,
+            detail=f"POST {item.url}: no answer within {retry.send_timeout_seconds:g} s",
+        )
     except PeerRejected as exc:
         return Reply(SendOutcome.REFUSED, detail=str(exc))
     except PeerError as exc:
@@ -197,15 +231,26 @@ def note_unreadable(mailbox: Mailbox[Row], item: Outgoing, unreadable: Unreadabl
     """A CPO's answer (or a value in it) we cannot use: logged with the CPO and the reason,
     and counted (``chargebook_ocpi_rejected_items_total``)."""
     metrics.OCPI_REJECTED_ITEMS.labels(item.party_label, mailbox.module, unreadable.reason).inc()
-    log.warning(f"{mailbox.noun} answer unreadable", **{f"{mailbox.noun.replace(' ', '_')}_id": item.id},
-                type=item.kind, booking_id=item.booking_id, party=item.party_label, attempt=item.attempt,
-                reason=unreadable.reason, problem=unreadable.problem)
+    log.warning(
+        f"{mailbox.noun} answer unreadable",
+        **{f"{mailbox.noun.replace(' ', '_')}_id": item.id},
+        type=item.kind,
+        booking_id=item.booking_id,
+        party=item.party_label,
+        attempt=item.attempt,
+        reason=unreadable.reason,
+        problem=unreadable.problem,
+    )
 
 
-async def record(db: Database, mailbox: Mailbox[Row], item: Outgoing, reply: Reply, retry: RetryPolicy) -> None:
+async def record(
+    db: Database, mailbox: Mailbox[Row], item: Outgoing, reply: Reply, retry: RetryPolicy
+) -> None:
     now = utcnow()
     async with db.write() as session:
-        row = await session.get(mailbox.table, item.id, with_for_update=True, populate_existing=True)
+        row = await session.get(
+            mailbox.table, item.id, with_for_update=True, populate_existing=True
+        )
         if row is None or row.attempts != item.attempt:
             return  # taken over by another worker after the lease
         if row.state is OutboxState.WITHDRAWN:
@@ -213,32 +258,57 @@ async def record(db: Database, mailbox: Mailbox[Row], item: Outgoing, reply: Rep
             # the lease cannot overtake it any more; without an answer it keeps waiting.
             if reply.outcome is not SendOutcome.UNREACHABLE:
                 await mailbox.answered_after_withdrawal(session, row, now)
-        elif row.state is OutboxState.SENDING:  # else answered meanwhile (a CommandResult came first)
+        elif (
+            row.state is OutboxState.SENDING
+        ):  # else answered meanwhile (a CommandResult came first)
             await mailbox.record(session, row, item, reply, retry, now)
 
 
-async def deliver(db: Database, mailbox: Mailbox[Row], item: Outgoing, retry: RetryPolicy, issuer: Issuer) -> SendOutcome:
+async def deliver(
+    db: Database, mailbox: Mailbox[Row], item: Outgoing, retry: RetryPolicy, issuer: Issuer
+) -> SendOutcome:
     """Send one claimed item and record its outcome. Whatever goes wrong stays with this item."""
-    with correlation.bound(item.correlation_id):  # each item runs in its own task: its own log context
+    with correlation.bound(
+        item.correlation_id
+    ):  # each item runs in its own task: its own log context
         if item.attempt > retry.attempts:
             # Every earlier send ended without a recorded outcome (its worker died or stalled
             # past the lease): the budget is spent, so it is given up without another send.
-            reply = Reply(SendOutcome.UNREACHABLE,
-                          detail=f"no outcome recorded for {retry.attempts} sends; given up")
+            reply = Reply(
+                SendOutcome.UNREACHABLE,
+                detail=f"no outcome recorded for {retry.attempts} sends; given up",
+            )
         else:
             reply = await send(item, retry, issuer, mailbox.module)
-        log.info(f"{mailbox.noun} sent", **{f"{mailbox.noun.replace(' ', '_')}_id": item.id}, type=item.kind,
-                 booking_id=item.booking_id, party=item.party_label, attempt=item.attempt,
-                 outcome=reply.outcome.value, result=mailbox.result(reply.data), detail=reply.detail or None)
+        log.info(
+            f"{mailbox.noun} sent",
+            **{f"{mailbox.noun.replace(' ', '_')}_id": item.id},
+            type=item.kind,
+            booking_id=item.booking_id,
+            party=item.party_label,
+            attempt=item.attempt,
+            outcome=reply.outcome.value,
+            result=mailbox.result(reply.data),
+            detail=reply.detail or None,
+        )
         try:
             await record(db, mailbox, item, reply, retry)
         except Exception as exc:  # noqa: BLE001 - one row's trouble must not stop the others
-            log.exception("outbox answer could not be recorded", module=mailbox.module, id=item.id,
-                          party=item.party_label, booking_id=item.booking_id)
-            fallback = Reply(SendOutcome.MALFORMED, detail=f"the answer could not be recorded: "
-                                                           f"{type(exc).__name__}")
+            log.exception(
+                "outbox answer could not be recorded",
+                module=mailbox.module,
+                id=item.id,
+                party=item.party_label,
+                booking_id=item.booking_id,
+            )
+            fallback = Reply(
+                SendOutcome.MALFORMED,
+                detail=f"the answer could not be recorded: {type(exc).__name__}",
+            )
             try:
                 await record(db, mailbox, item, fallback, retry)
             except Exception:  # noqa: BLE001 - e.g. the database is gone; the lease brings it back
-                log.exception("outbox fallback could not be recorded", module=mailbox.module, id=item.id)
+                log.exception(
+                    "outbox fallback could not be recorded", module=mailbox.module, id=item.id
+                )
         return reply.outcome

@@ -34,9 +34,17 @@ def token_object(token: Token, country_code: str, party_id: str) -> dict[str, An
     return body
 
 
-def pipelet_token(uid: str, country_code: str, party_id: str, issuer: str, now: datetime) -> dict[str, Any]:
+def pipelet_token(
+    uid: str, country_code: str, party_id: str, issuer: str, now: datetime
+) -> dict[str, Any]:
     return {
-        "country_code": country_code, "party_id": party_id, "uid": uid, "type": "RFID",
-        "contract_id": f"{country_code}-{party_id}-P{uid[:8]}", "issuer": issuer, "valid": True,
-        "whitelist": "NEVER", "last_updated": format_datetime(now),
+        "country_code": country_code,
+        "party_id": party_id,
+        "uid": uid,
+        "type": "RFID",
+        "contract_id": f"{country_code}-{party_id}-P{uid[:8]}",
+        "issuer": issuer,
+        "valid": True,
+        "whitelist": "NEVER",
+        "last_updated": format_datetime(now),
     }

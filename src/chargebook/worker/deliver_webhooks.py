@@ -56,7 +56,9 @@ class WebhookSender:
         if not batch:
             return 0  # the usual pass: no HTTP client (and no TLS context) is built for nothing
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=self.policy.timeout_seconds, follow_redirects=False)
+            self._http = httpx.AsyncClient(
+                timeout=self.policy.timeout_seconds, follow_redirects=False
+            )
         for out in batch:
             self.in_flight.start(f"delivery {out.pk}", _post(self.db, self._http, out, self.policy))
         return len(batch)
@@ -92,7 +94,9 @@ async def deliver_due_webhooks(db: Database, policy: DeliveryPolicy) -> int:
     return sent
 
 
-async def _post(db: Database, http: httpx.AsyncClient, out: Outgoing, policy: DeliveryPolicy) -> str:
+async def _post(
+    db: Database, http: httpx.AsyncClient, out: Outgoing, policy: DeliveryPolicy
+) -> str:
     timestamp = int(utcnow().timestamp())
     headers = {
         "content-type": "application/json",
@@ -113,5 +117,12 @@ async def _post(db: Database, http: httpx.AsyncClient, out: Outgoing, policy: De
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, it is this attempt's outcome
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     duration_ms = round((time.monotonic() - started) * 1000)
-    return await record_attempt(db, out, policy, status_code=status_code, error=error, duration_ms=duration_ms,
-                                jitter=random.uniform(0.8, 1.2))
+    return await record_attempt(
+        db,
+        out,
+        policy,
+        status_code=status_code,
+        error=error,
+        duration_ms=duration_ms,
+        jitter=random.uniform(0.8, 1.2),
+    )

@@ -28,18 +28,30 @@ _CANDIDATES = (
     .join(Evse, Booking.evse_pk == Evse.pk)
     .join(Location, Evse.location_pk == Location.pk)
     .join(Party, Location.party_pk == Party.id)
-    .where(Booking.status == BookingStatus.REQUESTED, Party.status == "registered",
-           ~exists().where(OcpiBooking.booking_id == Booking.id))
+    .where(
+        Booking.status == BookingStatus.REQUESTED,
+        Party.status == "registered",
+        ~exists().where(OcpiBooking.booking_id == Booking.id),
+    )
     .order_by(Booking.reservation_start)
 )
 
 
-async def enqueue_due_reservations(db: Database, now: datetime, base_url: str, issuer: Issuer) -> int:
+async def enqueue_due_reservations(
+    db: Database, now: datetime, base_url: str, issuer: Issuer
+) -> int:
     """One pass; returns how many bookings moved to PENDING."""
     async with db.read() as session:
-        rows = (await session.execute(
-            _CANDIDATES.where(Booking.reservation_start > now).limit(CANDIDATES))).all()
-    due = [booking_id for booking_id, start, lead in rows
-           if start - timedelta(minutes=lead) <= now][:BATCH]
-    return await handle_each("enqueue_reservations", due,
-                             lambda booking_id: enqueue_reservation(db, booking_id, now, base_url, issuer))
+        rows = (
+            await session.execute(
+                _CANDIDATES.where(Booking.reservation_start > now).limit(CANDIDATES)
+            )
+        ).all()
+    due = [
+        booking_id for booking_id, start, lead in rows if start - timedelta(minutes=lead) <= now
+    ][:BATCH]
+    return await handle_each(
+        "enqueue_reservations",
+        due,
+        lambda booking_id: enqueue_reservation(db, booking_id, now, base_url, issuer),
+    )

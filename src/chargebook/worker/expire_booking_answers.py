@@ -19,8 +19,16 @@ BATCH = 50
 async def expire_unanswered_bookings(db: Database, now: datetime) -> int:
     """One pass; returns how many bookings timed out."""
     async with db.read() as session:
-        due = list(await session.scalars(
-            select(OcpiBooking.booking_id).where(OcpiBooking.reservation_status == "PENDING",
-                                                 OcpiBooking.answer_due_at <= now)
-            .order_by(OcpiBooking.answer_due_at).limit(BATCH)))
-    return await handle_each("expire_booking_answers", due, lambda booking_id: expire_unanswered(db, booking_id, now))
+        due = list(
+            await session.scalars(
+                select(OcpiBooking.booking_id)
+                .where(
+                    OcpiBooking.reservation_status == "PENDING", OcpiBooking.answer_due_at <= now
+                )
+                .order_by(OcpiBooking.answer_due_at)
+                .limit(BATCH)
+            )
+        )
+    return await handle_each(
+        "expire_booking_answers", due, lambda booking_id: expire_unanswered(db, booking_id, now)
+    )

@@ -19,7 +19,14 @@ BATCH = 50
 async def expire_unanswered_commands(db: Database, now: datetime) -> int:
     """One pass; returns how many commands timed out."""
     async with db.read() as session:
-        due = list(await session.scalars(
-            select(Command.id).where(Command.state == OutboxState.SENT, Command.timeout_at <= now)
-            .order_by(Command.timeout_at).limit(BATCH)))
-    return await handle_each("expire_commands", due, lambda command_id: expire_command(db, command_id, now))
+        due = list(
+            await session.scalars(
+                select(Command.id)
+                .where(Command.state == OutboxState.SENT, Command.timeout_at <= now)
+                .order_by(Command.timeout_at)
+                .limit(BATCH)
+            )
+        )
+    return await handle_each(
+        "expire_commands", due, lambda command_id: expire_command(db, command_id, now)
+    )

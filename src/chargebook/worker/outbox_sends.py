@@ -18,8 +18,13 @@ CONCURRENT_SENDS = 10
 
 
 async def start_due_sends(
-    db: Database, mailbox: outbox.Mailbox[outbox.Row], now: datetime, retry: RetryPolicy, issuer: Issuer,
-    in_flight: InFlight | None = None, worker_id: str | None = None,
+    db: Database,
+    mailbox: outbox.Mailbox[outbox.Row],
+    now: datetime,
+    retry: RetryPolicy,
+    issuer: Issuer,
+    in_flight: InFlight | None = None,
+    worker_id: str | None = None,
 ) -> int:
     """One pass; returns how many rows were claimed. With the runner's ``in_flight`` the sends
     finish in the background; without one (a one-shot pass) the pass waits for them."""

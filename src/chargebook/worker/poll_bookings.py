@@ -21,16 +21,23 @@ BATCH = 200
 async def poll_due_bookings(db: Database, now: datetime, poll_every: timedelta) -> int:
     """One pass; returns how many Bookings were heard."""
     async with db.write() as session:
-        due = await claim(session, select(OcpiBooking).where(OcpiBooking.poll_at <= now)
-                          .order_by(OcpiBooking.poll_at), BATCH)
+        due = await claim(
+            session,
+            select(OcpiBooking).where(OcpiBooking.poll_at <= now).order_by(OcpiBooking.poll_at),
+            BATCH,
+        )
         by_party: dict[str, list[tuple[str, str, datetime]]] = defaultdict(list)
         for row in due:
-            end = await session.scalar(select(Booking.reservation_end).where(Booking.id == row.booking_id))
+            end = await session.scalar(
+                select(Booking.reservation_end).where(Booking.id == row.booking_id)
+            )
             if end is None or end <= now:
                 row.poll_at = None  # the window is over: sessions and CDRs take it from here
                 continue
             row.poll_at = now + poll_every  # leased until the next interval
-            by_party[row.party_pk].append((row.booking_id, row.request_id, row.last_updated or row.created_at))
+            by_party[row.party_pk].append(
+                (row.booking_id, row.request_id, row.last_updated or row.created_at)
+            )
     heard = 0
 
     async def poll(party_pk: str) -> bool:

@@ -86,30 +86,63 @@ def loops(db: Database, settings: Settings, worker_id: str) -> list[Loop]:
     """Every loop of the worker, with its parameters from ``Settings``."""
     every = settings.worker_interval_seconds
     issuer = Issuer(settings.ocpi_country_code, settings.ocpi_party_id, settings.token_issuer)
-    retry = RetryPolicy(settings.command_retry_attempts, settings.command_retry_base_seconds,
-                        settings.command_send_timeout_seconds)
+    retry = RetryPolicy(
+        settings.command_retry_attempts,
+        settings.command_retry_base_seconds,
+        settings.command_send_timeout_seconds,
+    )
     poll_every = timedelta(seconds=settings.booking_poll_seconds)
     grace = timedelta(minutes=settings.no_show_grace_minutes)
     commands, requests = InFlight(CONCURRENT_SENDS), InFlight(CONCURRENT_SENDS)
-    webhooks = WebhookSender(db, DeliveryPolicy(settings.webhook_max_attempts, settings.webhook_backoff_seconds))
+    webhooks = WebhookSender(
+        db, DeliveryPolicy(settings.webhook_max_attempts, settings.webhook_backoff_seconds)
+    )
     return [
-        Loop("enqueue_reservations", lambda: enqueue_due_reservations(db, utcnow(), settings.base_url(), issuer),
-             every),
-        Loop("send_commands", lambda: send_due_commands(db, utcnow(), retry, issuer, commands, worker_id),
-             every, wake=commands.finished, on_stop=commands.stop),
+        Loop(
+            "enqueue_reservations",
+            lambda: enqueue_due_reservations(db, utcnow(), settings.base_url(), issuer),
+            every,
+        ),
+        Loop(
+            "send_commands",
+            lambda: send_due_commands(db, utcnow(), retry, issuer, commands, worker_id),
+            every,
+            wake=commands.finished,
+            on_stop=commands.stop,
+        ),
         Loop("expire_commands", lambda: expire_unanswered_commands(db, utcnow()), every),
-        Loop("send_booking_requests",
-             lambda: send_due_booking_requests(db, utcnow(), retry, issuer, poll_every, requests, worker_id),
-             every, wake=requests.finished, on_stop=requests.stop),
-        Loop("poll_bookings", lambda: poll_due_bookings(db, utcnow(), poll_every), every,
-             budget=POLL_BUDGET_SECONDS),
+        Loop(
+            "send_booking_requests",
+            lambda: send_due_booking_requests(
+                db, utcnow(), retry, issuer, poll_every, requests, worker_id
+            ),
+            every,
+            wake=requests.finished,
+            on_stop=requests.stop,
+        ),
+        Loop(
+            "poll_bookings",
+            lambda: poll_due_bookings(db, utcnow(), poll_every),
+            every,
+            budget=POLL_BUDGET_SECONDS,
+        ),
         Loop("expire_booking_answers", lambda: expire_unanswered_bookings(db, utcnow()), every),
         Loop("expire_bookings", lambda: expire_due_bookings(db, utcnow(), grace), every),
-        Loop("sync_parties",
-             lambda: sync_stale_parties(db, utcnow(), timedelta(minutes=settings.sync_interval_minutes)),
-             every, budget=SYNC_BUDGET_SECONDS),
-        Loop("deliver_webhooks", webhooks.start_due, every, wake=webhooks.in_flight.finished,
-             on_stop=webhooks.close),
+        Loop(
+            "sync_parties",
+            lambda: sync_stale_parties(
+                db, utcnow(), timedelta(minutes=settings.sync_interval_minutes)
+            ),
+            every,
+            budget=SYNC_BUDGET_SECONDS,
+        ),
+        Loop(
+            "deliver_webhooks",
+            webhooks.start_due,
+            every,
+            wake=webhooks.in_flight.finished,
+            on_stop=webhooks.close,
+        ),
     ]
 
 
@@ -137,7 +170,9 @@ async def _run(loop: Loop, progress: Progress, stop: asyncio.Event) -> None:
             if moved:
                 log.info("worker pass", loop=loop.name, moved=moved)
         except TimeoutError:
-            log.warning("worker pass over its budget; abandoned", loop=loop.name, budget_seconds=loop.budget)
+            log.warning(
+                "worker pass over its budget; abandoned", loop=loop.name, budget_seconds=loop.budget
+            )
         except Exception:  # a bad pass must not kill the loop; the next pass retries
             log.exception("worker pass failed", loop=loop.name)
         duration = time.monotonic() - started
@@ -147,7 +182,9 @@ async def _run(loop: Loop, progress: Progress, stop: asyncio.Event) -> None:
         await _pause(stop, loop.every, loop.wake)
 
 
-async def _beat(db: Database, me: WorkerIdentity, every: float, progress: Progress, stop: asyncio.Event) -> None:
+async def _beat(
+    db: Database, me: WorkerIdentity, every: float, progress: Progress, stop: asyncio.Event
+) -> None:
     due = time.monotonic()
     while not stop.is_set():
         lag = max(0.0, time.monotonic() - due)
@@ -167,8 +204,14 @@ async def run_forever(db: Database, settings: Settings, stop: asyncio.Event | No
     log.info("worker started", worker_id=me.id, hostname=me.hostname, pid=me.pid)
     progress = Progress()
     background = loops(db, settings, me.id)
-    tasks = [asyncio.create_task(_beat(db, me, settings.worker_interval_seconds, progress, stop), name="heartbeat")]
-    tasks += [asyncio.create_task(_run(loop, progress, stop), name=loop.name) for loop in background]
+    tasks = [
+        asyncio.create_task(
+            _beat(db, me, settings.worker_interval_seconds, progress, stop), name="heartbeat"
+        )
+    ]
+    tasks += [
+        asyncio.create_task(_run(loop, progress, stop), name=loop.name) for loop in background
+    ]
     try:
         await stop.wait()
     finally:
@@ -179,8 +222,10 @@ async def run_forever(db: Database, settings: Settings, stop: asyncio.Event | No
         for task in late:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.gather(*(loop.on_stop(STOP_GRACE_SECONDS) for loop in background if loop.on_stop),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(loop.on_stop(STOP_GRACE_SECONDS) for loop in background if loop.on_stop),
+            return_exceptions=True,
+        )
         with contextlib.suppress(Exception):  # stopping cleanly: readiness sees us gone at once
             await forget_worker(db, me.id)
         log.info("worker stopped", worker_id=me.id)

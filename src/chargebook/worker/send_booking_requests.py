@@ -14,8 +14,15 @@ from chargebook.worker.outbox_sends import start_due_sends
 
 
 async def send_due_booking_requests(
-    db: Database, now: datetime, retry: RetryPolicy, issuer: Issuer, poll_every: timedelta,
-    in_flight: InFlight | None = None, worker_id: str | None = None,
+    db: Database,
+    now: datetime,
+    retry: RetryPolicy,
+    issuer: Issuer,
+    poll_every: timedelta,
+    in_flight: InFlight | None = None,
+    worker_id: str | None = None,
 ) -> int:
     """One pass; returns how many requests were claimed to send."""
-    return await start_due_sends(db, BookingRequestMailbox(poll_every), now, retry, issuer, in_flight, worker_id)
+    return await start_due_sends(
+        db, BookingRequestMailbox(poll_every), now, retry, issuer, in_flight, worker_id
+    )

@@ -14,7 +14,11 @@ from chargebook.worker.outbox_sends import start_due_sends
 
 
 async def send_due_commands(
-    db: Database, now: datetime, retry: RetryPolicy, issuer: Issuer, in_flight: InFlight | None = None,
+    db: Database,
+    now: datetime,
+    retry: RetryPolicy,
+    issuer: Issuer,
+    in_flight: InFlight | None = None,
     worker_id: str | None = None,
 ) -> int:
     """One pass; returns how many commands were claimed to send."""
