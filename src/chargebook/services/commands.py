@@ -1,14 +1,18 @@
 """Commands to CPOs (we are the Sender): RESERVE_NOW and CANCEL_RESERVATION for bookings.
 
 OCPI 2.2.1 mod_commands.asciidoc. A command is a row first (decided in the transaction that
-needs it), sent by the worker after commit, and its outcome recorded in a new transaction:
+needs it, ``command_rows.py``), sent by the outbox after commit (``outbox.py``), and its
+outcome recorded in a new transaction (:class:`CommandMailbox`):
 
 * the synchronous CommandResponse: ACCEPTED keeps the booking PENDING until the result, with
-  ``timeout_at`` from the CPO's ``timeout``; anything else ends it (CPO_REJECTED);
+  ``timeout_at`` from the CPO's ``timeout`` (the party's when unreadable); another result
+  ends it (CPO_REJECTED);
 * the asynchronous CommandResult at our ``response_url``: ACCEPTED confirms, the refusals
   cancel with the CPO's reason, and a later CANCELED_RESERVATION cancels a confirmed booking;
-* no result by ``timeout_at`` → CPO_TIMEOUT; transport failures are retried with backoff
-  until the retry budget is spent → CPO_UNREACHABLE. A booking is never left in PENDING.
+* no result by ``timeout_at`` → CPO_TIMEOUT; no answer is retried with backoff until the
+  retry budget is spent → CPO_UNREACHABLE; an answer we cannot read likewise → CPO_FAILED.
+  A booking is never left in PENDING, and whatever ends it on our side cancels what the CPO
+  may hold (``booking_state.transition_booking``).
 
 When is RESERVE_NOW sent? OCPI 2.2.1 reserves "from now until expiry_date", so sending it for a
 booking days ahead would block the charger for days. It is sent ``reserve_lead_minutes``

@@ -3,17 +3,19 @@ the CPO's Booking (its answers, its pushes, our polls), timeouts, changes.
 
 mod_bookings.asciidoc § Flow and Lifecycle. The CPO owns the Booking; we follow it:
 
-* a request row (``services/booking_requests.py``) is sent by :func:`send_due_requests`
-  like a command: claimed under a lease, POSTed, the answer recorded in a new transaction,
-  transport failures retried with backoff (then CPO_UNREACHABLE);
+* a request row (``services/booking_requests.py``) is sent by the outbox
+  (``services/outbox.py``) like a command: claimed under a lease, POSTed, the answer applied
+  by :class:`BookingRequestMailbox` in a new transaction, no answer (or one that is not a
+  Booking) retried with backoff (then CPO_UNREACHABLE, or CPO_FAILED);
 * every Booking we hear (POST answer, PUT/PATCH push, poll) goes through
   :func:`_apply_booking`, which maps its ReservationStatus onto our lifecycle
   (``domain/reservation_status.py``) and settles change requests;
-* pushes get lost, so :func:`poll_bookings` asks the CPO again (``GET {bookings_url}``
+* pushes get lost, so :func:`poll_party` asks the CPO again (``GET {bookings_url}``
   with ``date_from``) while a booking is PENDING or RESERVED at the CPO and its window has
-  not ended;
+  not ended (``worker/poll_bookings.py`` finds them);
 * a booking the CPO keeps PENDING past the party's answer timeout ends CPO_TIMEOUT
-  (:func:`expire_unanswered`), and we send a cancellation so no slot stays held.
+  (:func:`expire_unanswered`), and a cancellation is sent so no slot stays held (as for
+  every end on our side: ``booking_state.transition_booking``).
 """
 
 from __future__ import annotations
