@@ -60,6 +60,8 @@ async def test_a_hanging_cpo_and_webhook_receiver_stall_nothing_else(
     monkeypatch.setattr(
         runner, "DeliveryPolicy", functools.partial(DeliveryPolicy, timeout_seconds=STUCK_FOR)
     )
+    # The stuck sends are cancelled at stop; the test need not give them the usual grace.
+    monkeypatch.setattr(runner, "STOP_GRACE_SECONDS", 0.5)
     settings = Settings(
         database_url=fresh_database_url,
         worker_interval_seconds=0.1,

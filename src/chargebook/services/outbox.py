@@ -155,11 +155,7 @@ async def claim(
         out = []
         for row in rows:
             kind = mailbox.kind(row)
-            named = {
-                f"{mailbox.noun.replace(' ', '_')}_id": row.id,
-                "type": kind,
-                "booking_id": row.booking_id,
-            }
+            named = {_id_field(mailbox): row.id, "type": kind, "booking_id": row.booking_id}
             if row.state is OutboxState.SENDING:  # its sender died (or stalled) before recording
                 with correlation.bound(row.correlation_id):
                     log.warning(
@@ -233,14 +229,25 @@ def note_unreadable(mailbox: Mailbox[Row], item: Outgoing, unreadable: Unreadabl
     metrics.OCPI_REJECTED_ITEMS.labels(item.party_label, mailbox.module, unreadable.reason).inc()
     log.warning(
         f"{mailbox.noun} answer unreadable",
-        **{f"{mailbox.noun.replace(' ', '_')}_id": item.id},
-        type=item.kind,
-        booking_id=item.booking_id,
-        party=item.party_label,
-        attempt=item.attempt,
+        **_named(mailbox, item),
         reason=unreadable.reason,
         problem=unreadable.problem,
     )
+
+
+def _named(mailbox: Mailbox[Row], item: Outgoing) -> dict[str, Any]:
+    """The fields every log line about one outgoing item carries."""
+    return {
+        _id_field(mailbox): item.id,
+        "type": item.kind,
+        "booking_id": item.booking_id,
+        "party": item.party_label,
+        "attempt": item.attempt,
+    }
+
+
+def _id_field(mailbox: Mailbox[Row]) -> str:
+    return f"{mailbox.noun.replace(' ', '_')}_id"  # command_id, booking_request_id
 
 
 async def record(
@@ -258,19 +265,17 @@ async def record(
             # the lease cannot overtake it any more; without an answer it keeps waiting.
             if reply.outcome is not SendOutcome.UNREACHABLE:
                 await mailbox.answered_after_withdrawal(session, row, now)
-        elif (
-            row.state is OutboxState.SENDING
-        ):  # else answered meanwhile (a CommandResult came first)
+        elif row.state is OutboxState.SENDING:
             await mailbox.record(session, row, item, reply, retry, now)
+        # else: answered meanwhile (a CommandResult came before we recorded the answer)
 
 
 async def deliver(
     db: Database, mailbox: Mailbox[Row], item: Outgoing, retry: RetryPolicy, issuer: Issuer
 ) -> SendOutcome:
     """Send one claimed item and record its outcome. Whatever goes wrong stays with this item."""
-    with correlation.bound(
-        item.correlation_id
-    ):  # each item runs in its own task: its own log context
+    # Each item runs in its own task, so its correlation id binds its own log context.
+    with correlation.bound(item.correlation_id):
         if item.attempt > retry.attempts:
             # Every earlier send ended without a recorded outcome (its worker died or stalled
             # past the lease): the budget is spent, so it is given up without another send.
@@ -278,19 +283,16 @@ async def deliver(
                 SendOutcome.UNREACHABLE,
                 detail=f"no outcome recorded for {retry.attempts} sends; given up",
             )
+            log.warning(f"{mailbox.noun} given up", **_named(mailbox, item), detail=reply.detail)
         else:
             reply = await send(item, retry, issuer, mailbox.module)
-        log.info(
-            f"{mailbox.noun} sent",
-            **{f"{mailbox.noun.replace(' ', '_')}_id": item.id},
-            type=item.kind,
-            booking_id=item.booking_id,
-            party=item.party_label,
-            attempt=item.attempt,
-            outcome=reply.outcome.value,
-            result=mailbox.result(reply.data),
-            detail=reply.detail or None,
-        )
+            log.info(
+                f"{mailbox.noun} sent",
+                **_named(mailbox, item),
+                outcome=reply.outcome.value,
+                result=mailbox.result(reply.data),
+                detail=reply.detail or None,
+            )
         try:
             await record(db, mailbox, item, reply, retry)
         except Exception as exc:  # noqa: BLE001 - one row's trouble must not stop the others
