@@ -112,15 +112,15 @@ class PartyRow:
 async def party_rows(db: Database) -> list[PartyRow]:
     async with db.read() as session:
         parties = list(await session.scalars(select(Party).order_by(Party.created_at, Party.id)))
-        locations = dict((await session.execute(
-            select(Location.party_pk, func.count()).group_by(Location.party_pk))).tuples().all())
-        evses = dict((await session.execute(
+        locations: dict[str, int] = dict((await session.execute(
+            select(Location.party_pk, func.count()).group_by(Location.party_pk))).all())
+        evses: dict[str, int] = dict((await session.execute(
             select(Location.party_pk, func.count()).join(Evse, Evse.location_pk == Location.pk)
-            .group_by(Location.party_pk))).tuples().all())
-        live = dict((await session.execute(
+            .group_by(Location.party_pk))).all())
+        live: dict[str, int] = dict((await session.execute(
             select(Location.party_pk, func.count()).select_from(Booking)
             .join(Evse, Evse.pk == Booking.evse_pk).join(Location, Location.pk == Evse.location_pk)
-            .where(Booking.status.in_(_LIVE)).group_by(Location.party_pk))).tuples().all())
+            .where(Booking.status.in_(_LIVE)).group_by(Location.party_pk))).all())
     return [PartyRow(p, int(locations.get(p.id, 0)), int(evses.get(p.id, 0)), int(live.get(p.id, 0)))
             for p in parties]
 
