@@ -5,9 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 
+from chargebook.services import console_users
 from tests.conftest import LiveServer
+from tests.console import kit
 from tests.console.kit import Visitor, make_client_user, make_operator
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with small parameters: the suite makes hundreds of accounts on 2 shared cores.
+    The production parameters are exercised by test_auth.py::test_production_hasher."""
+    production = console_users.HASHER
+    console_users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    console_users.HASHER = production
+
+
+@pytest.fixture(autouse=True)
+def close_visitors() -> Iterator[None]:
+    yield
+    while kit.OPEN:
+        kit.OPEN.pop().close()
 
 
 @pytest.fixture

@@ -45,8 +45,12 @@ def make_client_user(url: str, client_id: str | None = None) -> tuple[str, str, 
     return client_id, key, email
 
 
+OPEN: list[Visitor] = []  # closed after each test by conftest.py
+
+
 class Visitor:
     def __init__(self, base: str, **headers: str) -> None:
+        OPEN.append(self)
         self.root = base
         self.base = f"{base}/console"
         self.http = httpx.Client(base_url=self.base, follow_redirects=False, timeout=30, headers=headers)
