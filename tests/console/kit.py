@@ -11,6 +11,7 @@ import httpx
 
 from chargebook.services import console_users
 from chargebook.services.audit import Actor
+from tests.factories import api as factories_api
 from tests.factories import make_client, with_db
 
 PASSWORD = "correct horse battery staple"
@@ -45,7 +46,14 @@ def make_client_user(url: str, client_id: str | None = None) -> tuple[str, str, 
     return client_id, key, email
 
 
-OPEN: list[Visitor] = []  # closed after each test by conftest.py
+OPEN: list[Visitor | httpx.Client] = []  # closed after each test by conftest.py
+
+
+def api(base: str, key: str) -> httpx.Client:
+    """The client API with a key (closed after the test, like every Visitor)."""
+    client = factories_api(base, key)
+    OPEN.append(client)
+    return client
 
 
 class Visitor:
