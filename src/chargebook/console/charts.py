@@ -22,6 +22,8 @@ Number = int | float | Decimal
 
 
 def _fmt(value: Number) -> str:
+    if isinstance(value, Decimal):  # money: always two places
+        return f"{value:,.2f}"
     return f"{value:.1f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 

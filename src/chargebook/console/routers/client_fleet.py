@@ -109,10 +109,13 @@ async def customer_page(request: Request, customer_id: str, who: ClientUser) -> 
 async def issue_customer_token(request: Request, customer_id: str, who: ClientUser, form: Posted) -> Response:
     client_id = _client(who.client_id)
     st = state(request)
+    offered = [t for t in TokenType if t is not TokenType.AD_HOC_USER]  # ad-hoc tokens come with a booking
     try:
         token_type = TokenType(form.text("type"))
     except ValueError:
-        raise InvalidRequest(f"type: one of {', '.join(t.value for t in TokenType)}") from None
+        token_type = TokenType.AD_HOC_USER
+    if token_type not in offered:
+        raise InvalidRequest(f"type: one of {', '.join(t.value for t in offered)}")
     token = await fleet.issue_customer_token(st.db, client_id, customer_id[:64], token_type=token_type,
                                              visual_number=form.optional_text("visual_number", max_length=64),
                                              uid=None, issuer=st.issuer)
