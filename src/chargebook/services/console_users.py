@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 import secrets
@@ -45,8 +46,13 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
 #: argon2id with argon2-cffi's defaults. Tests swap in cheaper parameters (the suite creates
 #: hundreds of accounts on a shared 2-core machine); production never changes it.
 HASHER = PasswordHasher()
-# Verified when the email is unknown, so that the answer takes as long as for a known one.
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so that the answer takes as long as for a known one
+    (made on first use: hashing at import would slow every command's start)."""
+    return HASHER.hash(secrets.token_urlsafe(16))
 
 
 def normalize_email(email: str) -> str:
@@ -75,7 +81,7 @@ async def hash_password(password: str) -> str:
 async def _verify(stored: str | None, password: str) -> bool:
     def verify() -> bool:
         try:
-            return HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
+            return HASHER.verify(stored or _dummy_hash(), password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 
