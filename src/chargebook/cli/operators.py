@@ -51,6 +51,24 @@ def create(
         console.print("[dim]A one-time password, shown only now: it must be changed at the first login.[/dim]")
 
 
+@app.command("reset-password")
+def reset_password(
+    email: str,
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the new password from standard input."),
+) -> None:
+    """A locked-out person (operator or client user) gets a new password; their sessions end."""
+    password = _password_from_stdin(password_stdin)
+    try:
+        user, generated = run_with_db(lambda db: console_users.reset_password(db, email, password, Actor.cli()))
+    except DomainError as exc:
+        err_console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    console.print(f"account:   {user.email} ({user.role})")
+    if generated:
+        print(f"password:  {generated}")
+        console.print("[dim]A one-time password, shown only now: it must be changed at the next login.[/dim]")
+
+
 @app.command("list")
 def list_() -> None:
     """List operators."""

@@ -115,6 +115,28 @@ async def create_operator(db: Database, email: str, password: str | None, actor:
     return user, generated
 
 
+async def reset_password(db: Database, email: str, password: str | None, actor: Actor) -> tuple[ConsoleUser, str | None]:
+    """Give an existing account a new password (and activate it): the given one, or a generated
+    one-time password (returned) that must be changed at the next login. Every session of
+    the account ends."""
+    address = normalize_email(email)
+    generated = None if password is not None else one_time_password()
+    secret = password if password is not None else generated
+    assert secret is not None
+    check_password(secret)
+    hashed = await hash_password(secret)
+    now = utcnow()
+    async with db.write() as session:
+        user = await session.scalar(select(ConsoleUser).where(ConsoleUser.email == address).with_for_update())
+        if user is None:
+            raise NotFound(f"No console account for {address}")
+        user.password_hash, user.status, user.must_change_password = hashed, "active", generated is not None
+        await session.execute(update(ConsoleSession).where(
+            ConsoleSession.user_id == user.id, ConsoleSession.revoked_at.is_(None)).values(revoked_at=now))
+        session.add(audit.entry(actor, "password.reset", client_id=user.client_id, target=address, now=now))
+    return user, generated
+
+
 # --- client users and invitations ------------------------------------------------------------
 
 
