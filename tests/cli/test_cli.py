@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.console.kit import Visitor
+
 
 def chargebook(*args: str, url: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CHARGEBOOK_DATABASE_URL": url, "COLUMNS": "200"}
@@ -99,8 +101,6 @@ def test_demo_prints_working_curl_commands(fresh_database_url: str, tmp_path: Pa
 
 def _demo_console_opens(text: str, root: str) -> None:
     """The printed console logins work, and the demo's group and bookings are there at once."""
-    from tests.console.kit import Visitor
-
     assert f"Console  : {root}/console/" in text
     operator = re.search(r"operator\s+: (\S+)\s+password (\S+)", text)
     fleet = re.search(r"client user : (\S+)\s+password (\S+)", text)
