@@ -21,8 +21,10 @@ def neutralize(cell: object) -> str:
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """RFC 4180 lines (CRLF): with that terminator the csv module quotes a cell holding a bare
+    CR too, which a ``\n`` terminator would leave unquoted, splitting the row when read."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([neutralize(h) for h in header])
     for row in rows:
         writer.writerow([neutralize(c) for c in row])
