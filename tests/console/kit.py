@@ -23,10 +23,14 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}-{secrets.token_hex(4)}@example.com"
 
 
-def make_operator(url: str, email: str | None = None, password: str | None = PASSWORD) -> tuple[str, str | None]:
+def make_operator(
+    url: str, email: str | None = None, password: str | None = PASSWORD
+) -> tuple[str, str | None]:
     """An operator; returns (email, the generated one-time password when none was given)."""
     address = email or unique_email("op")
-    _, generated = with_db(url, lambda db: console_users.create_operator(db, address, password, Actor.cli()))
+    _, generated = with_db(
+        url, lambda db: console_users.create_operator(db, address, password, Actor.cli())
+    )
     return address, generated
 
 
@@ -39,7 +43,9 @@ def make_client_user(url: str, client_id: str | None = None) -> tuple[str, str, 
     email = unique_email("fleet")
 
     async def invite_and_accept(db: Any) -> None:
-        invite = await console_users.invite_client_user(db, client_id, email, Actor("ops@example.com", "operator"))
+        invite = await console_users.invite_client_user(
+            db, client_id, email, Actor("ops@example.com", "operator")
+        )
         await console_users.accept_invitation(db, invite.token, PASSWORD, None)
 
     with_db(url, invite_and_accept)
@@ -61,7 +67,9 @@ class Visitor:
         OPEN.append(self)
         self.root = base
         self.base = f"{base}/console"
-        self.http = httpx.Client(base_url=self.base, follow_redirects=False, timeout=30, headers=headers)
+        self.http = httpx.Client(
+            base_url=self.base, follow_redirects=False, timeout=30, headers=headers
+        )
         self.csrf = ""
 
     def close(self) -> None:
@@ -78,12 +86,17 @@ class Visitor:
         form = self.get("/login")
         nonce = _NONCE.search(form.text)
         assert nonce, form.text
-        r = self.http.post("/login", data={"email": email, "password": password, "nonce": nonce.group(1), "next": ""})
+        r = self.http.post(
+            "/login",
+            data={"email": email, "password": password, "nonce": nonce.group(1), "next": ""},
+        )
         if r.status_code == 303:
             self.get("/account")  # picks up the CSRF token of this session
         return r
 
-    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any) -> httpx.Response:
+    def post(
+        self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any
+    ) -> httpx.Response:
         body = dict(data or {})
         if csrf:
             body.setdefault("csrf_token", self.csrf)

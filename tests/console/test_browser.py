@@ -32,8 +32,16 @@ from tests.factories import make_client, with_db
 pytestmark = pytest.mark.integration
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
 PASSWORD = "browser journey password"
 T = TypeVar("T")
@@ -73,10 +81,18 @@ def platform(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     booking stays CONFIRMED while we look at it)."""
     fresh = FreshDatabase(backend, tmp_path_factory.mktemp("browser"))
     settings = Settings(database_url=fresh.url, worker_interval_seconds=0.2)
-    sim = SimulatorServer(SimConfig(
-        locations=6, seed=11, push_delay_seconds=0.0, name="Browser CPO",
-        commands=CommandRules(result_delay_seconds=0.05, timeout_seconds=5),
-        driver=DriverRules(arrive_after_seconds=3600, session_seconds=60, meter_interval_seconds=30)))
+    sim = SimulatorServer(
+        SimConfig(
+            locations=6,
+            seed=11,
+            push_delay_seconds=0.0,
+            name="Browser CPO",
+            commands=CommandRules(result_delay_seconds=0.05, timeout_seconds=5),
+            driver=DriverRules(
+                arrive_after_seconds=3600, session_seconds=60, meter_interval_seconds=30
+            ),
+        )
+    )
     with LiveServer(settings) as live, WorkerThread(live.settings):
         sim.start()
         try:
@@ -130,10 +146,15 @@ def _locations(platform: Platform) -> int:
 def _free_evse(platform: Platform) -> tuple[str, str]:
     async def first(db: Any) -> tuple[str, str]:
         async with db.read() as session:
-            row = (await session.execute(
-                select(Location.id, Evse.uid).join(Evse, Evse.location_pk == Location.pk)
-                .where(Evse.reservable.is_(True), Evse.status == "AVAILABLE").order_by(Location.id, Evse.uid)
-                .limit(1))).one()
+            row = (
+                await session.execute(
+                    select(Location.id, Evse.uid)
+                    .join(Evse, Evse.location_pk == Location.pk)
+                    .where(Evse.reservable.is_(True), Evse.status == "AVAILABLE")
+                    .order_by(Location.id, Evse.uid)
+                    .limit(1)
+                )
+            ).one()
             return row[0], row[1]
 
     return in_thread(with_db, platform.url, first)
@@ -215,9 +236,18 @@ def test_operator_and_client_user_journeys(platform: Platform, browser: Any, bac
     start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 20 * 60))
     end = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 80 * 60))
     with httpx.Client(base_url=platform.live.client_base, headers={"X-API-Key": key}) as client_api:
-        booking = client_api.post("/bookings", json={
-            "location_id": location_id, "evse_uid": evse_uid, "reservation_start": start, "reservation_end": end,
-            "token_strategy": "group_token", "fleet_group_id": group_id, "external_id": "browser-1"}).json()
+        booking = client_api.post(
+            "/bookings",
+            json={
+                "location_id": location_id,
+                "evse_uid": evse_uid,
+                "reservation_start": start,
+                "reservation_end": end,
+                "token_strategy": "group_token",
+                "fleet_group_id": group_id,
+                "external_id": "browser-1",
+            },
+        ).json()
     row = f"tr[data-id='{booking['id']}']"
     fleet_page.wait_for_selector(row)
     fleet_page.wait_for_selector(f"{row} .badge.s-CONFIRMED", timeout=60_000)
@@ -237,8 +267,13 @@ def test_operator_and_client_user_journeys(platform: Platform, browser: Any, bac
 
     # Another client's URL is a 404 page.
     other_client, _ = in_thread(make_client, platform.url, "someone else")
-    other_group = in_thread(with_db, platform.url, lambda db: fleet.create_group(
-        db, other_client, name="not yours", monthly_limit=None, session_limit=None))
+    other_group = in_thread(
+        with_db,
+        platform.url,
+        lambda db: fleet.create_group(
+            db, other_client, name="not yours", monthly_limit=None, session_limit=None
+        ),
+    )
     response = fleet_page.goto(f"{platform.console}/client/groups/{other_group.id}")
     assert response is not None and response.status == 404
     assert fleet_page.is_visible("text=Not found") and not fleet_page.is_visible("text=not yours")

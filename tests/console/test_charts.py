@@ -38,7 +38,9 @@ def test_meter_states_and_text() -> None:
 
 
 def test_stacked_bars_scale_to_the_tallest_day_and_escape_labels() -> None:
-    svg = charts.stacked_bars(["d1", "<d2>"], ["A", "B"], {"d1": {"A": 1, "B": 1}, "<d2>": {"A": 4}}, title="t&t")
+    svg = charts.stacked_bars(
+        ["d1", "<d2>"], ["A", "B"], {"d1": {"A": 1, "B": 1}, "<d2>": {"A": 4}}, title="t&t"
+    )
     heights = [float(h) for h in re.findall(r'<rect class="s-[AB]"[^>]*height="([0-9.]+)"', svg)]
     assert len(heights) == 3 and max(heights) == 2 * (heights[0] + heights[1])
     assert "&lt;d2&gt;: 4 A" in svg and "<d2>" not in svg and "t&amp;t" in svg

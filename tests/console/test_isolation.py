@@ -16,10 +16,16 @@ def _other_clients_things(url: str, live: LiveServer) -> dict[str, Any]:
     client_id, key, _ = make_client_user(url)
 
     async def make(db: Any) -> dict[str, str]:
-        group = await fleet.create_group(db, client_id, name="theirs", monthly_limit=None, session_limit=None)
+        group = await fleet.create_group(
+            db, client_id, name="theirs", monthly_limit=None, session_limit=None
+        )
         await fleet.issue_group_tokens(db, client_id, group.id, 2, issuer=Issuer())
-        customer = await fleet.create_customer(db, client_id, name="their driver", email=None, external_ref=None)
-        endpoint = await webhooks.create_endpoint(db, client_id, url="https://theirs.example/h", event_types=["*"])
+        customer = await fleet.create_customer(
+            db, client_id, name="their driver", email=None, external_ref=None
+        )
+        endpoint = await webhooks.create_endpoint(
+            db, client_id, url="https://theirs.example/h", event_types=["*"]
+        )
         return {"group": group.id, "customer": customer.id, "endpoint": endpoint.id}
 
     ids = with_db(url, make)
@@ -34,18 +40,26 @@ def test_another_clients_ids_are_404_on_every_page_and_action(
     v, _, _ = fleet_manager
     theirs = _other_clients_things(database_url, live)
     g, c, e, b = theirs["group"], theirs["customer"], theirs["endpoint"], theirs["booking"]
-    for path in (f"/client/groups/{g}", f"/client/groups/{g}/tokens.csv", f"/client/customers/{c}",
-                 f"/client/bookings/{b}", f"/client/webhooks/{e}"):
+    for path in (
+        f"/client/groups/{g}",
+        f"/client/groups/{g}/tokens.csv",
+        f"/client/customers/{c}",
+        f"/client/bookings/{b}",
+        f"/client/webhooks/{e}",
+    ):
         r = v.get(path)
         assert r.status_code == 404, path
         assert "theirs" not in r.text and "their driver" not in r.text
     live_fragment = v.get(f"/client/bookings/{b}", headers={"X-Console-Partial": "1"})
     assert live_fragment.status_code == 404
-    for path, data in ((f"/client/groups/{g}/tokens", {"count": "5"}),
-                       (f"/client/customers/{c}/tokens", {"type": "RFID"}),
-                       (f"/client/bookings/{b}/cancel", {"reason": "mine now"}),
-                       (f"/client/webhooks/{e}/test", {}), (f"/client/webhooks/{e}/rotate-secret", {}),
-                       (f"/client/webhooks/{e}/delete", {})):
+    for path, data in (
+        (f"/client/groups/{g}/tokens", {"count": "5"}),
+        (f"/client/customers/{c}/tokens", {"type": "RFID"}),
+        (f"/client/bookings/{b}/cancel", {"reason": "mine now"}),
+        (f"/client/webhooks/{e}/test", {}),
+        (f"/client/webhooks/{e}/rotate-secret", {}),
+        (f"/client/webhooks/{e}/delete", {}),
+    ):
         assert v.post(path, data).status_code == 404, path
     # Lists show only one's own.
     assert b not in v.get("/client/bookings").text
@@ -61,13 +75,27 @@ def test_another_clients_ids_are_404_on_every_page_and_action(
     assert [d["event_type"] for d in deliveries] == ["booking.requested"]  # no test ping of ours
 
 
-def test_people_reach_only_their_own_side(operator: Visitor, fleet_manager: tuple[Visitor, str, str]) -> None:
+def test_people_reach_only_their_own_side(
+    operator: Visitor, fleet_manager: tuple[Visitor, str, str]
+) -> None:
     v, client_id, _ = fleet_manager
-    for path in ("/ops", "/ops/clients", f"/ops/clients/{client_id}", "/ops/cpos", "/ops/bookings", "/ops/audit",
-                 "/ops/people", "/ops/webhooks"):
+    for path in (
+        "/ops",
+        "/ops/clients",
+        f"/ops/clients/{client_id}",
+        "/ops/cpos",
+        "/ops/bookings",
+        "/ops/audit",
+        "/ops/people",
+        "/ops/webhooks",
+    ):
         assert v.get(path).status_code == 404, path
-    for path, data in ((f"/ops/clients/{client_id}/rotate-key", {}), ("/ops/clients", {"name": "x"}),
-                       ("/ops/cpos/invite", {"name": "x"}), (f"/ops/clients/{client_id}/users", {"email": "a@b.cd"})):
+    for path, data in (
+        (f"/ops/clients/{client_id}/rotate-key", {}),
+        ("/ops/clients", {"name": "x"}),
+        ("/ops/cpos/invite", {"name": "x"}),
+        (f"/ops/clients/{client_id}/users", {"email": "a@b.cd"}),
+    ):
         assert v.post(path, data).status_code == 404, path
     for path in ("/client", "/client/groups", "/client/bookings"):
         assert operator.get(path).status_code == 404, path

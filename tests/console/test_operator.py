@@ -23,18 +23,26 @@ def _create_client(operator: Visitor, name: str, **terms: str) -> tuple[str, str
     r = operator.post("/ops/clients", {"name": name, **terms})
     assert r.status_code == 200, r.text[-2000:]
     key = KEY.search(r.text).group(1)  # type: ignore[union-attr]
-    client_id = re.search(r'/ops/clients/(cli_[0-9a-f]+)', r.text).group(1)  # type: ignore[union-attr]
+    client_id = re.search(r"/ops/clients/(cli_[0-9a-f]+)", r.text).group(1)  # type: ignore[union-attr]
     return client_id, key
 
 
 def test_create_client_shows_the_key_once_and_it_works(operator: Visitor, live: LiveServer) -> None:
-    client_id, key = _create_client(operator, "Fleet & Co <b>", reservation_fee="2.50", commission_percent="10",
-                                    rate_limit_per_minute="1000", monthly_quota="50000")
+    client_id, key = _create_client(
+        operator,
+        "Fleet & Co <b>",
+        reservation_fee="2.50",
+        commission_percent="10",
+        rate_limit_per_minute="1000",
+        monthly_quota="50000",
+    )
     assert api(live.client_base, key).get("/usage").status_code == 200
     page = operator.get(f"/ops/clients/{client_id}").text
     assert key not in page and key[:10] in page  # the prefix only, never the key again
     assert "Fleet &amp; Co &lt;b&gt;" in page  # escaped
-    assert 'value="2.5' in page and 'value="10' in page and "1 / 50000" in page  # the /usage call counted
+    assert (
+        'value="2.5' in page and 'value="10' in page and "1 / 50000" in page
+    )  # the /usage call counted
     listing = operator.get("/ops/clients").text
     assert client_id in listing and "Fleet &amp; Co &lt;b&gt;" in listing
     assert "client.create" in page  # the audit log on the client's page
@@ -42,15 +50,23 @@ def test_create_client_shows_the_key_once_and_it_works(operator: Visitor, live: 
 
 def test_bad_client_input_is_a_400_page_and_nothing_is_created(operator: Visitor) -> None:
     before = operator.get("/ops/clients").text.count("/ops/clients/cli_")
-    for data in ({"name": ""}, {"name": "x", "reservation_fee": "abc"}, {"name": "x", "commission_percent": "150"},
-                 {"name": "x", "monthly_quota": "-5"}, {"name": "x", "reservation_fee": "1.234"},
-                 {"name": "x" * 300}, {"name": "nul\x00byte"}):
+    for data in (
+        {"name": ""},
+        {"name": "x", "reservation_fee": "abc"},
+        {"name": "x", "commission_percent": "150"},
+        {"name": "x", "monthly_quota": "-5"},
+        {"name": "x", "reservation_fee": "1.234"},
+        {"name": "x" * 300},
+        {"name": "nul\x00byte"},
+    ):
         r = operator.post("/ops/clients", data)
         assert r.status_code == 400 and "<html" in r.text, (data, r.status_code)
     assert operator.get("/ops/clients").text.count("/ops/clients/cli_") == before
 
 
-def test_rotate_suspend_resume_and_terms_take_effect_in_the_api(operator: Visitor, live: LiveServer) -> None:
+def test_rotate_suspend_resume_and_terms_take_effect_in_the_api(
+    operator: Visitor, live: LiveServer
+) -> None:
     client_id, old_key = _create_client(operator, "rotating")
     r = operator.post(f"/ops/clients/{client_id}/rotate-key")
     new_key = KEY.search(r.text).group(1)  # type: ignore[union-attr]
@@ -59,11 +75,20 @@ def test_rotate_suspend_resume_and_terms_take_effect_in_the_api(operator: Visito
     assert operator.post(f"/ops/clients/{client_id}/suspend").status_code == 303
     assert api(live.client_base, new_key).get("/usage").status_code == 403
     assert operator.post(f"/ops/clients/{client_id}/resume").status_code == 303
-    assert operator.post(f"/ops/clients/{client_id}/terms", {"rate_limit_per_minute": "7"}).status_code == 303
+    assert (
+        operator.post(f"/ops/clients/{client_id}/terms", {"rate_limit_per_minute": "7"}).status_code
+        == 303
+    )
     usage = api(live.client_base, new_key).get("/usage")
     assert usage.status_code == 200 and usage.json()["rate_limit"]["limit"] == 7
     audit = operator.get(f"/ops/clients/{client_id}").text
-    for action in ("client.create", "key.rotate", "client.suspend", "client.resume", "client.terms"):
+    for action in (
+        "client.create",
+        "key.rotate",
+        "client.suspend",
+        "client.resume",
+        "client.terms",
+    ):
         assert action in audit, action
     assert "rate_limit_per_minute=7" in audit
     assert operator.post("/ops/clients/cli_nope/suspend").status_code == 404
@@ -79,10 +104,15 @@ def test_inviting_a_client_user_shows_a_one_time_link(operator: Visitor, live: L
     again = operator.post(f"/ops/clients/{client_id}/users", {"email": "new.manager@example.com"})
     assert again.status_code == 200  # a fresh link while the first is unused
     assert httpx.get(link).status_code == 404  # ... which replaced the first
-    assert operator.post(f"/ops/clients/{client_id}/users", {"email": "not an email"}).status_code == 400
+    assert (
+        operator.post(f"/ops/clients/{client_id}/users", {"email": "not an email"}).status_code
+        == 400
+    )
 
 
-def test_cpo_invitation_shows_our_versions_url_and_token_a(operator: Visitor, live: LiveServer) -> None:
+def test_cpo_invitation_shows_our_versions_url_and_token_a(
+    operator: Visitor, live: LiveServer
+) -> None:
     r = operator.post("/ops/cpos/invite", {"name": "Stadtwerke Test"})
     assert r.status_code == 200
     assert f"{live.base}/ocpi/versions" in r.text
@@ -93,9 +123,14 @@ def test_cpo_invitation_shows_our_versions_url_and_token_a(operator: Visitor, li
 
 
 def test_connect_to_an_unreachable_cpo_is_a_502_page(operator: Visitor) -> None:
-    r = operator.post("/ops/cpos/connect", {"versions_url": "http://127.0.0.1:9/ocpi/versions", "token_a": "x"})
+    r = operator.post(
+        "/ops/cpos/connect", {"versions_url": "http://127.0.0.1:9/ocpi/versions", "token_a": "x"}
+    )
     assert r.status_code == 502 and "handshake" in r.text
-    assert operator.post("/ops/cpos/connect", {"versions_url": "ftp://x", "token_a": "x"}).status_code == 400
+    assert (
+        operator.post("/ops/cpos/connect", {"versions_url": "ftp://x", "token_a": "x"}).status_code
+        == 400
+    )
 
 
 def test_bookings_across_clients_with_filters_and_a_booking_page(
@@ -104,17 +139,30 @@ def test_bookings_across_clients_with_filters_and_a_booking_page(
     site = make_site(database_url)
     first, key_a = make_client(database_url, "bookings A")
     _, key_b = make_client(database_url, "bookings B")
-    a = api(live.client_base, key_a).post("/bookings", json=booking_body(site, 0, external_id="ops-a")).json()
-    b = api(live.client_base, key_b).post("/bookings", json=booking_body(site, 1, external_id="ops-b")).json()
+    a = (
+        api(live.client_base, key_a)
+        .post("/bookings", json=booking_body(site, 0, external_id="ops-a"))
+        .json()
+    )
+    b = (
+        api(live.client_base, key_b)
+        .post("/bookings", json=booking_body(site, 1, external_id="ops-b"))
+        .json()
+    )
     everyone = operator.get("/ops/bookings").text
     assert a["id"] in everyone and b["id"] in everyone
     only_a = operator.get("/ops/bookings", params={"client": first}).text
     assert a["id"] in only_a and b["id"] not in only_a
     party_pk = re.search(r'<option value="(pty_[^"]+|[^"]+)"[^>]*>CPO ' + site.party_id, everyone)
     assert party_pk is not None
-    by_cpo = operator.get("/ops/bookings", params={"cpo": party_pk.group(1), "status": "REQUESTED"}).text
+    by_cpo = operator.get(
+        "/ops/bookings", params={"cpo": party_pk.group(1), "status": "REQUESTED"}
+    ).text
     assert a["id"] in by_cpo and b["id"] in by_cpo
-    assert a["id"] not in operator.get("/ops/bookings", params={"status": "COMPLETED", "client": first}).text
+    assert (
+        a["id"]
+        not in operator.get("/ops/bookings", params={"status": "COMPLETED", "client": first}).text
+    )
     assert operator.get("/ops/bookings", params={"status": "NOPE"}).status_code == 400
     assert operator.get("/ops/bookings", params={"from": "yesterday"}).status_code == 400
     rows = operator.get("/ops/bookings", headers={"X-Console-Partial": "1"})
@@ -126,13 +174,23 @@ def test_bookings_across_clients_with_filters_and_a_booking_page(
 
 
 async def _failing_delivery(db: Database, client_id: str) -> str:
-    endpoint = await webhooks.create_endpoint(db, client_id, url="https://hooks.example/failing", event_types=["*"])
+    endpoint = await webhooks.create_endpoint(
+        db, client_id, url="https://hooks.example/failing", event_types=["*"]
+    )
     delivery = await webhooks.send_test(db, client_id, endpoint.id)
     async with db.write() as session:  # as the worker records a refused POST
-        await session.execute(update(WebhookDelivery).where(WebhookDelivery.pk == delivery.pk)
-                              .values(attempt_count=1))
-        session.add(WebhookAttempt(delivery_pk=delivery.pk, attempted_at=utcnow(), status_code=503, error=None,
-                                   duration_ms=12))
+        await session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.pk == delivery.pk).values(attempt_count=1)
+        )
+        session.add(
+            WebhookAttempt(
+                delivery_pk=delivery.pk,
+                attempted_at=utcnow(),
+                status_code=503,
+                error=None,
+                duration_ms=12,
+            )
+        )
     return delivery.event_id
 
 
@@ -140,10 +198,14 @@ def test_failing_webhook_deliveries_per_client(operator: Visitor, database_url: 
     client_id, _ = make_client(database_url, "hooks failing")
     with_db(database_url, lambda db: _failing_delivery(db, client_id))
     page = operator.get("/ops/webhooks").text
-    assert "hooks failing" in page and "https://hooks.example/failing" in page and "HTTP 503" in page
+    assert (
+        "hooks failing" in page and "https://hooks.example/failing" in page and "HTTP 503" in page
+    )
 
 
-def test_overview_shows_the_metrics_figures(operator: Visitor, live: LiveServer, database_url: str) -> None:
+def test_overview_shows_the_metrics_figures(
+    operator: Visitor, live: LiveServer, database_url: str
+) -> None:
     site = make_site(database_url)
     _, key = make_client(database_url, "overview")
     api(live.client_base, key).post("/bookings", json=booking_body(site))
@@ -151,9 +213,16 @@ def test_overview_shows_the_metrics_figures(operator: Visitor, live: LiveServer,
     metrics = httpx.get(f"{live.base}/metrics").text
     live_requested = re.search(r'chargebook_live_bookings\{status="REQUESTED"\} (\d+)', metrics)
     assert live_requested is not None
-    assert f'<span class="big">{int(float(live_requested.group(1)))}</span><span class="badge s-REQUESTED">' in page
+    requested = int(float(live_requested.group(1)))
+    assert (
+        f'<span class="big">{requested}</span><span class="badge s-REQUESTED">'
+        in page
+    )
     pending = re.search(r"chargebook_webhook_deliveries_pending (\d+)", metrics)
-    assert pending is not None and f'<span class="big">{int(float(pending.group(1)))}</span>webhook' in page
+    assert (
+        pending is not None
+        and f'<span class="big">{int(float(pending.group(1)))}</span>webhook' in page
+    )
     assert "<svg" in page and "Bookings created per day" in page
 
 

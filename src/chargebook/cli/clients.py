@@ -149,10 +149,13 @@ def invite_user(client_id: str, email: str) -> None:
     """Invite a client user to the console: prints a one-time link (no email is sent)."""
     cfg = settings()
     try:
-        invite = run_with_db(lambda db: console_users.invite_client_user(db, client_id, email, Actor.cli()), cfg)
+        invite = run_with_db(
+            lambda db: console_users.invite_client_user(db, client_id, email, Actor.cli()), cfg
+        )
     except DomainError as exc:
         _fail(exc)
         return
     print(f"invitation: {cfg.base_url()}/console/invite/{invite.token}")
-    console.print(f"[dim]For {invite.user.email}; works once, until {invite.expires_at:%Y-%m-%d %H:%M} UTC. "
+    console.print(f"[dim]For {invite.user.email}; works once, until "
+                  f"{invite.expires_at:%Y-%m-%d %H:%M} UTC. "
                   "Hand it over yourself: no email is sent.[/dim]")

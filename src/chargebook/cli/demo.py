@@ -176,7 +176,8 @@ async def run_demo(settings: Settings, host: str, port: int, exit_after: float |
         logins = await demo_console.people(db, client.id)
         await demo_console.activity(db, f"{root}{CLIENT_BASE}", key, [e for _, e in examples])
         # Plain print: rich would wrap the long curl lines and break copy-paste.
-        print(_instructions(f"{root}{CLIENT_BASE}", key, examples, cpos, logins.text(root)), flush=True)
+        text = _instructions(f"{root}{CLIENT_BASE}", key, examples, cpos, logins.text(root))
+        print(text, flush=True)
         if exit_after is not None:
             await asyncio.sleep(exit_after)
             server.should_exit = True

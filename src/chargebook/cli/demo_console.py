@@ -34,9 +34,12 @@ class Logins:
     client_user: tuple[str, str]
 
     def text(self, root: str) -> str:
-        return (f"  Console  : {root}/console/\n"
-                f"    operator    : {self.operator[0]}  password {self.operator[1]}\n"
-                f"    client user : {self.client_user[0]}  password {self.client_user[1]}  (client \"demo\")\n")
+        return (
+            f"  Console  : {root}/console/\n"
+            f"    operator    : {self.operator[0]}  password {self.operator[1]}\n"
+            f"    client user : {self.client_user[0]}  password {self.client_user[1]}"
+            '  (client "demo")\n'
+        )
 
 
 async def people(db: Database, client_id: str) -> Logins:
@@ -53,15 +56,28 @@ async def people(db: Database, client_id: str) -> Logins:
     return Logins((OPERATOR, operator_password), (email, user_password))
 
 
-async def _free_evses(db: Database, party_id: str, taken: set[int], count: int) -> list[tuple[str, str]]:
-    query = (select(Location.id, Evse.uid, Evse.pk).join(Evse, Evse.location_pk == Location.pk)
-             .join(Party, Location.party_pk == Party.id)
-             .where(Party.party_id == party_id, Evse.reservable.is_(True), Evse.status == "AVAILABLE"))
+async def _free_evses(
+    db: Database, party_id: str, taken: set[int], count: int
+) -> list[tuple[str, str]]:
+    query = (
+        select(Location.id, Evse.uid, Evse.pk)
+        .join(Evse, Evse.location_pk == Location.pk)
+        .join(Party, Location.party_pk == Party.id)
+        .where(Party.party_id == party_id, Evse.reservable.is_(True), Evse.status == "AVAILABLE")
+    )
     if party_id == "SBK":  # its calendar must offer the EVSE
-        query = query.join(BookingLocation, (BookingLocation.party_pk == Party.id)
-                           & (BookingLocation.location_id == Location.id) & (BookingLocation.evse_uid == Evse.uid))
+        query = query.join(
+            BookingLocation,
+            (BookingLocation.party_pk == Party.id)
+            & (BookingLocation.location_id == Location.id)
+            & (BookingLocation.evse_uid == Evse.uid),
+        )
     async with db.read() as session:
-        rows = (await session.execute(query.order_by(Location.pk, Evse.pk).limit(count + len(taken) + 1))).all()
+        rows = (
+            await session.execute(
+                query.order_by(Location.pk, Evse.pk).limit(count + len(taken) + 1)
+            )
+        ).all()
     return [(loc, uid) for loc, uid, pk in rows if pk not in taken][:count]
 
 
@@ -71,19 +87,32 @@ async def activity(db: Database, base: str, key: str, examples: list[Evse]) -> N
     soon = (utcnow() + timedelta(minutes=20)).replace(second=0, microsecond=0)
     later = soon + timedelta(hours=3)
     async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": key}, timeout=30) as http:
-        group = (await http.post("/groups", json={"name": "Demo fleet", "monthly_limit": 500,
-                                                  "session_limit": 60})).json()
+        group = (
+            await http.post(
+                "/groups", json={"name": "Demo fleet", "monthly_limit": 500, "session_limit": 60}
+            )
+        ).json()
         await http.post(f"/groups/{group['id']}/tokens/bulk", json={"count": 5})
-        plans = [("SBK", soon, {"token_strategy": "group_token", "fleet_group_id": group["id"]}),
-                 ("SBK", soon, {}), ("SIM", soon, {}), ("SIM", soon, {"token_strategy": "group_token",
-                                                                     "fleet_group_id": group["id"]}),
-                 ("SIM", later, {})]
+        plans = [
+            ("SBK", soon, {"token_strategy": "group_token", "fleet_group_id": group["id"]}),
+            ("SBK", soon, {}),
+            ("SIM", soon, {}),
+            ("SIM", soon, {"token_strategy": "group_token", "fleet_group_id": group["id"]}),
+            ("SIM", later, {}),
+        ]
         free = {p: await _free_evses(db, p, taken, 3) for p in ("SBK", "SIM")}
         for n, (party, start, extra) in enumerate(plans):
             if not free[party]:
                 continue
             location_id, evse_uid = free[party].pop(0)
-            await http.post("/bookings", json={
-                "location_id": location_id, "evse_uid": evse_uid, "reservation_start": start.strftime(FMT),
-                "reservation_end": (start + timedelta(hours=1)).strftime(FMT), "external_id": f"demo-console-{n}",
-                **extra})
+            await http.post(
+                "/bookings",
+                json={
+                    "location_id": location_id,
+                    "evse_uid": evse_uid,
+                    "reservation_start": start.strftime(FMT),
+                    "reservation_end": (start + timedelta(hours=1)).strftime(FMT),
+                    "external_id": f"demo-console-{n}",
+                    **extra,
+                },
+            )

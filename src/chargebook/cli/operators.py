@@ -30,16 +30,19 @@ def _password_from_stdin(required: bool) -> str | None:
 def create(
     email: str,
     password_stdin: bool = typer.Option(
-        False, "--password-stdin",
+        False,
+        "--password-stdin",
         help="Read the password from standard input (also done when input is piped). Otherwise a "
-        "one-time password is printed, to be changed at the first login."),
+        "one-time password is printed, to be changed at the first login.",
+    ),
 ) -> None:
     """Create an operator and print how to log in to the console."""
     cfg = settings()
     password = _password_from_stdin(password_stdin)
     try:
         user, generated = run_with_db(
-            lambda db: console_users.create_operator(db, email, password, Actor.cli()), cfg)
+            lambda db: console_users.create_operator(db, email, password, Actor.cli()), cfg
+        )
     except DomainError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from None
@@ -48,25 +51,33 @@ def create(
     if generated:
         # Plain print: rich could wrap or style the password.
         print(f"password:  {generated}")
-        console.print("[dim]A one-time password, shown only now: it must be changed at the first login.[/dim]")
+        console.print(
+            "[dim]A one-time password, shown only now: it must be changed at the first login.[/dim]"
+        )
 
 
 @app.command("reset-password")
 def reset_password(
     email: str,
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the new password from standard input."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from standard input."
+    ),
 ) -> None:
     """A locked-out person (operator or client user) gets a new password; their sessions end."""
     password = _password_from_stdin(password_stdin)
     try:
-        user, generated = run_with_db(lambda db: console_users.reset_password(db, email, password, Actor.cli()))
+        user, generated = run_with_db(
+            lambda db: console_users.reset_password(db, email, password, Actor.cli())
+        )
     except DomainError as exc:
         err_console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from None
     console.print(f"account:   {user.email} ({user.role})")
     if generated:
         print(f"password:  {generated}")
-        console.print("[dim]A one-time password, shown only now: it must be changed at the next login.[/dim]")
+        console.print(
+            "[dim]A one-time password, shown only now: it must be changed at the next login.[/dim]"
+        )
 
 
 @app.command("list")
@@ -75,6 +86,10 @@ def list_() -> None:
     users = run_with_db(lambda db: console_users.list_users(db, role="operator"))
     table = Table("email", "status", "created", "last login")
     for u in users:
-        table.add_row(u.email, u.status, u.created_at.isoformat(timespec="seconds"),
-                      u.last_login_at.isoformat(timespec="seconds") if u.last_login_at else "-")
+        table.add_row(
+            u.email,
+            u.status,
+            u.created_at.isoformat(timespec="seconds"),
+            u.last_login_at.isoformat(timespec="seconds") if u.last_login_at else "-",
+        )
     console.print(table)

@@ -38,19 +38,37 @@ MOUNT = "/console"
 STATIC = Path(__file__).parent / "static"
 
 
-def create_console(settings: Settings, db: Database, limiter: RateLimiter, issuer: Issuer) -> FastAPI:
+def create_console(
+    settings: Settings, db: Database, limiter: RateLimiter, issuer: Issuer
+) -> FastAPI:
     app = FastAPI(title="chargebook console", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.console = ConsoleState(
-        settings=settings, db=db, limiter=limiter, issuer=issuer,
-        sessions=SessionPolicy(idle=timedelta(minutes=settings.console_session_idle_minutes),
-                               max_age=timedelta(hours=settings.console_session_max_hours)),
-        logins=LoginLimits(max_failures=settings.console_login_max_failures,
-                           window=timedelta(minutes=settings.console_login_window_minutes)),
+        settings=settings,
+        db=db,
+        limiter=limiter,
+        issuer=issuer,
+        sessions=SessionPolicy(
+            idle=timedelta(minutes=settings.console_session_idle_minutes),
+            max_age=timedelta(hours=settings.console_session_max_hours),
+        ),
+        logins=LoginLimits(
+            max_failures=settings.console_login_max_failures,
+            window=timedelta(minutes=settings.console_login_window_minutes),
+        ),
     )
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (session, ops_overview, ops_clients, ops_cpos, shared_bookings, client_home, client_fleet,
-                   client_webhooks, client_billing):
+    for module in (
+        session,
+        ops_overview,
+        ops_clients,
+        ops_cpos,
+        shared_bookings,
+        client_home,
+        client_fleet,
+        client_webhooks,
+        client_billing,
+    ):
         app.include_router(module.router)
     app.add_middleware(SecurityHeaders, hsts=(settings.public_url or "").startswith("https://"))
     return app

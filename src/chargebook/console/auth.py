@@ -17,9 +17,9 @@ from urllib.parse import parse_qsl
 from fastapi import Depends, Request
 from starlette.responses import Response
 
+from chargebook.console.security import COOKIE_PATH, FLASH_COOKIE, SESSION_COOKIE, Keys, same_site
 from chargebook.db.engine import Database
 from chargebook.domain.errors import Forbidden, InvalidRequest, NotFound
-from chargebook.console.security import COOKIE_PATH, FLASH_COOKIE, SESSION_COOKIE, Keys, same_site
 from chargebook.services import console_sessions
 from chargebook.services.console_sessions import SessionPolicy, SignedIn
 from chargebook.services.console_users import LoginLimits
@@ -59,7 +59,11 @@ async def keys(request: Request) -> Keys:
     st = state(request)
     if st.keys is None:
         configured = st.settings.console_secret_key
-        secret = configured.get_secret_value() if configured else await console_sessions.signing_key(st.db)
+        secret = (
+            configured.get_secret_value()
+            if configured
+            else await console_sessions.signing_key(st.db)
+        )
         st.keys = Keys(secret)
     return st.keys
 
@@ -75,12 +79,23 @@ def origin(request: Request) -> str:
 def secure_cookies(request: Request) -> bool:
     """``Secure`` behind HTTPS: the request's scheme (uvicorn honours a trusted proxy's
     X-Forwarded-Proto) or an https public URL."""
-    return request.url.scheme == "https" or (state(request).settings.public_url or "").startswith("https://")
+    return request.url.scheme == "https" or (state(request).settings.public_url or "").startswith(
+        "https://"
+    )
 
 
-def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
-    response.set_cookie(name, value, max_age=max_age, path=COOKIE_PATH, httponly=True, samesite="lax",
-                        secure=secure_cookies(request))
+def set_cookie(
+    response: Response, request: Request, name: str, value: str, max_age: int | None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+    )
 
 
 def flash(response: Response, request: Request, message: str, k: Keys) -> None:
@@ -96,8 +111,9 @@ async def signed_in(request: Request) -> SignedIn:
     who = await console_sessions.resolve(st.db, token, st.sessions) if token else None
     if who is None:
         raise LoginRequired()
-    if who.must_change_password and not request.url.path.rstrip("/").endswith(("/account", "/account/password",
-                                                                                "/logout")):
+    if who.must_change_password and not request.url.path.rstrip("/").endswith(
+        ("/account", "/account/password", "/logout")
+    ):
         raise PasswordChangeRequired()
     request.state.who = who
     return who
@@ -163,7 +179,9 @@ class Form:
             raise InvalidRequest(f"{name}: at most two decimal places")
         return value
 
-    def integer(self, name: str, *, minimum: int = 1, maximum: int = 10**9, required: bool = False) -> int | None:
+    def integer(
+        self, name: str, *, minimum: int = 1, maximum: int = 10**9, required: bool = False
+    ) -> int | None:
         raw = self.fields.get(name, "").strip()
         if not raw:
             if required:
@@ -182,8 +200,12 @@ async def read_form(request: Request) -> Form:
         raise InvalidRequest("Expected a form (application/x-www-form-urlencoded)")
     body = await request.body()
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
-                          max_num_fields=MAX_FORM_FIELDS)
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=MAX_FORM_FIELDS,
+        )
     except (UnicodeDecodeError, ValueError):
         raise InvalidRequest("The form could not be read") from None
     return Form(pairs)
@@ -199,7 +221,9 @@ async def posted(request: Request, who: SignedInUser) -> Form:
     check_same_site(request)
     form = await read_form(request)
     if not (await keys(request)).csrf_ok(who.token, form.fields.get("csrf_token")):
-        raise Forbidden("The form has expired or did not come from this console: reload the page and try again")
+        raise Forbidden(
+            "The form has expired or did not come from this console: reload the page and try again"
+        )
     return form
 
 

@@ -28,7 +28,11 @@ def _fmt(value: Number) -> str:
 
 
 def stacked_bars(
-    labels: Sequence[str], series: Sequence[str], values: Mapping[str, Mapping[str, int]], *, title: str,
+    labels: Sequence[str],
+    series: Sequence[str],
+    values: Mapping[str, Mapping[str, int]],
+    *,
+    title: str,
     tick_every: int = 5,
 ) -> Markup:
     """One bar per label (e.g. a day), stacked by series (e.g. booking status). A series ``S``
@@ -38,25 +42,33 @@ def stacked_bars(
     plot_w, plot_h = WIDTH - PAD_LEFT - 4, HEIGHT - PAD_BOTTOM - PAD_TOP
     slot = plot_w / max(len(labels), 1)
     bar_w = max(slot * 0.75, 1.0)
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
-             f"<title>{escape(title)}</title>",
-             f'<line class="axis" x1="{PAD_LEFT}" y1="{PAD_TOP + plot_h}" x2="{WIDTH - 4}" y2="{PAD_TOP + plot_h}"/>',
-             f'<text class="tick" x="{PAD_LEFT - 4}" y="{PAD_TOP + 8}" text-anchor="end">{top}</text>',
-             f'<text class="tick" x="{PAD_LEFT - 4}" y="{PAD_TOP + plot_h}" text-anchor="end">0</text>']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<line class="axis" x1="{PAD_LEFT}" y1="{PAD_TOP + plot_h}" x2="{WIDTH - 4}" '
+        f'y2="{PAD_TOP + plot_h}"/>',
+        f'<text class="tick" x="{PAD_LEFT - 4}" y="{PAD_TOP + 8}" text-anchor="end">{top}</text>',
+        f'<text class="tick" x="{PAD_LEFT - 4}" y="{PAD_TOP + plot_h}" text-anchor="end">0</text>',
+    ]
     for i, label in enumerate(labels):
         x = PAD_LEFT + i * slot + (slot - bar_w) / 2
-        y = PAD_TOP + plot_h
+        y: float = PAD_TOP + plot_h
         for s in series:
             n = values.get(label, {}).get(s, 0)
             if not n:
                 continue
             h = plot_h * n / top
             y -= h
-            parts.append(f'<rect class="s-{escape(s)}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
-                         f'height="{h:.1f}"><title>{escape(label)}: {n} {escape(s)}</title></rect>')
+            parts.append(
+                f'<rect class="s-{escape(s)}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
+                f'height="{h:.1f}"><title>{escape(label)}: {n} {escape(s)}</title></rect>'
+            )
         if i % tick_every == 0 or i == len(labels) - 1:
-            parts.append(f'<text class="tick" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 6}" '
-                         f'text-anchor="middle">{escape(label)}</text>')
+            parts.append(
+                f'<text class="tick" x="{x + bar_w / 2:.1f}" y="{HEIGHT - 6}" '
+                f'text-anchor="middle">{escape(label)}</text>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -68,10 +80,14 @@ def meter(value: Number, limit: Number | None, *, label: str, unit: str = "") ->
     suffix = f" {unit}" if unit else ""
     if limit is None or limit <= 0:
         text = f"{label}: {_fmt(value)}{suffix} (no limit)"
-        return Markup(f'<svg class="meter" viewBox="0 0 {w} {h}" role="img" aria-label="{escape(text)}">'
-                      f'<title>{escape(text)}</title><rect class="track" x="0" y="0" width="{w}" height="{h}"/>'
-                      f'<text class="meter-text" x="6" y="15">{escape(_fmt(value))}{escape(suffix)} · no limit'
-                      f"</text></svg>")
+        return Markup(
+            f'<svg class="meter" viewBox="0 0 {w} {h}" role="img" '
+            f'aria-label="{escape(text)}"><title>{escape(text)}</title>'
+            f'<rect class="track" x="0" y="0" width="{w}" height="{h}"/>'
+            f'<text class="meter-text" x="6" y="15">{escape(_fmt(value))}{escape(suffix)}'
+            " · no limit"
+            f"</text></svg>"
+        )
     share = float(value) / float(limit)
     state = "over" if share > 1 else "near" if share >= 0.8 else "ok"
     fill = min(share, 1.0) * w
@@ -81,6 +97,7 @@ def meter(value: Number, limit: Number | None, *, label: str, unit: str = "") ->
         f"<title>{escape(text)}</title>"
         f'<rect class="track" x="0" y="0" width="{w}" height="{h}"/>'
         f'<rect class="fill {state}" x="0" y="0" width="{fill:.1f}" height="{h}"/>'
-        f'<text class="meter-text" x="6" y="15">{escape(_fmt(value))} / {escape(_fmt(limit))}{escape(suffix)}'
+        f'<text class="meter-text" x="6" y="15">{escape(_fmt(value))} / '
+        f"{escape(_fmt(limit))}{escape(suffix)}"
         f" ({share:.0%})</text></svg>"
     )

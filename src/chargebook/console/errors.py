@@ -30,28 +30,55 @@ STATUS: dict[type[e.DomainError], int] = {
     e.RateLimited: 429,
     e.Unavailable: 503,
 }
-TITLES = {400: "That did not work", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
-          405: "Not allowed", 409: "Conflict", 429: "Too many attempts", 500: "Something went wrong",
-          502: "The other side failed", 503: "Busy, try again"}
+TITLES = {
+    400: "That did not work",
+    401: "Not signed in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    409: "Conflict",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    502: "The other side failed",
+    503: "Busy, try again",
+}
 
 
 def status_for(exc: e.DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 
-def error_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_page(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
     if is_partial(request):
         return PlainTextResponse(message, status_code=status, headers=headers)
     who = getattr(request.state, "who", None)
     referer = request.headers.get("referer", "")
-    back = referer if referer.startswith(f"{request.url.scheme}://{request.url.netloc}{base_path(request)}") else None
-    return render(request, "error.html", {
-        "who": who, "csrf": "", "flash": None, "path": request.url.path, "status": status,
-        "title": TITLES.get(status, "Error"), "message": message, "back": back,
-    }, status, headers)
+    back = (
+        referer
+        if referer.startswith(f"{request.url.scheme}://{request.url.netloc}{base_path(request)}")
+        else None
+    )
+    return render(
+        request,
+        "error.html",
+        {
+            "who": who,
+            "csrf": "",
+            "flash": None,
+            "path": request.url.path,
+            "status": status,
+            "title": TITLES.get(status, "Error"),
+            "message": message,
+            "back": back,
+        },
+        status,
+        headers,
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -60,7 +87,9 @@ def install(app: FastAPI) -> None:
         if is_partial(request) or request.method != "GET":
             return PlainTextResponse("Your session has ended: sign in again", status_code=401)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"{base_path(request)}/login?next={quote(target, safe='')}", status_code=303)
+        return RedirectResponse(
+            f"{base_path(request)}/login?next={quote(target, safe='')}", status_code=303
+        )
 
     @app.exception_handler(PasswordChangeRequired)
     async def _password(request: Request, _: PasswordChangeRequired) -> Response:
@@ -77,12 +106,15 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
-        return error_page(request, 400, f"{where or 'request'}: {first.get('msg', 'invalid value')}")
+        return error_page(
+            request, 400, f"{where or 'request'}: {first.get('msg', 'invalid value')}"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = {404: "There is no such page", 405: "This page does not take that request"}.get(
-            exc.status_code, str(exc.detail))
+            exc.status_code, str(exc.detail)
+        )
         return error_page(request, exc.status_code, message)
 
     @app.exception_handler(DBAPIError)
@@ -95,4 +127,6 @@ def install(app: FastAPI) -> None:
         if translated is not None:
             return await _domain(request, translated)
         log.exception("console: unhandled error", path=request.url.path)
-        return error_page(request, 500, "Internal error (logged). Check the page before trying again")
+        return error_page(
+            request, 500, "Internal error (logged). Check the page before trying again"
+        )

@@ -21,14 +21,25 @@ def is_partial(request: Request) -> bool:
     return request.headers.get(PARTIAL_HEADER) == "1"
 
 
-async def page(request: Request, template: str, who: SignedIn | None, status_code: int = 200,
-               **context: Any) -> HTMLResponse:
+async def page(
+    request: Request, template: str, who: SignedIn | None, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     k = await keys(request)
     notice = k.flash_message(request.cookies.get(FLASH_COOKIE))
-    response = render(request, template, {
-        "who": who, "csrf": k.csrf_token(who.token) if who else "", "flash": notice, "now": utcnow(),
-        "path": request.url.path, "query": request.url.query, **context,
-    }, status_code)
+    response = render(
+        request,
+        template,
+        {
+            "who": who,
+            "csrf": k.csrf_token(who.token) if who else "",
+            "flash": notice,
+            "now": utcnow(),
+            "path": request.url.path,
+            "query": request.url.query,
+            **context,
+        },
+        status_code,
+    )
     if notice:
         response.delete_cookie(FLASH_COOKIE, path=COOKIE_PATH)
     return response

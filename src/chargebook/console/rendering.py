@@ -52,8 +52,13 @@ def base_path(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
-def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200,
-           headers: dict[str, str] | None = None) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     """A page (or, for ``partial`` templates, a fragment that the live script swaps in)."""
     body = env.get_template(template).render(base=base_path(request), **context)
     return HTMLResponse(body, status_code=status_code, headers=headers)

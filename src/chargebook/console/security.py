@@ -61,7 +61,9 @@ class Keys:
         return hmac.new(self._csrf, session_token.encode(), hashlib.sha256).hexdigest()
 
     def csrf_ok(self, session_token: str, presented: str | None) -> bool:
-        return presented is not None and hmac.compare_digest(self.csrf_token(session_token), presented)
+        return presented is not None and hmac.compare_digest(
+            self.csrf_token(session_token), presented
+        )
 
     def new_login_nonce(self) -> tuple[str, str]:
         """(cookie value, form value) for the login form's double-submit check."""

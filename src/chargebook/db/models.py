@@ -593,7 +593,8 @@ class ConsoleUser(Base):
     client_id: Mapped[str | None] = mapped_column(
         ForeignKey("clients.id", ondelete="CASCADE"), index=True
     )
-    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; None until invited user accepts
+    # argon2id; None until an invited user accepts
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))  # invited | active | disabled
     created_at: Mapped[datetime]
@@ -601,7 +602,8 @@ class ConsoleUser(Base):
     __table_args__ = (
         CheckConstraint("role in ('operator', 'client')", name="role"),
         CheckConstraint(
-            "(role = 'operator' AND client_id IS NULL) OR (role = 'client' AND client_id IS NOT NULL)",
+            "(role = 'operator' AND client_id IS NULL) OR "
+            "(role = 'client' AND client_id IS NOT NULL)",
             name="role_client",
         ),
         CheckConstraint("status in ('invited', 'active', 'disabled')", name="status"),
@@ -613,7 +615,9 @@ class ConsoleInvitation(Base):
 
     __tablename__ = "console_invitations"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("console_users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by: Mapped[str] = mapped_column(String(254))  # an operator's email, or "cli"
     created_at: Mapped[datetime]
@@ -627,7 +631,9 @@ class ConsoleSession(Base):
 
     __tablename__ = "console_sessions"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("console_users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
@@ -647,7 +653,8 @@ class ConsoleLoginAttempt(Base):
     email: Mapped[str] = mapped_column(String(254))
     ip: Mapped[str | None] = mapped_column(String(45))
     ok: Mapped[bool] = mapped_column(Boolean)
-    reason: Mapped[str] = mapped_column(String(40))  # ok | bad_password | unknown_user | throttled | …
+    # ok | bad_password | unknown_user | throttled | account_disabled | account_invited
+    reason: Mapped[str] = mapped_column(String(40))
     __table_args__ = (
         Index("ix_console_login_attempts_email_at", "email", "at"),
         Index("ix_console_login_attempts_ip_at", "ip", "at"),

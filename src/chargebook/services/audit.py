@@ -41,18 +41,34 @@ class Actor:
 
 
 def entry(
-    actor: Actor, action: str, *, client_id: str | None = None, target: str | None = None,
-    detail: dict[str, Any] | None = None, now: datetime | None = None,
+    actor: Actor,
+    action: str,
+    *,
+    client_id: str | None = None,
+    target: str | None = None,
+    detail: dict[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> AuditEntry:
     """An entry to add inside the caller's unit of work."""
     return AuditEntry(
-        at=now or utcnow(), actor=actor.name[:254], actor_role=actor.role, client_id=client_id,
-        action=action, target=target[:100] if target else None, detail=detail, ip=actor.ip,
+        at=now or utcnow(),
+        actor=actor.name[:254],
+        actor_role=actor.role,
+        client_id=client_id,
+        action=action,
+        target=target[:100] if target else None,
+        detail=detail,
+        ip=actor.ip,
     )
 
 
 async def record(
-    db: Database, actor: Actor, action: str, *, client_id: str | None = None, target: str | None = None,
+    db: Database,
+    actor: Actor,
+    action: str,
+    *,
+    client_id: str | None = None,
+    target: str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
     """An entry for an action another use case has just committed (see the module doc)."""
@@ -61,12 +77,23 @@ async def record(
         async with db.write() as session:
             session.add(row)
     except Exception:  # the action is applied; keep the entry in the logs rather than lie
-        log.exception("audit entry not stored", actor=actor.name, role=actor.role, action=action,
-                      client_id=client_id, target=target, detail=detail)
+        log.exception(
+            "audit entry not stored",
+            actor=actor.name,
+            role=actor.role,
+            action=action,
+            client_id=client_id,
+            target=target,
+            detail=detail,
+        )
 
 
 async def list_entries(
-    db: Database, *, client_id: str | None = None, limit: int = 100, before_pk: int | None = None,
+    db: Database,
+    *,
+    client_id: str | None = None,
+    limit: int = 100,
+    before_pk: int | None = None,
 ) -> list[AuditEntry]:
     """Newest first. ``client_id`` limits to entries about one client (what its users see)."""
     query = select(AuditEntry)

@@ -59,11 +59,13 @@ def _party_label(party: Party) -> str:
 
 async def list_bookings(db: Database, q: BookingQuery) -> list[BookingRow]:
     """Newest first (created_at, id), keyset-paged."""
-    query = (select(Booking, Client.name, Party)
-             .join(Client, Client.id == Booking.client_id)
-             .join(Evse, Evse.pk == Booking.evse_pk)
-             .join(Location, Location.pk == Evse.location_pk)
-             .join(Party, Party.id == Location.party_pk))
+    query = (
+        select(Booking, Client.name, Party)
+        .join(Client, Client.id == Booking.client_id)
+        .join(Evse, Evse.pk == Booking.evse_pk)
+        .join(Location, Location.pk == Evse.location_pk)
+        .join(Party, Party.id == Location.party_pk)
+    )
     if q.client_id is not None:
         query = query.where(Booking.client_id == q.client_id)
     if q.statuses:
@@ -78,8 +80,13 @@ async def list_bookings(db: Database, q: BookingQuery) -> list[BookingRow]:
         query = query.where(Booking.created_at < q.created_to)
     if q.before is not None:
         created, last_id = q.before
-        query = query.where((Booking.created_at < created) | ((Booking.created_at == created) & (Booking.id < last_id)))
-    query = query.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(min(q.limit, MAX_LIST))
+        query = query.where(
+            (Booking.created_at < created)
+            | ((Booking.created_at == created) & (Booking.id < last_id))
+        )
+    query = query.order_by(Booking.created_at.desc(), Booking.id.desc()).limit(
+        min(q.limit, MAX_LIST)
+    )
     async with db.read() as session:
         rows = (await session.execute(query)).all()
     return [BookingRow(b, name, _party_label(p)) for b, name, p in rows]
@@ -106,30 +113,60 @@ class BookingDetail:
 
 async def booking_detail(db: Database, booking_id: str, client_id: str | None) -> BookingDetail:
     async with db.read() as session:
-        row = (await session.execute(
-            select(Booking, Client.name, Party, Location.name)
-            .join(Client, Client.id == Booking.client_id)
-            .join(Evse, Evse.pk == Booking.evse_pk)
-            .join(Location, Location.pk == Evse.location_pk)
-            .join(Party, Party.id == Location.party_pk)
-            .where(Booking.id == booking_id)
-        )).first()
+        row = (
+            await session.execute(
+                select(Booking, Client.name, Party, Location.name)
+                .join(Client, Client.id == Booking.client_id)
+                .join(Evse, Evse.pk == Booking.evse_pk)
+                .join(Location, Location.pk == Evse.location_pk)
+                .join(Party, Party.id == Location.party_pk)
+                .where(Booking.id == booking_id)
+            )
+        ).first()
         if row is None or (client_id is not None and row[0].client_id != client_id):
             raise NotFound(f"Booking not found: {booking_id}")
         booking, client_name, party, location_name = row
-        detail = BookingDetail(booking, client_name, party, location_name,
-                               await session.get(Token, booking.token_pk) if booking.token_pk else None)
-        detail.transitions = list(await session.scalars(
-            select(BookingTransition).where(BookingTransition.booking_id == booking_id).order_by(BookingTransition.pk)))
-        detail.commands = list(await session.scalars(
-            select(Command).where(Command.booking_id == booking_id).order_by(Command.created_at, Command.id)))
-        detail.booking_requests = list(await session.scalars(
-            select(OcpiBookingRequest).where(OcpiBookingRequest.booking_id == booking_id)
-            .order_by(OcpiBookingRequest.created_at, OcpiBookingRequest.id)))
+        detail = BookingDetail(
+            booking,
+            client_name,
+            party,
+            location_name,
+            await session.get(Token, booking.token_pk) if booking.token_pk else None,
+        )
+        detail.transitions = list(
+            await session.scalars(
+                select(BookingTransition)
+                .where(BookingTransition.booking_id == booking_id)
+                .order_by(BookingTransition.pk)
+            )
+        )
+        detail.commands = list(
+            await session.scalars(
+                select(Command)
+                .where(Command.booking_id == booking_id)
+                .order_by(Command.created_at, Command.id)
+            )
+        )
+        detail.booking_requests = list(
+            await session.scalars(
+                select(OcpiBookingRequest)
+                .where(OcpiBookingRequest.booking_id == booking_id)
+                .order_by(OcpiBookingRequest.created_at, OcpiBookingRequest.id)
+            )
+        )
         detail.ocpi_booking = await session.get(OcpiBooking, booking_id)
-        detail.sessions = list(await session.scalars(
-            select(ChargingSession).where(ChargingSession.booking_id == booking_id).order_by(ChargingSession.pk)))
-        detail.cdrs = list(await session.scalars(
-            select(ChargeDetailRecord).where(ChargeDetailRecord.booking_id == booking_id)
-            .order_by(ChargeDetailRecord.pk)))
+        detail.sessions = list(
+            await session.scalars(
+                select(ChargingSession)
+                .where(ChargingSession.booking_id == booking_id)
+                .order_by(ChargingSession.pk)
+            )
+        )
+        detail.cdrs = list(
+            await session.scalars(
+                select(ChargeDetailRecord)
+                .where(ChargeDetailRecord.booking_id == booking_id)
+                .order_by(ChargeDetailRecord.pk)
+            )
+        )
     return detail

@@ -30,16 +30,33 @@ class GroupMonth:
 
 async def _month(session: AsyncSession, group: FleetGroup, now: datetime) -> GroupMonth:
     start, end = month_bounds(month_start(now).strftime("%Y-%m"))
-    largest = await session.scalar(select(func.max(Booking.client_price)).where(
-        Booking.fleet_group_id == group.id, Booking.reservation_start >= start, Booking.reservation_start < end))
-    tokens = await session.scalar(select(func.count()).select_from(Token).where(Token.fleet_group_id == group.id))
-    return GroupMonth(group, await group_spend(session, group.id, now), Decimal(largest or 0), int(tokens or 0))
+    largest = await session.scalar(
+        select(func.max(Booking.client_price)).where(
+            Booking.fleet_group_id == group.id,
+            Booking.reservation_start >= start,
+            Booking.reservation_start < end,
+        )
+    )
+    tokens = await session.scalar(
+        select(func.count()).select_from(Token).where(Token.fleet_group_id == group.id)
+    )
+    return GroupMonth(
+        group, await group_spend(session, group.id, now), Decimal(largest or 0), int(tokens or 0)
+    )
 
 
-async def groups_with_spend(db: Database, client_id: str, now: datetime, limit: int = 200) -> list[GroupMonth]:
+async def groups_with_spend(
+    db: Database, client_id: str, now: datetime, limit: int = 200
+) -> list[GroupMonth]:
     async with db.read() as session:
-        groups = list(await session.scalars(select(FleetGroup).where(FleetGroup.client_id == client_id)
-                                            .order_by(FleetGroup.created_at, FleetGroup.id).limit(limit)))
+        groups = list(
+            await session.scalars(
+                select(FleetGroup)
+                .where(FleetGroup.client_id == client_id)
+                .order_by(FleetGroup.created_at, FleetGroup.id)
+                .limit(limit)
+            )
+        )
         return [await _month(session, g, now) for g in groups]
 
 

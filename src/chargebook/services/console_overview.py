@@ -73,10 +73,13 @@ def _day(value: object) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-async def bookings_per_day(db: Database, now: datetime, days: int = DAYS,
-                           client_id: str | None = None) -> dict[date, dict[str, int]]:
+async def bookings_per_day(
+    db: Database, now: datetime, days: int = DAYS, client_id: str | None = None
+) -> dict[date, dict[str, int]]:
     """Bookings created per UTC day and status over the last ``days`` days (today included)."""
-    start = datetime.combine(now.astimezone(UTC).date() - timedelta(days=days - 1), datetime.min.time(), UTC)
+    start = datetime.combine(
+        now.astimezone(UTC).date() - timedelta(days=days - 1), datetime.min.time(), UTC
+    )
     day = func.date(Booking.created_at)
     query = select(day, Booking.status, func.count()).where(Booking.created_at >= start)
     if client_id is not None:
@@ -111,11 +114,15 @@ async def command_shares(db: Database, now: datetime) -> list[CommandShare]:
     async with db.read() as session:
         parties = {p.id: p for p in await session.scalars(select(Party))}
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for table, failed in ((Command, Command.state == "failed"),
-                              (OcpiBookingRequest, OcpiBookingRequest.state == "failed")):
+        for table, failed in (
+            (Command, Command.state == "failed"),
+            (OcpiBookingRequest, OcpiBookingRequest.state == "failed"),
+        ):
             rows = await session.execute(
                 select(table.party_pk, func.count(), func.sum(case((failed, 1), else_=0)))
-                .where(table.created_at >= since).group_by(table.party_pk))
+                .where(table.created_at >= since)
+                .group_by(table.party_pk)
+            )
             for party_pk, total, bad in rows.all():
                 counts[party_pk][0] += int(total)
                 counts[party_pk][1] += int(bad or 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -55,18 +55,35 @@ class SignedIn:
         return Actor(self.email, self.role, ip)
 
 
-async def open_session(db: Database, user: ConsoleUser, ip: str | None, user_agent: str | None,
-                       policy: SessionPolicy) -> str:
+async def open_session(
+    db: Database, user: ConsoleUser, ip: str | None, user_agent: str | None, policy: SessionPolicy
+) -> str:
     """A new session for a user who just logged in; returns the cookie's token."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     async with db.write() as session:
-        session.add(ConsoleSession(
-            id=new_id("ses"), user_id=user.id, token_hash=hash_token(token), created_at=now, last_seen_at=now,
-            expires_at=now + policy.max_age, revoked_at=None, ip=ip, user_agent=(user_agent or "")[:200] or None,
-        ))
-        session.add(audit.entry(Actor(user.email, user.role, ip), "session.login", client_id=user.client_id,
-                                target=user.email, now=now))
+        session.add(
+            ConsoleSession(
+                id=new_id("ses"),
+                user_id=user.id,
+                token_hash=hash_token(token),
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + policy.max_age,
+                revoked_at=None,
+                ip=ip,
+                user_agent=(user_agent or "")[:200] or None,
+            )
+        )
+        session.add(
+            audit.entry(
+                Actor(user.email, user.role, ip),
+                "session.login",
+                client_id=user.client_id,
+                target=user.email,
+                now=now,
+            )
+        )
     return token
 
 
@@ -82,21 +99,40 @@ async def resolve(db: Database, token: str, policy: SessionPolicy) -> SignedIn |
     active any more."""
     now = utcnow()
     async with db.read() as session:
-        row = (await session.execute(_RESOLVE.where(ConsoleSession.token_hash == hash_token(token)))).first()
+        row = (
+            await session.execute(_RESOLVE.where(ConsoleSession.token_hash == hash_token(token)))
+        ).first()
     if row is None:
         return None
     ses, user, client_name, client_status = row
-    if (ses.revoked_at is not None or ses.expires_at <= now or ses.last_seen_at + policy.idle <= now
-            or user.status != "active"):
+    if (
+        ses.revoked_at is not None
+        or ses.expires_at <= now
+        or ses.last_seen_at + policy.idle <= now
+        or user.status != "active"
+    ):
         return None
     if now - ses.last_seen_at >= TOUCH_EVERY:
         async with db.write() as session:
-            await session.execute(update(ConsoleSession).where(ConsoleSession.id == ses.id).values(last_seen_at=now))
-    return SignedIn(ses.id, token, user.id, user.email, user.role, user.client_id, client_name, client_status,
-                    user.must_change_password)
+            await session.execute(
+                update(ConsoleSession).where(ConsoleSession.id == ses.id).values(last_seen_at=now)
+            )
+    return SignedIn(
+        ses.id,
+        token,
+        user.id,
+        user.email,
+        user.role,
+        user.client_id,
+        client_name,
+        client_status,
+        user.must_change_password,
+    )
 
 
-async def revoke(db: Database, session_id: str, actor: Actor, *, user_id: str | None = None) -> None:
+async def revoke(
+    db: Database, session_id: str, actor: Actor, *, user_id: str | None = None
+) -> None:
     """End one session. ``user_id`` limits it to that user's own sessions (404 otherwise)."""
     now = utcnow()
     async with db.write() as session:
@@ -112,8 +148,11 @@ async def revoke_all(db: Database, user_id: str, actor: Actor) -> int:
     """Log out everywhere: every session of the user ends now."""
     now = utcnow()
     async with db.write() as session:
-        result = await session.execute(update(ConsoleSession).where(
-            ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None)).values(revoked_at=now))
+        result = await session.execute(
+            update(ConsoleSession)
+            .where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
         session.add(audit.entry(actor, "session.revoke_all", target=user_id, now=now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
 
@@ -125,17 +164,26 @@ class SessionRow:
     role: str
 
 
-async def active_sessions(db: Database, policy: SessionPolicy, *, user_id: str | None = None) -> list[SessionRow]:
+async def active_sessions(
+    db: Database, policy: SessionPolicy, *, user_id: str | None = None
+) -> list[SessionRow]:
     """Sessions still alive now, newest first (one user's, or everyone's)."""
     now = utcnow()
-    query = (select(ConsoleSession, ConsoleUser.email, ConsoleUser.role)
-             .join(ConsoleUser, ConsoleUser.id == ConsoleSession.user_id)
-             .where(ConsoleSession.revoked_at.is_(None), ConsoleSession.expires_at > now,
-                    ConsoleSession.last_seen_at > now - policy.idle))
+    query = (
+        select(ConsoleSession, ConsoleUser.email, ConsoleUser.role)
+        .join(ConsoleUser, ConsoleUser.id == ConsoleSession.user_id)
+        .where(
+            ConsoleSession.revoked_at.is_(None),
+            ConsoleSession.expires_at > now,
+            ConsoleSession.last_seen_at > now - policy.idle,
+        )
+    )
     if user_id is not None:
         query = query.where(ConsoleSession.user_id == user_id)
     async with db.read() as session:
-        rows = (await session.execute(query.order_by(ConsoleSession.created_at.desc()).limit(200))).all()
+        rows = (
+            await session.execute(query.order_by(ConsoleSession.created_at.desc()).limit(200))
+        ).all()
     return [SessionRow(s, email, role) for s, email, role in rows]
 
 
@@ -151,7 +199,9 @@ async def signing_key(db: Database) -> str:
         return row.value
     try:
         async with db.write() as session:
-            session.add(ConsoleKey(name=COOKIE_KEY, value=secrets.token_urlsafe(48), created_at=utcnow()))
+            session.add(
+                ConsoleKey(name=COOKIE_KEY, value=secrets.token_urlsafe(48), created_at=utcnow())
+            )
     except IntegrityError:
         pass  # another process stored one first: use that
     async with db.read() as session:

@@ -30,8 +30,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from chargebook.db.engine import Database
-from chargebook.db.models import Client, ConsoleInvitation, ConsoleLoginAttempt, ConsoleSession, ConsoleUser
-from chargebook.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound, RateLimited, Unauthenticated
+from chargebook.db.models import (
+    Client,
+    ConsoleInvitation,
+    ConsoleLoginAttempt,
+    ConsoleSession,
+    ConsoleUser,
+)
+from chargebook.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from chargebook.services import audit
 from chargebook.services.audit import Actor
 from chargebook.services.clock import utcnow
@@ -95,7 +108,9 @@ def one_time_password() -> str:
 # --- operators -----------------------------------------------------------------------------
 
 
-async def create_operator(db: Database, email: str, password: str | None, actor: Actor) -> tuple[ConsoleUser, str | None]:
+async def create_operator(
+    db: Database, email: str, password: str | None, actor: Actor
+) -> tuple[ConsoleUser, str | None]:
     """Returns the operator and, when no password was given, the generated one-time password
     (shown once; it must be changed at the first login)."""
     address = normalize_email(email)
@@ -108,14 +123,24 @@ async def create_operator(db: Database, email: str, password: str | None, actor:
     async with db.write() as session:
         if await session.scalar(select(ConsoleUser.id).where(ConsoleUser.email == address)):
             raise Conflict(f"{address} already has a console account")
-        user = ConsoleUser(id=new_id("opr"), email=address, role="operator", client_id=None, password_hash=hashed,
-                           must_change_password=generated is not None, status="active", created_at=now)
+        user = ConsoleUser(
+            id=new_id("opr"),
+            email=address,
+            role="operator",
+            client_id=None,
+            password_hash=hashed,
+            must_change_password=generated is not None,
+            status="active",
+            created_at=now,
+        )
         session.add(user)
         session.add(audit.entry(actor, "operator.create", target=address, now=now))
     return user, generated
 
 
-async def reset_password(db: Database, email: str, password: str | None, actor: Actor) -> tuple[ConsoleUser, str | None]:
+async def reset_password(
+    db: Database, email: str, password: str | None, actor: Actor
+) -> tuple[ConsoleUser, str | None]:
     """Give an existing account a new password (and activate it): the given one, or a generated
     one-time password (returned) that must be changed at the next login. Every session of
     the account ends."""
@@ -127,13 +152,24 @@ async def reset_password(db: Database, email: str, password: str | None, actor: 
     hashed = await hash_password(secret)
     now = utcnow()
     async with db.write() as session:
-        user = await session.scalar(select(ConsoleUser).where(ConsoleUser.email == address).with_for_update())
+        user = await session.scalar(
+            select(ConsoleUser).where(ConsoleUser.email == address).with_for_update()
+        )
         if user is None:
             raise NotFound(f"No console account for {address}")
-        user.password_hash, user.status, user.must_change_password = hashed, "active", generated is not None
-        await session.execute(update(ConsoleSession).where(
-            ConsoleSession.user_id == user.id, ConsoleSession.revoked_at.is_(None)).values(revoked_at=now))
-        session.add(audit.entry(actor, "password.reset", client_id=user.client_id, target=address, now=now))
+        user.password_hash, user.status, user.must_change_password = (
+            hashed,
+            "active",
+            generated is not None,
+        )
+        await session.execute(
+            update(ConsoleSession)
+            .where(ConsoleSession.user_id == user.id, ConsoleSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        session.add(
+            audit.entry(actor, "password.reset", client_id=user.client_id, target=address, now=now)
+        )
     return user, generated
 
 
@@ -156,20 +192,43 @@ async def invite_client_user(db: Database, client_id: str, email: str, actor: Ac
     async with db.write() as session:
         if await session.get(Client, client_id) is None:
             raise NotFound(f"Client not found: {client_id}")
-        user = await session.scalar(select(ConsoleUser).where(ConsoleUser.email == address).with_for_update())
+        user = await session.scalar(
+            select(ConsoleUser).where(ConsoleUser.email == address).with_for_update()
+        )
         if user is None:
-            user = ConsoleUser(id=new_id("usr"), email=address, role="client", client_id=client_id,
-                               password_hash=None, must_change_password=False, status="invited", created_at=now)
+            user = ConsoleUser(
+                id=new_id("usr"),
+                email=address,
+                role="client",
+                client_id=client_id,
+                password_hash=None,
+                must_change_password=False,
+                status="invited",
+                created_at=now,
+            )
             session.add(user)
             await session.flush()
         elif user.client_id != client_id or user.status != "invited":
             raise Conflict(f"{address} already has a console account")
         await session.execute(
-            update(ConsoleInvitation).where(ConsoleInvitation.user_id == user.id, ConsoleInvitation.used_at.is_(None),
-                                            ConsoleInvitation.expires_at > now).values(expires_at=now)
+            update(ConsoleInvitation)
+            .where(
+                ConsoleInvitation.user_id == user.id,
+                ConsoleInvitation.used_at.is_(None),
+                ConsoleInvitation.expires_at > now,
+            )
+            .values(expires_at=now)
         )
-        session.add(ConsoleInvitation(id=new_id("inv"), user_id=user.id, token_hash=hash_token(token),
-                                      created_by=actor.name, created_at=now, expires_at=now + INVITATION_TTL))
+        session.add(
+            ConsoleInvitation(
+                id=new_id("inv"),
+                user_id=user.id,
+                token_hash=hash_token(token),
+                created_by=actor.name,
+                created_at=now,
+                expires_at=now + INVITATION_TTL,
+            )
+        )
         session.add(audit.entry(actor, "user.invite", client_id=client_id, target=address, now=now))
     return Invitation(user, token, now + INVITATION_TTL)
 
@@ -184,14 +243,23 @@ class OpenInvitation:
 async def _open_invitation(
     session: AsyncSession, token: str, now: datetime
 ) -> tuple[ConsoleInvitation, ConsoleUser, Client]:
-    row = (await session.execute(
-        select(ConsoleInvitation, ConsoleUser, Client)
-        .join(ConsoleUser, ConsoleUser.id == ConsoleInvitation.user_id)
-        .join(Client, Client.id == ConsoleUser.client_id)
-        .where(ConsoleInvitation.token_hash == hash_token(token))
-    )).first()
-    if row is None or row[0].used_at is not None or row[0].expires_at <= now or row[1].status != "invited":
-        raise NotFound("This invitation link is not valid (used, replaced or expired): ask for a new one")
+    row = (
+        await session.execute(
+            select(ConsoleInvitation, ConsoleUser, Client)
+            .join(ConsoleUser, ConsoleUser.id == ConsoleInvitation.user_id)
+            .join(Client, Client.id == ConsoleUser.client_id)
+            .where(ConsoleInvitation.token_hash == hash_token(token))
+        )
+    ).first()
+    if (
+        row is None
+        or row[0].used_at is not None
+        or row[0].expires_at <= now
+        or row[1].status != "invited"
+    ):
+        raise NotFound(
+            "This invitation link is not valid (used, replaced or expired): ask for a new one"
+        )
     return row[0], row[1], row[2]
 
 
@@ -209,8 +277,15 @@ async def accept_invitation(db: Database, token: str, password: str, ip: str | N
         invite, user, _ = await _open_invitation(session, token, now)
         invite.used_at = now
         user.password_hash, user.status = hashed, "active"
-        session.add(audit.entry(Actor(user.email, "client", ip), "user.accept", client_id=user.client_id,
-                                target=user.email, now=now))
+        session.add(
+            audit.entry(
+                Actor(user.email, "client", ip),
+                "user.accept",
+                client_id=user.client_id,
+                target=user.email,
+                now=now,
+            )
+        )
     return user
 
 
@@ -228,16 +303,26 @@ class LoginLimits:
 
 
 async def _failures(
-    session: AsyncSession, column: InstrumentedAttribute[str | None] | InstrumentedAttribute[str], value: str,
+    session: AsyncSession,
+    column: InstrumentedAttribute[str | None] | InstrumentedAttribute[str],
+    value: str,
     since: datetime,
 ) -> int:
-    return int(await session.scalar(
-        select(func.count()).select_from(ConsoleLoginAttempt)
-        .where(column == value, ConsoleLoginAttempt.at >= since, ConsoleLoginAttempt.ok.is_(False))
-    ) or 0)
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(ConsoleLoginAttempt)
+            .where(
+                column == value, ConsoleLoginAttempt.at >= since, ConsoleLoginAttempt.ok.is_(False)
+            )
+        )
+        or 0
+    )
 
 
-async def login(db: Database, email: str, password: str, ip: str | None, limits: LoginLimits) -> ConsoleUser:
+async def login(
+    db: Database, email: str, password: str, ip: str | None, limits: LoginLimits
+) -> ConsoleUser:
     """The user whose email and password these are; ``RateLimited`` after too many failures,
     ``Unauthenticated`` for a wrong pair (never saying which half), ``Forbidden`` for a
     disabled account. Every attempt is stored (and logged) whatever the outcome."""
@@ -245,10 +330,18 @@ async def login(db: Database, email: str, password: str, ip: str | None, limits:
     now = utcnow()
     since = now - limits.window
     async with db.read() as session:
-        throttled = (await _failures(session, ConsoleLoginAttempt.email, address, since) >= limits.max_failures
-                     or (ip is not None and await _failures(session, ConsoleLoginAttempt.ip, ip, since)
-                         >= limits.max_failures_per_address))
-        user = None if throttled else await session.scalar(select(ConsoleUser).where(ConsoleUser.email == address))
+        throttled = await _failures(
+            session, ConsoleLoginAttempt.email, address, since
+        ) >= limits.max_failures or (
+            ip is not None
+            and await _failures(session, ConsoleLoginAttempt.ip, ip, since)
+            >= limits.max_failures_per_address
+        )
+        user = (
+            None
+            if throttled
+            else await session.scalar(select(ConsoleUser).where(ConsoleUser.email == address))
+        )
     ok = False
     if throttled:
         reason = "throttled"
@@ -274,7 +367,10 @@ async def login(db: Database, email: str, password: str, ip: str | None, limits:
     log.info("console login", email=address, ip=ip, ok=ok, reason=reason)
     if throttled:
         minutes = int(limits.window.total_seconds() // 60)
-        raise RateLimited(f"Too many failed logins; try again in {minutes} minutes", int(limits.window.total_seconds()))
+        raise RateLimited(
+            f"Too many failed logins; try again in {minutes} minutes",
+            int(limits.window.total_seconds()),
+        )
     if not ok or user is None:
         if reason.startswith("account_"):
             raise Forbidden("This account is not active")
@@ -282,8 +378,14 @@ async def login(db: Database, email: str, password: str, ip: str | None, limits:
     return user
 
 
-async def change_password(db: Database, user_id: str, current: str, new: str, actor: Actor,
-                          keep_session: str | None = None) -> None:
+async def change_password(
+    db: Database,
+    user_id: str,
+    current: str,
+    new: str,
+    actor: Actor,
+    keep_session: str | None = None,
+) -> None:
     """Also ends every other session of the user: whoever knew the old password is out."""
     check_password(new)
     async with db.read() as session:
@@ -300,14 +402,22 @@ async def change_password(db: Database, user_id: str, current: str, new: str, ac
         row = await session.get(ConsoleUser, user_id, with_for_update=True)
         assert row is not None
         row.password_hash, row.must_change_password = hashed, False
-        others = update(ConsoleSession).where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
+        others = update(ConsoleSession).where(
+            ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None)
+        )
         if keep_session is not None:
             others = others.where(ConsoleSession.id != keep_session)
         await session.execute(others.values(revoked_at=now))
-        session.add(audit.entry(actor, "password.change", client_id=row.client_id, target=row.email, now=now))
+        session.add(
+            audit.entry(
+                actor, "password.change", client_id=row.client_id, target=row.email, now=now
+            )
+        )
 
 
-async def set_user_status(db: Database, user_id: str, status: str, actor: Actor, client_id: str | None = None) -> ConsoleUser:
+async def set_user_status(
+    db: Database, user_id: str, status: str, actor: Actor, client_id: str | None = None
+) -> ConsoleUser:
     """Disable (every session ends at once) or re-enable an account. ``client_id`` limits the
     change to that client's users."""
     if status not in ("active", "disabled"):
@@ -321,14 +431,26 @@ async def set_user_status(db: Database, user_id: str, status: str, actor: Actor,
             raise InvalidRequest("this user has not accepted the invitation yet")
         user.status = status
         if status == "disabled":
-            await session.execute(update(ConsoleSession).where(
-                ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None)).values(revoked_at=now))
-        session.add(audit.entry(actor, f"user.{'disable' if status == 'disabled' else 'enable'}",
-                                client_id=user.client_id, target=user.email, now=now))
+            await session.execute(
+                update(ConsoleSession)
+                .where(ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        session.add(
+            audit.entry(
+                actor,
+                f"user.{'disable' if status == 'disabled' else 'enable'}",
+                client_id=user.client_id,
+                target=user.email,
+                now=now,
+            )
+        )
     return user
 
 
-async def list_users(db: Database, *, client_id: str | None = None, role: str | None = None) -> list[ConsoleUser]:
+async def list_users(
+    db: Database, *, client_id: str | None = None, role: str | None = None
+) -> list[ConsoleUser]:
     query = select(ConsoleUser)
     if client_id is not None:
         query = query.where(ConsoleUser.client_id == client_id)
@@ -338,9 +460,13 @@ async def list_users(db: Database, *, client_id: str | None = None, role: str | 
         return list(await session.scalars(query.order_by(ConsoleUser.created_at, ConsoleUser.id)))
 
 
-async def recent_logins(db: Database, limit: int = 50, *, failed_only: bool = False) -> list[ConsoleLoginAttempt]:
+async def recent_logins(
+    db: Database, limit: int = 50, *, failed_only: bool = False
+) -> list[ConsoleLoginAttempt]:
     query = select(ConsoleLoginAttempt)
     if failed_only:
         query = query.where(ConsoleLoginAttempt.ok.is_(False))
     async with db.read() as session:
-        return list(await session.scalars(query.order_by(ConsoleLoginAttempt.pk.desc()).limit(limit)))
+        return list(
+            await session.scalars(query.order_by(ConsoleLoginAttempt.pk.desc()).limit(limit))
+        )

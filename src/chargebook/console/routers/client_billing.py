@@ -37,25 +37,48 @@ async def billing_page(request: Request, who: ClientUser, month: Month = None) -
     statement = await billing.statement(st.db, client_id, shown)
     groups = await fleet.list_groups(st.db, client_id, 500)
     today = utcnow().date()
-    return await page(request, "client/billing.html", who, month=shown, s=statement, totals=statement.totals(),
-                      groups=groups, first_day=today.replace(day=1).isoformat(), today=today.isoformat())
+    return await page(
+        request,
+        "client/billing.html",
+        who,
+        month=shown,
+        s=statement,
+        totals=statement.totals(),
+        groups=groups,
+        first_day=today.replace(day=1).isoformat(),
+        today=today.isoformat(),
+    )
 
 
 def _csv(body: str, name: str) -> Response:
-    return Response(neutralize_csv(body), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        neutralize_csv(body),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/statement.csv")
-async def statement_csv(request: Request, who: ClientUser,
-                        month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> Response:
+async def statement_csv(
+    request: Request, who: ClientUser, month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]
+) -> Response:
     statement = await billing.statement(state(request).db, _client(who.client_id), month)
     return _csv(billing.to_csv(statement.lines), f"statement-{month}.csv")
 
 
 @router.get("/export.csv")
-async def fleet_export(request: Request, who: ClientUser, period_start: date, period_end: date,
-                       group: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+async def fleet_export(
+    request: Request,
+    who: ClientUser,
+    period_start: date,
+    period_end: date,
+    group: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
     start, end = billing.period(period_start, period_end)
-    lines = await billing.final_bookings(state(request).db, _client(who.client_id), start, end, group or None)
-    return _csv(billing.to_csv(lines), f"fleet-report-{period_start.isoformat()}-{period_end.isoformat()}.csv")
+    lines = await billing.final_bookings(
+        state(request).db, _client(who.client_id), start, end, group or None
+    )
+    return _csv(
+        billing.to_csv(lines),
+        f"fleet-report-{period_start.isoformat()}-{period_end.isoformat()}.csv",
+    )

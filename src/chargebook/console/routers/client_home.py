@@ -25,12 +25,24 @@ async def home(request: Request, who: ClientUser) -> Response:
     per_day = await console_overview.bookings_per_day(st.db, now, client_id=who.client_id)
     days = sorted(per_day)
     labels = [d.strftime("%m-%d") for d in days]
-    elapsed = max((now - now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)).total_seconds(), 1.0)
-    month = (month_reset(now) - now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)).total_seconds()
+    elapsed = max(
+        (now - now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)).total_seconds(), 1.0
+    )
+    month = (
+        month_reset(now) - now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    ).total_seconds()
     pace = int(account.used_this_month * month / elapsed)
-    return await page(request, "client/home.html", who, a=account, reset_at=month_reset(now), pace=pace,
-                      labels=labels, per_day={d.strftime("%m-%d"): per_day[d] for d in days},
-                      statuses=[s.value for s in BookingStatus])
+    return await page(
+        request,
+        "client/home.html",
+        who,
+        a=account,
+        reset_at=month_reset(now),
+        pace=pace,
+        labels=labels,
+        per_day={d.strftime("%m-%d"): per_day[d] for d in days},
+        statuses=[s.value for s in BookingStatus],
+    )
 
 
 @router.post("/key/rotate")
@@ -38,7 +50,9 @@ async def rotate_key(request: Request, who: ClientUser, _: Posted) -> Response:
     assert who.client_id is not None
     st = state(request)
     key = await clients.rotate_key(st.db, who.client_id)
-    await audit.record(st.db, who.actor(client_ip(request)), "key.rotate", client_id=who.client_id, target=key[:10])
+    await audit.record(
+        st.db, who.actor(client_ip(request)), "key.rotate", client_id=who.client_id, target=key[:10]
+    )
     return await page(request, "client/key_once.html", who, key=key)
 
 

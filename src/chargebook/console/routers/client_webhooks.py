@@ -22,7 +22,9 @@ def _client(client_id: str | None) -> str:
 @router.get("")
 async def endpoints(request: Request, who: ClientUser) -> Response:
     rows = await webhooks.list_endpoints(state(request).db, _client(who.client_id))
-    return await page(request, "client/webhooks.html", who, rows=rows, event_types=sorted(rules.EVENT_TYPES))
+    return await page(
+        request, "client/webhooks.html", who, rows=rows, event_types=sorted(rules.EVENT_TYPES)
+    )
 
 
 @router.post("")
@@ -30,10 +32,21 @@ async def create(request: Request, who: ClientUser, form: Posted) -> Response:
     client_id = _client(who.client_id)
     st = state(request)
     types = form.all("event_types") or [rules.ALL_EVENTS]
-    endpoint = await webhooks.create_endpoint(st.db, client_id, url=form.text("url", max_length=rules.MAX_URL_LENGTH),
-                                              event_types=types, description=form.optional_text("description"))
-    await audit.record(st.db, who.actor(client_ip(request)), "webhook.create", client_id=client_id,
-                       target=endpoint.id, detail={"url": endpoint.url})
+    endpoint = await webhooks.create_endpoint(
+        st.db,
+        client_id,
+        url=form.text("url", max_length=rules.MAX_URL_LENGTH),
+        event_types=types,
+        description=form.optional_text("description"),
+    )
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "webhook.create",
+        client_id=client_id,
+        target=endpoint.id,
+        detail={"url": endpoint.url},
+    )
     return await page(request, "client/webhook_secret.html", who, e=endpoint)
 
 
@@ -51,9 +64,18 @@ async def send_test(request: Request, endpoint_id: str, who: ClientUser, _: Post
     client_id = _client(who.client_id)
     st = state(request)
     delivery = await webhooks.send_test(st.db, client_id, endpoint_id[:64])
-    await audit.record(st.db, who.actor(client_ip(request)), "webhook.test", client_id=client_id, target=endpoint_id)
-    return await redirect(request, f"/client/webhooks/{endpoint_id}",
-                          f"Test event {delivery.event_id} queued; it appears below once sent.")
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "webhook.test",
+        client_id=client_id,
+        target=endpoint_id,
+    )
+    return await redirect(
+        request,
+        f"/client/webhooks/{endpoint_id}",
+        f"Test event {delivery.event_id} queued; it appears below once sent.",
+    )
 
 
 @router.post("/{endpoint_id}/rotate-secret")
@@ -61,8 +83,13 @@ async def rotate_secret(request: Request, endpoint_id: str, who: ClientUser, _: 
     client_id = _client(who.client_id)
     st = state(request)
     endpoint = await webhooks.rotate_secret(st.db, client_id, endpoint_id[:64])
-    await audit.record(st.db, who.actor(client_ip(request)), "webhook.rotate_secret", client_id=client_id,
-                       target=endpoint_id)
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "webhook.rotate_secret",
+        client_id=client_id,
+        target=endpoint_id,
+    )
     return await page(request, "client/webhook_secret.html", who, e=endpoint)
 
 
@@ -71,5 +98,11 @@ async def delete(request: Request, endpoint_id: str, who: ClientUser, _: Posted)
     client_id = _client(who.client_id)
     st = state(request)
     await webhooks.delete_endpoint(st.db, client_id, endpoint_id[:64])
-    await audit.record(st.db, who.actor(client_ip(request)), "webhook.delete", client_id=client_id, target=endpoint_id)
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "webhook.delete",
+        client_id=client_id,
+        target=endpoint_id,
+    )
     return await redirect(request, "/client/webhooks", "Webhook deleted.")

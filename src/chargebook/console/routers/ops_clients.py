@@ -39,12 +39,27 @@ async def create_client(request: Request, who: Operator, form: Posted) -> Respon
     commission = form.decimal("commission_percent") or Decimal("0")
     rate = form.integer("rate_limit_per_minute", maximum=1_000_000) or 100
     quota = form.integer("monthly_quota", maximum=10**9) or 10_000
-    client, key = await clients.create_client(st.db, form.text("name"), reservation_fee=fee,
-                                              commission_percent=commission, rate_limit_per_minute=rate,
-                                              monthly_quota=quota)
-    await audit.record(st.db, who.actor(client_ip(request)), "client.create", client_id=client.id, target=client.name,
-                       detail=_money_detail(reservation_fee=fee, commission_percent=commission,
-                                            rate_limit_per_minute=rate, monthly_quota=quota))
+    client, key = await clients.create_client(
+        st.db,
+        form.text("name"),
+        reservation_fee=fee,
+        commission_percent=commission,
+        rate_limit_per_minute=rate,
+        monthly_quota=quota,
+    )
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "client.create",
+        client_id=client.id,
+        target=client.name,
+        detail=_money_detail(
+            reservation_fee=fee,
+            commission_percent=commission,
+            rate_limit_per_minute=rate,
+            monthly_quota=quota,
+        ),
+    )
     return await page(request, "ops/key_once.html", who, client=client, key=key, created=True)
 
 
@@ -60,24 +75,40 @@ async def client_page(request: Request, client_id: str, who: Operator) -> Respon
 async def rotate_key(request: Request, client_id: str, who: Operator, _: Posted) -> Response:
     st = state(request)
     key = await clients.rotate_key(st.db, client_id)
-    await audit.record(st.db, who.actor(client_ip(request)), "key.rotate", client_id=client_id, target=key[:10])
+    await audit.record(
+        st.db, who.actor(client_ip(request)), "key.rotate", client_id=client_id, target=key[:10]
+    )
     account = await console_platform.client_account(st.db, st.limiter, client_id, utcnow())
-    return await page(request, "ops/key_once.html", who, client=account.client, key=key, created=False)
+    return await page(
+        request, "ops/key_once.html", who, client=account.client, key=key, created=False
+    )
 
 
 @router.post("/{client_id}/suspend")
 async def suspend(request: Request, client_id: str, who: Operator, _: Posted) -> Response:
     client = await clients.set_client_status(state(request).db, client_id, "suspended")
-    await audit.record(state(request).db, who.actor(client_ip(request)), "client.suspend", client_id=client_id,
-                       target=client.name)
-    return await redirect(request, f"/ops/clients/{client_id}", f"{client.name} suspended: its API calls answer 403.")
+    await audit.record(
+        state(request).db,
+        who.actor(client_ip(request)),
+        "client.suspend",
+        client_id=client_id,
+        target=client.name,
+    )
+    return await redirect(
+        request, f"/ops/clients/{client_id}", f"{client.name} suspended: its API calls answer 403."
+    )
 
 
 @router.post("/{client_id}/resume")
 async def resume(request: Request, client_id: str, who: Operator, _: Posted) -> Response:
     client = await clients.set_client_status(state(request).db, client_id, "active")
-    await audit.record(state(request).db, who.actor(client_ip(request)), "client.resume", client_id=client_id,
-                       target=client.name)
+    await audit.record(
+        state(request).db,
+        who.actor(client_ip(request)),
+        "client.resume",
+        client_id=client_id,
+        target=client.name,
+    )
     return await redirect(request, f"/ops/clients/{client_id}", f"{client.name} active again.")
 
 
@@ -87,12 +118,30 @@ async def change_terms(request: Request, client_id: str, who: Operator, form: Po
     rate = form.integer("rate_limit_per_minute", maximum=1_000_000)
     quota = form.integer("monthly_quota", maximum=10**9)
     st = state(request)
-    client = await clients.update_client(st.db, client_id, reservation_fee=fee, commission_percent=commission,
-                                         rate_limit_per_minute=rate, monthly_quota=quota)
-    await audit.record(st.db, who.actor(client_ip(request)), "client.terms", client_id=client_id, target=client.name,
-                       detail=_money_detail(reservation_fee=fee, commission_percent=commission,
-                                            rate_limit_per_minute=rate, monthly_quota=quota))
-    return await redirect(request, f"/ops/clients/{client_id}", "Terms saved; limits apply from the next request.")
+    client = await clients.update_client(
+        st.db,
+        client_id,
+        reservation_fee=fee,
+        commission_percent=commission,
+        rate_limit_per_minute=rate,
+        monthly_quota=quota,
+    )
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "client.terms",
+        client_id=client_id,
+        target=client.name,
+        detail=_money_detail(
+            reservation_fee=fee,
+            commission_percent=commission,
+            rate_limit_per_minute=rate,
+            monthly_quota=quota,
+        ),
+    )
+    return await redirect(
+        request, f"/ops/clients/{client_id}", "Terms saved; limits apply from the next request."
+    )
 
 
 def invitation_link(request: Request, token: str) -> str:
@@ -102,7 +151,17 @@ def invitation_link(request: Request, token: str) -> str:
 
 @router.post("/{client_id}/users")
 async def invite_user(request: Request, client_id: str, who: Operator, form: Posted) -> Response:
-    invite = await console_users.invite_client_user(state(request).db, client_id, form.text("email", max_length=254),
-                                                    who.actor(client_ip(request)))
-    return await page(request, "ops/invited.html", who, invite=invite, link=invitation_link(request, invite.token),
-                      client_id=client_id)
+    invite = await console_users.invite_client_user(
+        state(request).db,
+        client_id,
+        form.text("email", max_length=254),
+        who.actor(client_ip(request)),
+    )
+    return await page(
+        request,
+        "ops/invited.html",
+        who,
+        invite=invite,
+        link=invitation_link(request, invite.token),
+        client_id=client_id,
+    )

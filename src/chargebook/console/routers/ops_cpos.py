@@ -21,7 +21,13 @@ from chargebook.console.pages import page, redirect
 from chargebook.db.models import Party
 from chargebook.domain.errors import InvalidRequest
 from chargebook.ocpi.client import PeerError
-from chargebook.services import audit, console_overview, console_platform, ocpi_catalogue, ocpi_parties
+from chargebook.services import (
+    audit,
+    console_overview,
+    console_platform,
+    ocpi_catalogue,
+    ocpi_parties,
+)
 
 router = APIRouter(prefix="/ops/cpos")
 log = structlog.get_logger("chargebook.console")
@@ -59,8 +65,15 @@ async def list_cpos(request: Request, who: Operator) -> Response:
     st = state(request)
     rows = await console_platform.party_rows(st.db)
     calls = {c.party: c for c in console_overview.ocpi_call_shares()}
-    return await page(request, "ops/cpos.html", who, rows=rows, calls=calls, syncing=syncing(st),
-                      versions_url=_identity(request).versions_url)
+    return await page(
+        request,
+        "ops/cpos.html",
+        who,
+        rows=rows,
+        calls=calls,
+        syncing=syncing(st),
+        versions_url=_identity(request).versions_url,
+    )
 
 
 @router.post("/invite")
@@ -69,8 +82,14 @@ async def invite(request: Request, who: Operator, form: Posted) -> Response:
     name = form.text("name")
     token = await ocpi_parties.issue_invite(st.db, name)
     await audit.record(st.db, who.actor(client_ip(request)), "cpo.invite", target=name)
-    return await page(request, "ops/cpo_invite.html", who, name=name, token=token,
-                      versions_url=_identity(request).versions_url)
+    return await page(
+        request,
+        "ops/cpo_invite.html",
+        who,
+        name=name,
+        token=token,
+        versions_url=_identity(request).versions_url,
+    )
 
 
 @router.post("/connect")
@@ -80,16 +99,29 @@ async def connect(request: Request, who: Operator, form: Posted) -> Response:
     if not versions_url.startswith(("http://", "https://")):
         raise InvalidRequest("versions_url: an http:// or https:// URL")
     try:
-        party = await ocpi_parties.connect(st.db, versions_url, form.text("token_a", max_length=255),
-                                           _identity(request), form.optional_text("name"))
+        party = await ocpi_parties.connect(
+            st.db,
+            versions_url,
+            form.text("token_a", max_length=255),
+            _identity(request),
+            form.optional_text("name"),
+        )
     except PeerError as exc:
         return error_page(request, 502, f"The CPO did not complete the handshake: {exc}")
-    await audit.record(st.db, who.actor(client_ip(request)), "cpo.connect",
-                       target=f"{party.country_code}*{party.party_id}",
-                       detail={"versions_url": versions_url, "version": party.version or ""})
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "cpo.connect",
+        target=f"{party.country_code}*{party.party_id}",
+        detail={"versions_url": versions_url, "version": party.version or ""},
+    )
     start_sync(st, party)
-    return await redirect(request, "/ops/cpos", f"Connected to {party.name} ({party.country_code}*{party.party_id}) "
-                                                f"over OCPI {party.version}; pulling its catalogue now.")
+    return await redirect(
+        request,
+        "/ops/cpos",
+        f"Connected to {party.name} ({party.country_code}*{party.party_id}) "
+        f"over OCPI {party.version}; pulling its catalogue now.",
+    )
 
 
 @router.post("/{party_pk}/sync")
@@ -99,8 +131,15 @@ async def sync_now(request: Request, party_pk: str, who: Operator, _: Posted) ->
     if party.status != "registered":
         raise InvalidRequest(f"{party.name} is {party.status}: only a registered CPO can be pulled")
     started = start_sync(st, party)
-    await audit.record(st.db, who.actor(client_ip(request)), "cpo.sync", target=f"{party.country_code}*{party.party_id}")
-    return await redirect(request, "/ops/cpos", "Catalogue pull started." if started else "A pull is already running.")
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "cpo.sync",
+        target=f"{party.country_code}*{party.party_id}",
+    )
+    return await redirect(
+        request, "/ops/cpos", "Catalogue pull started." if started else "A pull is already running."
+    )
 
 
 @router.post("/{party_pk}/unregister")
@@ -108,6 +147,12 @@ async def unregister(request: Request, party_pk: str, who: Operator, _: Posted) 
     st = state(request)
     party = await console_platform.party(st.db, party_pk)
     await ocpi_parties.unregister(st.db, party)
-    await audit.record(st.db, who.actor(client_ip(request)), "cpo.unregister",
-                       target=f"{party.country_code}*{party.party_id}")
-    return await redirect(request, "/ops/cpos", f"{party.name} unregistered: its token no longer works.")
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "cpo.unregister",
+        target=f"{party.country_code}*{party.party_id}",
+    )
+    return await redirect(
+        request, "/ops/cpos", f"{party.name} unregistered: its token no longer works."
+    )

@@ -40,12 +40,19 @@ def upgrade() -> None:
         sa.Column("last_login_at", UTC(), nullable=True),
         sa.CheckConstraint("role in ('operator', 'client')", name=op.f("ck_console_users_role")),
         sa.CheckConstraint(
-            "(role = 'operator' AND client_id IS NULL) OR (role = 'client' AND client_id IS NOT NULL)",
+            "(role = 'operator' AND client_id IS NULL) OR "
+            "(role = 'client' AND client_id IS NOT NULL)",
             name=op.f("ck_console_users_role_client"),
         ),
-        sa.CheckConstraint("status in ('invited', 'active', 'disabled')", name=op.f("ck_console_users_status")),
-        sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_console_users_client_id_clients"),
-                                ondelete="CASCADE"),
+        sa.CheckConstraint(
+            "status in ('invited', 'active', 'disabled')", name=op.f("ck_console_users_status")
+        ),
+        sa.ForeignKeyConstraint(
+            ["client_id"],
+            ["clients.id"],
+            name=op.f("fk_console_users_client_id_clients"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_console_users")),
         sa.UniqueConstraint("email", name=op.f("uq_console_users_email")),
     )
@@ -61,13 +68,19 @@ def upgrade() -> None:
         sa.Column("created_at", UTC(), nullable=False),
         sa.Column("expires_at", UTC(), nullable=False),
         sa.Column("used_at", UTC(), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["console_users.id"],
-                                name=op.f("fk_console_invitations_user_id_console_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["console_users.id"],
+            name=op.f("fk_console_invitations_user_id_console_users"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_console_invitations")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_console_invitations_token_hash")),
     )
     with op.batch_alter_table("console_invitations", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_console_invitations_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_console_invitations_user_id"), ["user_id"], unique=False
+        )
 
     op.create_table(
         "console_sessions",
@@ -80,8 +93,12 @@ def upgrade() -> None:
         sa.Column("revoked_at", UTC(), nullable=True),
         sa.Column("ip", sa.String(length=45), nullable=True),
         sa.Column("user_agent", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["console_users.id"],
-                                name=op.f("fk_console_sessions_user_id_console_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["console_users.id"],
+            name=op.f("fk_console_sessions_user_id_console_users"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_console_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_console_sessions_token_hash")),
     )
