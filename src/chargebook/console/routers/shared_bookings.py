@@ -139,7 +139,8 @@ async def _detail(request: Request, who: SignedIn, booking_id: str) -> Response:
         state(request).db, booking_id[:64], None if who.is_operator else who.client_id
     )
     final = detail.booking.status in FINAL
-    context: dict[str, Any] = {"d": detail, "scope": "ops" if who.is_operator else "client", "final": final}
+    scope = "ops" if who.is_operator else "client"
+    context: dict[str, Any] = {"d": detail, "scope": scope, "final": final}
     headers = {"X-Console-Final": "1"} if final else None
     if is_partial(request):
         return render(request, "bookings/live.html", context, headers=headers)
