@@ -46,6 +46,8 @@ def test_create_client_shows_the_key_once_and_it_works(operator: Visitor, live: 
     listing = operator.get("/ops/clients").text
     assert client_id in listing and "Fleet &amp; Co &lt;b&gt;" in listing
     assert "client.create" in page  # the audit log on the client's page
+    metrics = httpx.get(f"{operator.root}/metrics").text  # console pages by template, not raw path
+    assert 'route="/console/ops/clients/{client_id}"' in metrics and client_id not in metrics
 
 
 def test_bad_client_input_is_a_400_page_and_nothing_is_created(operator: Visitor) -> None:
