@@ -8,7 +8,7 @@ import secrets
 import subprocess
 import sys
 
-from chargebook.services import console_users
+from chargebook.services import console_logins, console_users
 from tests.cli.test_cli import chargebook
 from tests.factories import make_client, with_db
 
@@ -35,8 +35,8 @@ def test_operator_with_a_generated_one_time_password(database_url: str) -> None:
     assert "/console/login" in made.stdout and f"ops-{suffix}@example.com" in made.stdout
     user = with_db(
         database_url,
-        lambda db: console_users.login(
-            db, f"ops-{suffix}@example.com", password, None, console_users.LoginLimits()
+        lambda db: console_logins.login(
+            db, f"ops-{suffix}@example.com", password, None, console_logins.LoginLimits()
         ),
     )
     assert user.must_change_password and user.role == "operator"
@@ -66,12 +66,12 @@ def test_operator_with_a_password_from_stdin(database_url: str) -> None:
     assert "password:" not in made.stdout  # nothing to show: the operator chose it
     user = with_db(
         database_url,
-        lambda db: console_users.login(
+        lambda db: console_logins.login(
             db,
             f"night-{suffix}@example.com",
             "a piped-in password",
             None,
-            console_users.LoginLimits(),
+            console_logins.LoginLimits(),
         ),
     )
     assert not user.must_change_password

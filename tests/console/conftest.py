@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from argon2 import PasswordHasher
 
-from chargebook.services import console_users
+from chargebook.services import console_passwords
 from tests.conftest import LiveServer
 from tests.console import kit
 from tests.console.kit import Visitor, make_client_user, make_operator
@@ -17,10 +17,10 @@ from tests.console.kit import Visitor, make_client_user, make_operator
 def cheap_password_hashing() -> Iterator[None]:
     """argon2id with small parameters: the suite makes hundreds of accounts on 2 shared cores.
     The production parameters are exercised by test_auth.py::test_production_hasher."""
-    production = console_users.HASHER
-    console_users.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    production = console_passwords.HASHER
+    console_passwords.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
-    console_users.HASHER = production
+    console_passwords.HASHER = production
 
 
 @pytest.fixture(autouse=True)

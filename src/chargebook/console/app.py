@@ -28,8 +28,8 @@ from chargebook.console.routers import (
 )
 from chargebook.console.security import SecurityHeaders
 from chargebook.db.engine import Database
+from chargebook.services.console_logins import LoginLimits
 from chargebook.services.console_sessions import SessionPolicy
-from chargebook.services.console_users import LoginLimits
 from chargebook.services.rate_limits import RateLimiter
 from chargebook.services.tokens import Issuer
 from chargebook.settings import Settings

@@ -21,8 +21,8 @@ from chargebook.console.security import COOKIE_PATH, FLASH_COOKIE, SESSION_COOKI
 from chargebook.db.engine import Database
 from chargebook.domain.errors import Forbidden, InvalidRequest, NotFound
 from chargebook.services import console_sessions
+from chargebook.services.console_logins import LoginLimits
 from chargebook.services.console_sessions import SessionPolicy, SignedIn
-from chargebook.services.console_users import LoginLimits
 from chargebook.services.rate_limits import RateLimiter
 from chargebook.services.tokens import Issuer
 from chargebook.settings import Settings

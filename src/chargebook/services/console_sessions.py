@@ -20,7 +20,7 @@ from chargebook.domain.errors import NotFound
 from chargebook.services import audit
 from chargebook.services.audit import Actor
 from chargebook.services.clock import utcnow
-from chargebook.services.console_users import hash_token
+from chargebook.services.console_passwords import hash_token
 from chargebook.services.ids import new_id
 
 #: last_seen_at is written at most this often (a page view is otherwise a read).

@@ -1,108 +1,38 @@
-"""People who log in to the console: operators and client users; passwords, invitations, login.
+"""People who log in to the console: operators and client users, their invitations.
 
-* **Passwords** are hashed with argon2id (argon2-cffi's defaults: RFC 9106's second
-  recommended profile, 64 MiB, 3 passes), in a thread so that a login does not stall the
-  event loop. A hash made with older parameters is replaced at the next successful login.
 * **Operators** are made with ``chargebook operators create``: with a password from stdin, or
   with a generated one-time password that must be changed at the first login.
 * **Client users** are invited by an operator (console or CLI). No mail is sent: the invite
   makes a one-time link (valid :data:`INVITATION_TTL`) that the operator hands over; the
   person sets a password there (docs/decisions.md, "Console invitations").
-* **Login** is refused without checking the password once an email (or an address) has had
-  too many failures in the window; every attempt is stored and logged.
+* Logging in, and changing one's password, is ``console_logins.py``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import structlog
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from chargebook.db.engine import Database
-from chargebook.db.models import (
-    Client,
-    ConsoleInvitation,
-    ConsoleLoginAttempt,
-    ConsoleSession,
-    ConsoleUser,
-)
-from chargebook.domain.errors import (
-    Conflict,
-    Forbidden,
-    InvalidRequest,
-    NotFound,
-    RateLimited,
-    Unauthenticated,
-)
+from chargebook.db.models import Client, ConsoleInvitation, ConsoleSession, ConsoleUser
+from chargebook.domain.errors import Conflict, InvalidRequest, NotFound
 from chargebook.services import audit
 from chargebook.services.audit import Actor
 from chargebook.services.clock import utcnow
+from chargebook.services.console_passwords import (
+    check_password,
+    hash_password,
+    hash_token,
+    normalize_email,
+    one_time_password,
+)
 from chargebook.services.ids import new_id
 
-log = structlog.get_logger("chargebook.console")
-
 INVITATION_TTL = timedelta(days=7)
-MIN_PASSWORD = 12
-MAX_PASSWORD = 1024  # argon2 takes any length; a cap keeps a hostile form from costing much
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}\.[^@\s]{1,63}$")
-#: argon2id with argon2-cffi's defaults. Tests swap in cheaper parameters (the suite creates
-#: hundreds of accounts on a shared 2-core machine); production never changes it.
-HASHER = PasswordHasher()
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Verified when the email is unknown, so that the answer takes as long as for a known one
-    (made on first use: hashing at import would slow every command's start)."""
-    return HASHER.hash(secrets.token_urlsafe(16))
-
-
-def normalize_email(email: str) -> str:
-    value = email.strip().lower()
-    if not _EMAIL.match(value):
-        raise InvalidRequest("email: not a valid email address")
-    return value
-
-
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidRequest(f"password: at least {MIN_PASSWORD} characters")
-    if len(password) > MAX_PASSWORD:
-        raise InvalidRequest(f"password: at most {MAX_PASSWORD} characters")
-
-
-def hash_token(token: str) -> str:
-    """Invitation and session tokens carry 256 random bits: one SHA-256 suffices."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(HASHER.hash, password)
-
-
-async def _verify(stored: str | None, password: str) -> bool:
-    def verify() -> bool:
-        try:
-            return HASHER.verify(stored or _dummy_hash(), password) and stored is not None
-        except (VerificationError, InvalidHashError):
-            return False
-
-    return await asyncio.to_thread(verify)
-
-
-def one_time_password() -> str:
-    return secrets.token_urlsafe(15)  # 20 characters, 120 bits
 
 
 # --- operators -----------------------------------------------------------------------------
@@ -289,132 +219,6 @@ async def accept_invitation(db: Database, token: str, password: str, ip: str | N
     return user
 
 
-# --- login ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LoginLimits:
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
-
-    @property
-    def max_failures_per_address(self) -> int:
-        return 4 * self.max_failures
-
-
-async def _failures(
-    session: AsyncSession,
-    column: InstrumentedAttribute[str | None] | InstrumentedAttribute[str],
-    value: str,
-    since: datetime,
-) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(ConsoleLoginAttempt)
-            .where(
-                column == value, ConsoleLoginAttempt.at >= since, ConsoleLoginAttempt.ok.is_(False)
-            )
-        )
-        or 0
-    )
-
-
-async def login(
-    db: Database, email: str, password: str, ip: str | None, limits: LoginLimits
-) -> ConsoleUser:
-    """The user whose email and password these are; ``RateLimited`` after too many failures,
-    ``Unauthenticated`` for a wrong pair (never saying which half), ``Forbidden`` for a
-    disabled account. Every attempt is stored (and logged) whatever the outcome."""
-    address = email.strip().lower()[:254]
-    now = utcnow()
-    since = now - limits.window
-    async with db.read() as session:
-        throttled = await _failures(
-            session, ConsoleLoginAttempt.email, address, since
-        ) >= limits.max_failures or (
-            ip is not None
-            and await _failures(session, ConsoleLoginAttempt.ip, ip, since)
-            >= limits.max_failures_per_address
-        )
-        user = (
-            None
-            if throttled
-            else await session.scalar(select(ConsoleUser).where(ConsoleUser.email == address))
-        )
-    ok = False
-    if throttled:
-        reason = "throttled"
-    else:
-        good = await _verify(user.password_hash if user else None, password[:MAX_PASSWORD])
-        if user is None:
-            reason = "unknown_user"
-        elif not good:
-            reason = "bad_password"
-        elif user.status != "active":
-            reason = f"account_{user.status}"
-        else:
-            ok, reason = True, "ok"
-    async with db.write() as session:
-        session.add(ConsoleLoginAttempt(at=now, email=address, ip=ip, ok=ok, reason=reason))
-        if ok and user is not None:
-            row = await session.get(ConsoleUser, user.id, with_for_update=True)
-            assert row is not None
-            row.last_login_at = now
-            if row.password_hash and HASHER.check_needs_rehash(row.password_hash):
-                row.password_hash = await hash_password(password)
-            user = row
-    log.info("console login", email=address, ip=ip, ok=ok, reason=reason)
-    if throttled:
-        minutes = int(limits.window.total_seconds() // 60)
-        raise RateLimited(
-            f"Too many failed logins; try again in {minutes} minutes",
-            int(limits.window.total_seconds()),
-        )
-    if not ok or user is None:
-        if reason.startswith("account_"):
-            raise Forbidden("This account is not active")
-        raise Unauthenticated("Wrong email or password")
-    return user
-
-
-async def change_password(
-    db: Database,
-    user_id: str,
-    current: str,
-    new: str,
-    actor: Actor,
-    keep_session: str | None = None,
-) -> None:
-    """Also ends every other session of the user: whoever knew the old password is out."""
-    check_password(new)
-    async with db.read() as session:
-        user = await session.get(ConsoleUser, user_id)
-    if user is None:
-        raise NotFound("No such user")
-    if not await _verify(user.password_hash, current[:MAX_PASSWORD]):
-        raise InvalidRequest("current password: wrong password")
-    if new == current:
-        raise InvalidRequest("password: choose a new one")
-    hashed = await hash_password(new)
-    now = utcnow()
-    async with db.write() as session:
-        row = await session.get(ConsoleUser, user_id, with_for_update=True)
-        assert row is not None
-        row.password_hash, row.must_change_password = hashed, False
-        others = update(ConsoleSession).where(
-            ConsoleSession.user_id == user_id, ConsoleSession.revoked_at.is_(None)
-        )
-        if keep_session is not None:
-            others = others.where(ConsoleSession.id != keep_session)
-        await session.execute(others.values(revoked_at=now))
-        session.add(
-            audit.entry(
-                actor, "password.change", client_id=row.client_id, target=row.email, now=now
-            )
-        )
-
-
 async def set_user_status(
     db: Database, user_id: str, status: str, actor: Actor, client_id: str | None = None
 ) -> ConsoleUser:
@@ -458,15 +262,3 @@ async def list_users(
         query = query.where(ConsoleUser.role == role)
     async with db.read() as session:
         return list(await session.scalars(query.order_by(ConsoleUser.created_at, ConsoleUser.id)))
-
-
-async def recent_logins(
-    db: Database, limit: int = 50, *, failed_only: bool = False
-) -> list[ConsoleLoginAttempt]:
-    query = select(ConsoleLoginAttempt)
-    if failed_only:
-        query = query.where(ConsoleLoginAttempt.ok.is_(False))
-    async with db.read() as session:
-        return list(
-            await session.scalars(query.order_by(ConsoleLoginAttempt.pk.desc()).limit(limit))
-        )

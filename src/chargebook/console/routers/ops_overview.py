@@ -13,6 +13,7 @@ from chargebook.domain.errors import InvalidRequest
 from chargebook.domain.lifecycle import BookingStatus
 from chargebook.services import (
     audit,
+    console_logins,
     console_overview,
     console_platform,
     console_sessions,
@@ -68,7 +69,7 @@ async def people(request: Request, who: Operator) -> Response:
         who,
         operators=await console_users.list_users(st.db, role="operator"),
         sessions=await console_sessions.active_sessions(st.db, st.sessions),
-        failures=await console_users.recent_logins(st.db, 50, failed_only=True),
+        failures=await console_logins.recent_logins(st.db, 50, failed_only=True),
     )
 
 

@@ -21,7 +21,7 @@ from chargebook.console.pages import page, redirect
 from chargebook.console.rendering import base_path
 from chargebook.console.security import COOKIE_PATH, LOGIN_COOKIE, SESSION_COOKIE
 from chargebook.domain.errors import Forbidden, InvalidRequest, RateLimited, Unauthenticated
-from chargebook.services import console_sessions, console_users
+from chargebook.services import console_logins, console_sessions, console_users
 
 router = APIRouter()
 
@@ -90,7 +90,7 @@ async def login(request: Request) -> Response:
         return await _login_form(request, 403, "The login form expired: please try again.")
     email = form.fields.get("email", "")[:254]
     try:
-        user = await console_users.login(
+        user = await console_logins.login(
             st.db, email, form.fields.get("password", ""), client_ip(request), st.logins
         )
     except (Unauthenticated, Forbidden, RateLimited) as exc:
@@ -153,7 +153,7 @@ async def change_password(request: Request, who: SignedInUser, form: Posted) -> 
     new = form.secret("new_password")
     if new != form.fields.get("confirm_password"):
         raise InvalidRequest("confirm_password: the two new passwords differ")
-    await console_users.change_password(
+    await console_logins.change_password(
         state(request).db,
         who.user_id,
         form.secret("current_password"),
