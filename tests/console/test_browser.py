@@ -197,6 +197,8 @@ def test_operator_and_client_user_journeys(platform: Platform, browser: Any, bac
         time.sleep(0.2)
     ops.reload()
     assert ops.is_visible("td >> text=registered") and ops.is_visible("text=2.2.1")
+    ops.click("button:has-text('Sync now')")
+    assert ops.is_visible("text=Catalogue pull started") or ops.is_visible("text=already running")
     shot(ops, "ops-cpos", backend)
     shot(ops.goto(f"{platform.console}/ops/clients") and ops, "ops-clients", backend)
     ops.goto(f"{platform.console}/ops/clients/{client_id}")

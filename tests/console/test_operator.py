@@ -231,3 +231,20 @@ def test_overview_shows_the_metrics_figures(
 def test_people_page_lists_operators_sessions_and_failed_logins(operator: Visitor) -> None:
     page = operator.get("/ops/people").text
     assert "Operators" in page and "Signed in now" in page and "Failed logins" in page
+
+
+def test_sync_now_needs_a_registered_cpo_and_unregister_is_audited(
+    operator: Visitor, database_url: str
+) -> None:
+    site = make_site(database_url)
+    listing = operator.get("/ops/bookings").text
+    found = re.search(r'<option value="([^"]+)"[^>]*>CPO ' + site.party_id, listing)
+    assert found is not None
+    party_pk = found.group(1)
+    refused = operator.post(f"/ops/cpos/{party_pk}/sync")
+    assert refused.status_code == 400 and "only a registered CPO" in refused.text
+    assert operator.post(f"/ops/cpos/{party_pk}/unregister").status_code == 303
+    row = re.search(r"CPO " + site.party_id + r".*?</tr>", operator.get("/ops/cpos").text, re.S)
+    assert row is not None and "unregistered" in row.group(0)
+    assert "cpo.unregister" in operator.get("/ops/audit").text
+    assert operator.post("/ops/cpos/pty_nope/unregister").status_code == 404
