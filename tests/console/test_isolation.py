@@ -50,6 +50,7 @@ def test_another_clients_ids_are_404_on_every_page_and_action(
         r = v.get(path)
         assert r.status_code == 404, path
         assert "theirs" not in r.text and "their driver" not in r.text
+        assert f'name="csrf_token" value="{v.csrf}"' in r.text  # "Sign out" works from a 404 page
     live_fragment = v.get(f"/client/bookings/{b}", headers={"X-Console-Partial": "1"})
     assert live_fragment.status_code == 404
     for path, data in (

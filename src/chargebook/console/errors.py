@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from chargebook.console.auth import LoginRequired, PasswordChangeRequired
+from chargebook.console.auth import LoginRequired, PasswordChangeRequired, state
 from chargebook.console.pages import is_partial
 from chargebook.console.rendering import base_path, render
 from chargebook.db.engine import translate
@@ -57,6 +57,8 @@ def error_page(
     if is_partial(request):
         return PlainTextResponse(message, status_code=status, headers=headers)
     who = getattr(request.state, "who", None)
+    keys = state(request).keys  # made by the time anyone is signed in
+    csrf = keys.csrf_token(who.token) if who is not None and keys is not None else ""
     referer = request.headers.get("referer", "")
     back = (
         referer
@@ -68,7 +70,7 @@ def error_page(
         "error.html",
         {
             "who": who,
-            "csrf": "",
+            "csrf": csrf,
             "flash": None,
             "path": request.url.path,
             "status": status,
