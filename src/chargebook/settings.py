@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -110,6 +110,27 @@ class Settings(BaseSettings):
     )
     log_requests: bool = Field(
         default=True, description="Log one line per HTTP request (method, route, status, duration)."
+    )
+    console_secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Signs console cookies and CSRF tokens. Unset: a random key is made once and kept in "
+            "the database, so every API process shares it. Changing it logs everyone out."
+        ),
+    )
+    console_session_idle_minutes: int = Field(
+        default=120, ge=1, description="A console session ends after this long without a request."
+    )
+    console_session_max_hours: int = Field(
+        default=12, ge=1, description="A console session ends this long after login, however busy."
+    )
+    console_login_max_failures: int = Field(
+        default=5, ge=1,
+        description="Failed console logins for one email within the window before further tries "
+        "are refused (an address gets 4 times as many, over all emails).",
+    )
+    console_login_window_minutes: int = Field(
+        default=15, ge=1, description="The window in which failed console logins are counted."
     )
 
     def worker_stale_after(self) -> float:

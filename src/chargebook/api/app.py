@@ -14,6 +14,8 @@ from chargebook.api.http_metrics import HttpMetrics
 from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
 from chargebook.api.routers import billing, bookings, fleet, operations, search, usage, webhooks
+from chargebook.console.app import MOUNT as CONSOLE_MOUNT
+from chargebook.console.app import create_console
 from chargebook.db.engine import Database
 from chargebook.db.migrate import script_revisions
 from chargebook.ocpi.emsp import ocpi_router
@@ -125,7 +127,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     app.include_router(operations.router)  # /healthz, /readyz, /metrics: no key, tag "operations"
 
-    rate_limits.install(app, settings, database)
+    limiter = rate_limits.install(app, settings, database)
+    # The console: server-rendered pages for operators and client users (its own errors and
+    # security headers; it shares this process's database and rate-limit backend).
+    app.mount(CONSOLE_MOUNT, create_console(settings, database, limiter, issuer))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
     app.add_middleware(HttpMetrics, log_requests=settings.log_requests)

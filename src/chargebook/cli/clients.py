@@ -13,6 +13,8 @@ from chargebook.db.engine import Database
 from chargebook.db.models import Client
 from chargebook.domain.errors import DomainError
 from chargebook.services import clients as svc
+from chargebook.services import console_users
+from chargebook.services.audit import Actor
 from chargebook.services.clock import utcnow
 from chargebook.services.rate_limits import limiter_for
 
@@ -140,3 +142,20 @@ def resume(client_id: str) -> None:
     except DomainError as exc:
         _fail(exc)
     console.print(f"{client_id} active")
+
+
+@app.command("invite-user")
+def invite_user(client_id: str, email: str) -> None:
+    """Invite a client user to the console: prints a one-time link (no email is sent)."""
+    cfg = settings()
+    try:
+        invite = run_with_db(
+            lambda db: console_users.invite_client_user(db, client_id, email, Actor.cli()), cfg
+        )
+    except DomainError as exc:
+        _fail(exc)
+        return
+    print(f"invitation: {cfg.base_url()}/console/invite/{invite.token}")
+    console.print(f"[dim]For {invite.user.email}; works once, until "
+                  f"{invite.expires_at:%Y-%m-%d %H:%M} UTC. "
+                  "Hand it over yourself: no email is sent.[/dim]")

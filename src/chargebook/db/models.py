@@ -576,3 +576,113 @@ class RateLimitHit(Base):
     )
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
+
+# --- console (the web dashboard under /console) --------------------------------------------
+# People who log in, their sessions and invitations, login attempts, the audit log, and the
+# key that signs console cookies. See src/chargebook/console/README.md.
+
+
+class ConsoleUser(Base):
+    """A person who logs in to the console: an operator (platform staff, no client) or a user
+    of one client (its fleet managers). The email is the login, one account per address."""
+
+    __tablename__ = "console_users"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    role: Mapped[str] = mapped_column(String(16))  # operator | client
+    client_id: Mapped[str | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), index=True
+    )
+    # argon2id; None until an invited user accepts
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))  # invited | active | disabled
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+    __table_args__ = (
+        CheckConstraint("role in ('operator', 'client')", name="role"),
+        CheckConstraint(
+            "(role = 'operator' AND client_id IS NULL) OR "
+            "(role = 'client' AND client_id IS NOT NULL)",
+            name="role_client",
+        ),
+        CheckConstraint("status in ('invited', 'active', 'disabled')", name="status"),
+    )
+
+
+class ConsoleInvitation(Base):
+    """A one-time link for an invited client user to set a password (the token is hashed)."""
+
+    __tablename__ = "console_invitations"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(254))  # an operator's email, or "cli"
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """A logged-in browser. The cookie carries a random token (signed); only its hash is kept,
+    so the row can be revoked and a stolen database gives no usable session."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # absolute end; idle expiry is last_seen_at + the idle limit
+    revoked_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class ConsoleLoginAttempt(Base):
+    """Every login attempt, kept so that failures can be counted per email and per address
+    across API processes (the rate limit) and shown to operators."""
+
+    __tablename__ = "console_login_attempts"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    # ok | bad_password | unknown_user | throttled | account_disabled | account_invited
+    reason: Mapped[str] = mapped_column(String(40))
+    __table_args__ = (
+        Index("ix_console_login_attempts_email_at", "email", "at"),
+        Index("ix_console_login_attempts_ip_at", "ip", "at"),
+    )
+
+
+class AuditEntry(Base):
+    """Who did what, when, through the console or the CLI. Append-only; no foreign keys, so an
+    entry outlives what it names."""
+
+    __tablename__ = "audit_log"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(254))  # the person's email, or "cli"
+    actor_role: Mapped[str] = mapped_column(String(16))  # operator | client | cli
+    client_id: Mapped[str | None] = mapped_column(String(40))  # the client the action concerns
+    action: Mapped[str] = mapped_column(String(60))  # e.g. client.create, key.rotate
+    target: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    __table_args__ = (Index("ix_audit_log_client_pk", "client_id", "pk"),)
+
+
+class ConsoleKey(Base):
+    """The key that signs console cookies and CSRF tokens, when CHARGEBOOK_CONSOLE_SECRET_KEY is
+    not set: made once and shared through the database, so every API process agrees."""
+
+    __tablename__ = "console_keys"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
