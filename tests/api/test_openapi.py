@@ -91,7 +91,8 @@ def test_rate_limit_and_request_id_headers_are_documented(document: dict[str, An
             continue
         for response in op["responses"].values():
             headers = response["headers"]
-            assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(headers)
+            assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+                    "X-Quota-Limit", "X-Quota-Remaining", "X-Quota-Reset"} <= set(headers)
             assert headers["X-Request-ID"]["required"] is True
         assert op["responses"]["429"]["headers"]["Retry-After"]["required"] is True, (method, path)
 
