@@ -156,7 +156,8 @@ def test_each_token_strategy_has_a_create_example_that_is_a_valid_request(docume
 @pytest.fixture(scope="module")
 def docs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     url = f"sqlite:///{tmp_path_factory.mktemp('docs') / 'docs.db'}"
-    with LiveServer(Settings(database_url=url)) as server:
+    # Strict readiness, so that with no worker /readyz answers the 503 the document describes.
+    with LiveServer(Settings(database_url=url, readiness_requires_worker=True)) as server:
         yield server
 
 
