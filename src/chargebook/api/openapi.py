@@ -39,6 +39,14 @@ class Error(BaseModel):
         description="What went wrong, naming the field or rule; meant for people, not for parsing.",
         examples=["reservation_start must be at least 15 minutes in the future"],
     )
+    reason: str | None = Field(
+        default=None,
+        description="On some 409s, why, for programs: the EVSE is not available for the window "
+                    "(NOT_RESERVABLE, OUT_OF_SERVICE, EVSE_IN_USE, SLOT_TAKEN, OUTSIDE_CPO_CALENDAR), "
+                    "the ids match at more than one CPO (AMBIGUOUS_CPO, with `choices`), or the "
+                    "external_id names another live booking (EXTERNAL_ID_IN_USE, with `booking_id`).",
+        examples=["SLOT_TAKEN"],
+    )
 
 
 #: status → (description, example message). Routes may override the description.

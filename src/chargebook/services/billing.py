@@ -37,7 +37,9 @@ def settle(booking: Booking, reservation_fee: Decimal, commission_percent: Decim
     (COMPLETED is priced from its CDR)."""
     status = BookingStatus(booking.status)
     breakdown = dict(booking.price_breakdown or {})
-    quoted_cpo = Decimal(str(breakdown.get("cpo_cost", "0")))
+    # A no-show pays for the reservation it held, not for the charging the quote assumed
+    # (quotes before 0011 had only the reservation in cpo_cost).
+    quoted_cpo = Decimal(str(breakdown.get("reservation_cost", breakdown.get("cpo_cost", "0"))))
     if status is BookingStatus.NO_SHOW:
         cpo, fee = quoted_cpo, reservation_fee
     elif status is BookingStatus.CANCELLED and booking.status_reason == StatusReason.CLIENT_CANCELLED and (

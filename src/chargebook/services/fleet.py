@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Booking, Customer, FleetGroup, Token
-from chargebook.domain.errors import InvalidRequest, NotFound
+from chargebook.domain.errors import InvalidRequest, NotFound, UidTaken
 from chargebook.domain.lifecycle import LIVE_STATES
 from chargebook.domain.tokens import TokenKind, TokenType, WhitelistType
 from chargebook.services.clock import utcnow
@@ -22,8 +23,13 @@ MAX_BULK_TOKENS = 1000
 
 
 async def create_customer(
-    db: Database, client_id: str, *, name: str | None, email: str | None, external_ref: str | None
+    db: Database, client_id: str, *, name: str | None, email: str | None, external_ref: str | None,
+    issuer: Issuer | None = None,
 ) -> Customer:
+    """A new driver, with an app token (OCPI ``APP_USER``) issued at once: EV Suite books
+    ``driver_token`` with just a ``customer_id``, so every customer has a token to book with.
+    The token is listed at ``GET /customers/{id}/tokens`` and offered to CPOs like any other."""
+    now = utcnow()
     async with db.write() as session:
         customer = Customer(
             id=new_id("cust"),
@@ -31,9 +37,14 @@ async def create_customer(
             name=name,
             email=email,
             external_ref=external_ref,
-            created_at=utcnow(),
+            created_at=now,
         )
         session.add(customer)
+        await session.flush()
+        await add_tokens(session, [new_token(
+            client_id=client_id, kind=TokenKind.DRIVER, now=now, issuer=issuer or Issuer(),
+            customer_id=customer.id, token_type=TokenType.APP_USER, whitelist=WhitelistType.ALLOWED,
+        )])
     return customer
 
 
@@ -70,21 +81,30 @@ async def issue_customer_token(
     uid: str | None,
     issuer: Issuer,
 ) -> Token:
-    async with db.write() as session:
-        await _own_customer(session, client_id, customer_id)
-        if uid is not None and await session.scalar(select(Token.id).where(Token.uid == uid)):
-            raise InvalidRequest(f"uid {uid!r} is already used by another token")
-        token = new_token(
-            client_id=client_id,
-            kind=TokenKind.DRIVER,
-            now=utcnow(),
-            issuer=issuer,
-            customer_id=customer_id,
-            token_type=token_type,
-            visual_number=visual_number,
-            uid=uid,
-        )
-        await add_tokens(session, [token])
+    """A token for a customer. A ``uid`` already in use, by this client or any other, is one
+    409 with one message (also when two issues race): the answer never says whose it is."""
+    taken = UidTaken(uid or "")
+    try:
+        async with db.write() as session:
+            await _own_customer(session, client_id, customer_id)
+            if uid is not None and await session.scalar(select(Token.id).where(Token.uid == uid)):
+                raise taken
+            token = new_token(
+                client_id=client_id,
+                kind=TokenKind.DRIVER,
+                now=utcnow(),
+                issuer=issuer,
+                customer_id=customer_id,
+                token_type=token_type,
+                visual_number=visual_number,
+                uid=uid,
+            )
+            await add_tokens(session, [token])
+    except IntegrityError:
+        # Two issues of one uid raced past the check; the unique key stopped this one.
+        if uid is not None:
+            raise taken from None
+        raise
     return token
 
 

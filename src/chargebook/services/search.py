@@ -45,14 +45,8 @@ from chargebook.domain.tariff import Tariff as TariffTerms
 from chargebook.services.booking_calendars import calendar_allows
 from chargebook.services.catalogue import OUT_OF_SERVICE
 from chargebook.services.clock import utcnow
-from chargebook.services.pricing import (
-    Quote,
-    TariffVersion,
-    parsed_tariff,
-    pick_tariff,
-    shared_quote,
-    window_costs,
-)
+from chargebook.services.estimates import ConnectorTerms, Estimate, estimate_evse
+from chargebook.services.pricing import Quote, TariffVersion, parsed_tariff, shared_quote
 
 CURRENCY = "EUR"
 #: Without a window, prices are for one hour from the next quarter hour that is at least
@@ -99,8 +93,7 @@ class EvseHit:
     status: str
     reservable: bool
     connectors: list[ConnectorHit] = field(default_factory=list)
-    price: Quote | None = None  # reservation + charging estimate + fee + commission
-    booking_price: Quote | None = None  # what a booking quotes: reservation + fee + commission
+    price: Quote | None = None  # the one estimate (services/estimates.py): what a booking quotes
     tariff_id: str | None = None  # the tariff the price used; None: platform fees only
 
 
@@ -123,7 +116,6 @@ class LocationHit:
     distance_km: float = 0.0
     evses: list[EvseHit] = field(default_factory=list)
     price: Quote | None = None  # the cheapest listed EVSE's with a known tariff
-    booking_price: Quote | None = None  # that EVSE's
     tariff_id: str | None = None
 
     @property
@@ -477,39 +469,27 @@ def _price(
     fee: Decimal,
     commission_percent: Decimal,
 ) -> None:
-    """Each EVSE: its cheapest connector's estimate; the location: its cheapest EVSE with a
-    known tariff; with none known, the platform's own fee and commission on 0."""
+    """Each EVSE: the one estimate (``services/estimates.py``), as a booking of it would be
+    quoted; the location: its cheapest EVSE with a known tariff, else the platform's fee."""
     zone = _zone(hit.time_zone)
-    start, end = window[0].astimezone(zone), window[1].astimezone(zone)
-    fees_only = shared_quote(Decimal(0), fee, commission_percent, CURRENCY)
+    local = (window[0].astimezone(zone), window[1].astimezone(zone))
+
+    def known_here(tariff_id: str) -> tuple[TariffVersion, TariffTerms] | None:
+        return known.get((hit.party_pk, tariff_id))
+
+    cheapest: Estimate | None = None
     for evse in hit.evses:
-        for connector in evse.connectors:
-            picked = pick_tariff(
-                connector.tariff_ids, lambda t: known.get((hit.party_pk, t)), window[0]
-            )
-            costs = (
-                None
-                if picked is None
-                else window_costs(picked[1], picked[2], start, end, connector.power_kw)
-            )
-            if picked is None or costs is None:
-                continue
-            price = shared_quote(costs[0] + costs[1], fee, commission_percent, CURRENCY)
-            if evse.price is None or price.client_price < evse.price.client_price:
-                evse.price, evse.tariff_id = price, picked[0]
-                evse.booking_price = shared_quote(costs[0], fee, commission_percent, CURRENCY)
-        if evse.price is not None and (
-            hit.price is None or evse.price.client_price < hit.price.client_price
+        terms = [ConnectorTerms(c.connector_id, c.power_kw, c.tariff_ids) for c in evse.connectors]
+        estimate = estimate_evse(terms, known_here, window, local, fee, commission_percent)
+        evse.price, evse.tariff_id = estimate.quote, estimate.tariff_id
+        if estimate.tariff_id is not None and (
+            cheapest is None or estimate.client_price < cheapest.client_price
         ):
-            hit.price, hit.booking_price, hit.tariff_id = (
-                evse.price,
-                evse.booking_price,
-                evse.tariff_id,
-            )
-        evse.price = evse.price or fees_only
-        evse.booking_price = evse.booking_price or fees_only
-    hit.price = hit.price or fees_only
-    hit.booking_price = hit.booking_price or fees_only
+            cheapest = estimate
+    if cheapest is None:
+        hit.price, hit.tariff_id = shared_quote(Decimal(0), fee, commission_percent, CURRENCY), None
+    else:
+        hit.price, hit.tariff_id = cheapest.quote, cheapest.tariff_id
 
 
 def _per_cpo(hits: Sequence[LocationHit]) -> dict[str, dict[str, Any]]:

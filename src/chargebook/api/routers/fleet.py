@@ -33,9 +33,9 @@ def _issuer(request: Request) -> Issuer:
 
 
 @router.post("/customers", status_code=201, response_model=CustomerOut, responses=errors(400), tags=["customers"],
-             summary="Add a customer (a driver of yours)")
-async def create_customer(body: CustomerCreate, client: CurrentClient, db: Db) -> CustomerOut:
-    return customer_out(await svc.create_customer(db, client.id, **body.model_dump()))
+             summary="Add a customer (a driver of yours), with an app token (APP_USER) to book with")
+async def create_customer(body: CustomerCreate, client: CurrentClient, db: Db, request: Request) -> CustomerOut:
+    return customer_out(await svc.create_customer(db, client.id, **body.model_dump(), issuer=_issuer(request)))
 
 
 @router.get("/customers", response_model=CustomerList, responses=errors(400), tags=["customers"],
@@ -51,7 +51,9 @@ async def get_customer(customer_id: str, client: CurrentClient, db: Db) -> Custo
 
 
 @router.post(
-    "/customers/{customer_id}/tokens", status_code=201, response_model=TokenOut, responses=errors(400, 404),
+    "/customers/{customer_id}/tokens", status_code=201, response_model=TokenOut,
+    responses=errors(400, 404, 409, notes={409: "The uid is in use (by any client): choose another, "
+                                                "or leave it out to have one generated."}),
     tags=["customers"], summary="Issue a token to a customer (for driver_token bookings)",
 )
 async def issue_customer_token(
