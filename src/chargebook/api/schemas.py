@@ -301,12 +301,19 @@ class TokenList(BaseModel):
 
 
 class SpendOut(BaseModel):
-    """A fleet group's spend this calendar month (UTC)."""
+    """A fleet group's spend in a calendar month (UTC): what its bookings were billed in that
+    month's billing period, plus the quotes of its live bookings whose window starts in it."""
 
     period_start: WireTime = doc("The month's first instant (UTC).", "2026-11-01T00:00:00Z")
-    completed: WireMoney = doc("Prices of COMPLETED bookings.", 0.0)
-    held: WireMoney = doc("Prices of live bookings (REQUESTED, PENDING, CONFIRMED, ATTENDING).", 5.0)
-    total: WireMoney = doc("completed + held.", 5.0)
+    charged: WireMoney = doc(
+        "Billed in the month: final prices of the group's ended bookings whose window starts in "
+        "it (completed, and the fees of paid cancellations and no-shows), plus later adjustments "
+        "booked in the month.", 0.0)
+    completed: WireMoney = doc("Deprecated name of `charged` (same value).", 0.0,
+                               json_schema_extra={"deprecated": True})
+    held: WireMoney = doc("Quotes of live bookings (REQUESTED, PENDING, CONFIRMED, ATTENDING) whose "
+                          "window starts in the month.", 5.0)
+    total: WireMoney = doc("charged + held: what the monthly limit is checked against.", 5.0)
     monthly_limit_remaining: WireMoney | None = doc("What the monthly limit still allows; null: no limit.", 0.0)
 
 
@@ -338,15 +345,54 @@ class LedgerSummary(BaseModel):
     total: WireMoney = doc("Their sum; equals totals.client_price.", 2.5)
 
 
+class BilledOut(BaseModel):
+    """What this period's ledger billed for one booking (its entries here, summed)."""
+
+    amount: WireMoney = doc("Billed in this period: the final price, or an adjustment of it.", 2.5)
+    cpo_cost: WireMoney = doc("Its CPO-cost part.", 0.0)
+    reservation_fee: WireMoney = doc("Its reservation-fee part.", 2.5)
+    commission: WireMoney = doc("Its commission part.", 0.0)
+
+
+class StatementLine(BookingOut):
+    """A booking billed in the period, with what the period billed for it."""
+
+    billed: BilledOut = nested("What this period billed for the booking.")
+    adjustment_of: str | None = doc(
+        "YYYY-MM of the closed month this line adjusts (a late CDR or fee); null for the "
+        "booking's own month.", None)
+
+
 class StatementOut(BaseModel):
-    """A month's statement: one line per ended booking whose window starts in the month."""
+    """A month's statement: the client's ledger for the billing period, one line per booking."""
 
     month: str = doc("The month, YYYY-MM (UTC).", "2026-11")
+    status: Literal["open", "closed"] = doc("closed: this statement never changes again.", "open")
+    closed_at: WireTime | None = doc("When the period was closed (UTC); null while open.", None)
     currency: str = doc("ISO 4217 currency of every amount.", "EUR")
     count: int = doc("Number of lines.", 2)
-    totals: StatementTotals = nested("Sums of the lines.")
+    totals: StatementTotals = nested("Sums of what the period billed (the lines' `billed`).")
     ledger: LedgerSummary = nested("The client's ledger for the month.")
-    lines: list[BookingOut] = nested("Ended bookings, with token and status_history null.")
+    lines: list[StatementLine] = nested("Bookings billed in the period, with token and status_history null.")
+
+
+class BillingPeriodOut(BaseModel):
+    """A calendar month (UTC) of billing."""
+
+    month: str = doc("YYYY-MM (UTC).", "2026-11")
+    status: Literal["open", "closed"] = doc("open: charges for it are still booked in it; closed: "
+                                             "its statement is final, later charges go to the "
+                                             "next open month.", "closed")
+    start: WireTime = doc("The month's first instant (UTC).", "2026-11-01T00:00:00Z")
+    end: WireTime = doc("The next month's first instant (UTC).", "2026-12-01T00:00:00Z")
+    closed_at: WireTime | None = doc("When it was closed (UTC).", "2026-12-02T09:00:00Z")
+    entries: int = doc("Ledger entries booked in the period.", 2)
+    total: WireMoney = doc("Their sum: the statement's total.", 2.5)
+    currency: str = doc("ISO 4217 currency of total.", "EUR")
+
+
+class BillingPeriodList(BaseModel):
+    periods: list[BillingPeriodOut] = nested("From your first billed month to this month, newest first.")
 
 
 class RateLimitOut(BaseModel):

@@ -436,7 +436,7 @@ class BillingPeriod(Base):
     period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM (UTC)
     status: Mapped[str] = mapped_column(String(8))  # open | closed
     closed_at: Mapped[datetime | None]
-    statement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    statement: Mapped[str | None] = mapped_column(Text)  # the JSON answer, byte for byte
     statement_csv: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (CheckConstraint("status in ('open', 'closed')", name="status"),)
 

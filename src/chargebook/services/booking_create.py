@@ -500,7 +500,7 @@ async def check_limits(session: AsyncSession, client: ClientContext, request: Bo
     if group.session_limit is not None and price > group.session_limit:
         raise SpendingLimitExceeded()
     if group.monthly_limit is not None:
-        spend = await group_spend(session, group.id, request.reservation_start)
+        spend = await group_spend(session, group, request.reservation_start)
         if spend.total + price > group.monthly_limit:
             raise SpendingLimitExceeded()
 

@@ -22,6 +22,7 @@ from chargebook.api.schemas import (
 )
 from chargebook.api.views import customer_out, group_out, token_out
 from chargebook.services import fleet as svc
+from chargebook.services.billing import month_bounds
 from chargebook.services.tokens import Issuer
 
 router = APIRouter()
@@ -85,11 +86,17 @@ async def list_groups(client: CurrentClient, db: Db, limit: ListLimit = 100) -> 
 
 
 @router.get(
-    "/groups/{group_id}", response_model=GroupOut, responses=errors(404), tags=["fleet groups"],
-    summary="A fleet group with its spend this month (completed + held for live bookings)",
+    "/groups/{group_id}", response_model=GroupOut, responses=errors(400, 404), tags=["fleet groups"],
+    summary="A fleet group with its spend in a month (charged + held for live bookings)",
 )
-async def get_group(group_id: str, client: CurrentClient, db: Db) -> GroupOut:
-    group, spend, count = await svc.get_group(db, client.id, group_id)
+async def get_group(
+    group_id: str, client: CurrentClient, db: Db,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
+                                       description="YYYY-MM (UTC); default: this month.",
+                                       examples=["2026-11"])] = None,
+) -> GroupOut:
+    at = month_bounds(month)[0] if month else None
+    group, spend, count = await svc.get_group(db, client.id, group_id, at)
     return group_out(group, spend, count)
 
 

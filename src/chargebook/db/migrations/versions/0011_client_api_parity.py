@@ -73,7 +73,7 @@ def upgrade() -> None:
         sa.Column("period", sa.String(length=7), nullable=False),
         sa.Column("status", sa.String(length=8), nullable=False),
         sa.Column("closed_at", chargebook.db.types.UTCDateTime(), nullable=True),
-        sa.Column("statement", sa.JSON(), nullable=True),
+        sa.Column("statement", sa.Text(), nullable=True),
         sa.Column("statement_csv", sa.Text(), nullable=True),
         sa.CheckConstraint("status in ('open', 'closed')", name=op.f("ck_billing_periods_status")),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"],
