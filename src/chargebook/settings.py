@@ -97,15 +97,17 @@ class Settings(BaseSettings):
     worker_heartbeat_stale_seconds: float | None = Field(
         default=None,
         description=(
-            "`/readyz` fails when the newest worker heartbeat is older than this. Default: "
-            "5 × worker_interval_seconds, at least 30 s."
+            "A worker heartbeat older than this is stale (`/readyz` reports it; it fails only "
+            "with readiness_requires_worker). Default: 5 × worker_interval_seconds, at least 30 s."
         ),
     )
     readiness_requires_worker: bool = Field(
-        default=True,
+        default=False,
         description=(
-            "`/readyz` answers 503 while no worker heartbeat is fresh. False keeps API processes "
-            "in rotation through a worker outage (new bookings then wait in REQUESTED)."
+            "True: `/readyz` also answers 503 while no worker heartbeat is fresh. By default "
+            "readiness is about this API process only (database reachable, schema current): "
+            "a worker outage is reported in `/readyz`'s body and in `/metrics`, and new "
+            "bookings wait in REQUESTED until a worker returns."
         ),
     )
     log_requests: bool = Field(

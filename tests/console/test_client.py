@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 from chargebook.domain.lifecycle import BookingStatus
 from chargebook.services import clients
+from chargebook.services.clock import utcnow
 from tests.conftest import LiveServer
 from tests.console.kit import Visitor, api
 from tests.factories import booking_body, make_site, with_db
@@ -94,7 +96,10 @@ def test_customers_and_their_tokens(fleet_manager: Manager, live: LiveServer) ->
     page = v.get(f"/client/customers/{customer_id}").text
     assert "Ada Driver" in page and "CARD-7" in page
     tokens = api(live.client_base, key).get(f"/customers/{customer_id}/tokens").json()["tokens"]
-    assert [t["visual_number"] for t in tokens] == ["CARD-7"]
+    # Every customer gets an app token when created; the card issued here comes beside it.
+    assert sorted((t["type"], t["visual_number"] or "") for t in tokens) == [
+        ("APP_USER", ""), ("RFID", "CARD-7")
+    ]
     assert (
         v.post(f"/client/customers/{customer_id}/tokens", {"type": "AD_HOC_USER"}).status_code
         == 400
@@ -181,3 +186,26 @@ def test_statement_and_fleet_export_downloads(
         == 400
     )
     assert v.get("/client/billing", params={"month": "2026-13-01"}).status_code == 400
+
+
+def test_closing_last_month_locks_its_statement(fleet_manager: Manager, live: LiveServer) -> None:
+    v, client_id, key = fleet_manager
+    this_month = utcnow().strftime("%Y-%m")
+    last_month = (utcnow().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    page = v.get("/client/billing").text
+    # The month that just ended is listed with a close button; this month has none.
+    assert f"/client/billing/periods/{last_month}/close" in page
+    assert f"/client/billing/periods/{this_month}/close" not in page
+    closed = v.post(f"/client/billing/periods/{last_month}/close")
+    assert closed.status_code == 303
+    periods = api(live.client_base, key).get("/billing/periods").json()["periods"]
+    assert {p["month"]: p["status"] for p in periods}[last_month] == "closed"
+    statement = v.get("/client/billing", params={"month": last_month}).text
+    assert "s-closed" in statement
+    assert "billing.close_period" in v.get("/client/team").text
+    # The current month cannot be closed: a 400 page, and it stays open.
+    assert v.post(f"/client/billing/periods/{this_month}/close").status_code == 400
+    periods = api(live.client_base, key).get("/billing/periods").json()["periods"]
+    assert {p["month"]: p["status"] for p in periods}[this_month] == "open"
+    csv_text = v.get("/client/billing/statement.csv", params={"month": last_month}).text
+    assert csv_text.startswith("booking_id,")

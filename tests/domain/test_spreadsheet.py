@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chargebook.domain.spreadsheet import FORMULA_STARTS, neutralize, neutralize_csv, to_csv
+from chargebook.domain.spreadsheet import FORMULA_STARTS, neutralize, to_csv
 
 
 def test_formula_starts_get_a_quote() -> None:
@@ -28,5 +29,7 @@ def test_no_cell_starts_a_formula_and_nothing_else_changes(rows: list[list[str]]
             assert cell == (("'" + value) if value.startswith(FORMULA_STARTS) else value)
 
 
-def test_neutralize_csv_keeps_the_table() -> None:
-    assert neutralize_csv("id,ref\n1,=SUM(A1)\n2,plain\n") == "id,ref\r\n1,'=SUM(A1)\r\n2,plain\r\n"
+def test_numbers_stay_numbers() -> None:
+    assert neutralize(Decimal("-1.50")) == "-1.50" and neutralize(-3) == "-3"
+    assert neutralize("-1.50") == "'-1.50"  # text that looks like a number is still text
+    assert to_csv(["n"], [[Decimal("-2.00")]]) == "n\r\n-2.00\r\n"

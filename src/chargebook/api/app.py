@@ -47,7 +47,9 @@ current state; 429 a rate limit (with `Retry-After`); 503 a busy database (with 
 nothing applied).
 
 **Rate limits.** Per client, 100 requests a minute (sliding) and 10,000 a month by default.
-Responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
+Responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`, always
+about the per-minute window, and `X-Quota-Limit`, `X-Quota-Remaining`, `X-Quota-Reset` for the
+monthly quota.
 
 **Conventions.** Timestamps are ISO 8601 and written in UTC with a `Z`; money is a JSON number
 in major units (`18.75`) beside a currency field; `X-Request-ID` is echoed on every response.
@@ -63,7 +65,7 @@ TAGS = [
                                             "(`group_token` bookings)."},
     {"name": "billing", "description": "Monthly statements and the EV Suite fleet export."},
     {"name": "usage", "description": "Your rate limit and monthly quota, as the `X-RateLimit-*` "
-                                     "headers report them."},
+                                     "and `X-Quota-*` headers report them."},
     {"name": "webhooks", "description": "Endpoints that receive every booking status change as a "
                                         "signed event, with each delivery's attempts."},
     {"name": "operations", "description": "For operators and load balancers; no key needed."},

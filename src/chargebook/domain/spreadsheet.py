@@ -11,27 +11,31 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+#: RFC 4180 line ends: with them the csv module also quotes a cell holding a bare CR, which a
+#: ``\n`` terminator would leave unquoted, splitting the row when it is read back.
+LINE_END = "\r\n"
+
+
 def neutralize(cell: object) -> str:
+    """A cell as text a spreadsheet shows as text. Numbers stay numbers (a negative amount
+    is a number, not a formula); any other cell that would start a formula gets a ``'``."""
+    if isinstance(cell, int | float | Decimal) and not isinstance(cell, bool):
+        return str(cell)
     text = "" if cell is None else str(cell)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """RFC 4180 lines (CRLF): with that terminator the csv module quotes a cell holding a bare
-    CR too, which a ``\n`` terminator would leave unquoted, splitting the row when read."""
+    """A whole CSV document with every cell made safe, in RFC 4180 lines."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, lineterminator=LINE_END)
     writer.writerow([neutralize(h) for h in header])
     for row in rows:
         writer.writerow([neutralize(c) for c in row])
     return out.getvalue()
 
-
-def neutralize_csv(text: str) -> str:
-    """The same CSV with every cell made safe (for CSV that another part of the platform wrote)."""
-    rows = list(csv.reader(io.StringIO(text)))
-    return to_csv(rows[0], rows[1:]) if rows else ""

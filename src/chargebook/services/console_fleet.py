@@ -1,6 +1,6 @@
 """Fleet groups as the console shows them: each with this month's spend against its limits.
 
-The monthly bar uses ``fleet.group_spend`` (what the booking check uses: completed prices plus
+The monthly bar uses ``fleet.group_spend`` (what the booking check uses: what the month billed plus
 holds for live bookings); the session bar shows the month's largest single booking against
 ``session_limit``.
 """
@@ -41,7 +41,7 @@ async def _month(session: AsyncSession, group: FleetGroup, now: datetime) -> Gro
         select(func.count()).select_from(Token).where(Token.fleet_group_id == group.id)
     )
     return GroupMonth(
-        group, await group_spend(session, group.id, now), Decimal(largest or 0), int(tokens or 0)
+        group, await group_spend(session, group, now), Decimal(largest or 0), int(tokens or 0)
     )
 
 

@@ -1,27 +1,26 @@
-"""Client users: the monthly statement (on screen and as CSV) and the fleet CSV export, the
-same figures and files as the API's ``/billing/statements`` and ``/api/v1/fleet/reports/export``
-(cells made safe for spreadsheets).
-
-Billing periods (open and closed months, closing one) get their own section on this page
-once periods exist.
-"""
+"""Client users: billing periods (open and closed months, closing a past one), a month's
+statement on screen and as CSV, and the fleet CSV export; the same figures and files as the
+API's ``/billing/periods``, ``/billing/statements`` and ``/api/v1/fleet/reports/export``
+(their cells are already safe for spreadsheets)."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from chargebook.console.auth import ClientUser, state
-from chargebook.console.pages import page
-from chargebook.domain.spreadsheet import neutralize_csv
-from chargebook.services import billing, fleet
+from chargebook.console.auth import ClientUser, Posted, client_ip, state
+from chargebook.console.pages import page, redirect
+from chargebook.services import audit, billing, billing_periods, fleet
 from chargebook.services.clock import utcnow
 
 router = APIRouter(prefix="/client/billing")
-Month = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
+MONTH = r"^\d{4}-\d{2}$"
+Month = Annotated[str | None, Query(pattern=MONTH)]
 
 
 def _client(client_id: str | None) -> str:
@@ -33,8 +32,13 @@ def _client(client_id: str | None) -> str:
 async def billing_page(request: Request, who: ClientUser, month: Month = None) -> Response:
     client_id = _client(who.client_id)
     st = state(request)
-    shown = month or utcnow().strftime("%Y-%m")
-    statement = await billing.statement(st.db, client_id, shown)
+    current = billing.month_of(utcnow())
+    shown = month or current
+    statement = await billing_periods.get_statement(st.db, client_id, shown)
+    body: dict[str, Any] = json.loads(statement.json, parse_float=Decimal)
+    # The month that just ended is always listed: it is the one a fleet manager closes.
+    last_month = billing.month_of(utcnow().replace(day=1) - timedelta(days=1))
+    periods = await billing_periods.list_periods(st.db, client_id, since=last_month)
     groups = await fleet.list_groups(st.db, client_id, 500)
     today = utcnow().date()
     return await page(
@@ -42,17 +46,41 @@ async def billing_page(request: Request, who: ClientUser, month: Month = None) -
         "client/billing.html",
         who,
         month=shown,
-        s=statement,
-        totals=statement.totals(),
+        current_month=current,
+        s=body,
+        periods=periods,
         groups=groups,
         first_day=today.replace(day=1).isoformat(),
         today=today.isoformat(),
     )
 
 
+@router.post("/periods/{month}/close")
+async def close_period(
+    request: Request,
+    who: ClientUser,
+    form: Posted,
+    month: Annotated[str, Path(pattern=MONTH)],
+) -> Response:
+    client_id = _client(who.client_id)
+    st = state(request)
+    closed = await billing_periods.close_period(st.db, client_id, month)
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "billing.close_period",
+        client_id=client_id,
+        target=month,
+        detail={"entries": str(closed.entries), "total": str(closed.total)},
+    )
+    return await redirect(
+        request, f"/client/billing?month={month}", f"{month} is closed: its statement is final."
+    )
+
+
 def _csv(body: str, name: str) -> Response:
     return Response(
-        neutralize_csv(body),
+        body,  # the platform's CSV is already safe to open (domain/spreadsheet.py)
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -60,10 +88,12 @@ def _csv(body: str, name: str) -> Response:
 
 @router.get("/statement.csv")
 async def statement_csv(
-    request: Request, who: ClientUser, month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]
+    request: Request, who: ClientUser, month: Annotated[str, Query(pattern=MONTH)]
 ) -> Response:
-    statement = await billing.statement(state(request).db, _client(who.client_id), month)
-    return _csv(billing.to_csv(statement.lines), f"statement-{month}.csv")
+    statement = await billing_periods.get_statement(
+        state(request).db, _client(who.client_id), month
+    )
+    return _csv(statement.csv, f"statement-{month}.csv")
 
 
 @router.get("/export.csv")

@@ -2,7 +2,7 @@
 the cookie-signing key
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0011
 
 ``console_users``: operators and client users (one account per email). ``console_invitations``:
 one-time links for invited client users (hashed). ``console_sessions``: server-side sessions
@@ -19,7 +19,7 @@ from alembic import op
 import chargebook.db.types
 
 revision = "0014"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
