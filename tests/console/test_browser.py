@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -262,10 +263,15 @@ def test_operator_and_client_user_journeys(platform: Platform, browser: Any, bac
     fleet_page.goto(f"{platform.console}/client/groups/{group_id}")
     shot(fleet_page, "client-group", backend)
     fleet_page.goto(f"{platform.console}/client/billing")
+    shot(fleet_page, "client-billing", backend)
+    # Close the month that just ended (the page asks first), then download its statement.
+    last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    fleet_page.once("dialog", lambda dialog: dialog.accept())
+    fleet_page.click(f"#periods tr[data-month='{last_month}'] button")
+    fleet_page.wait_for_selector(f"#periods tr[data-month='{last_month}'] .badge.s-closed")
     with fleet_page.expect_download() as statement:
         fleet_page.click("#statement-csv")
     assert Path(statement.value.path()).read_text().startswith("booking_id,")
-    shot(fleet_page, "client-billing", backend)
 
     # Another client's URL is a 404 page.
     other_client, _ = in_thread(make_client, platform.url, "someone else")

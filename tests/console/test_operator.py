@@ -248,3 +248,31 @@ def test_sync_now_needs_a_registered_cpo_and_unregister_is_audited(
     assert row is not None and "unregistered" in row.group(0)
     assert "cpo.unregister" in operator.get("/ops/audit").text
     assert operator.post("/ops/cpos/pty_nope/unregister").status_code == 404
+
+
+def test_a_contract_set_in_the_console_decides_where_the_client_books(
+    operator: Visitor, live: LiveServer, database_url: str
+) -> None:
+    client_id, key = _create_client(operator, "contracted")
+    inside, outside = make_site(database_url), make_site(database_url)
+    r = operator.post(
+        f"/ops/clients/{client_id}/contract", {"scope": "listed", "cpo": [f"DE*{inside.party_id}"]}
+    )
+    assert r.status_code == 303
+    page = operator.get(f"/ops/clients/{client_id}").text
+    assert f"DE*{inside.party_id}" in page and "client.contract" in page
+    client_api = api(live.client_base, key)
+    assert client_api.post("/bookings", json=booking_body(inside)).status_code == 202
+    # A CPO outside the contract is unknown to the client, like an EVSE that does not exist.
+    assert client_api.post("/bookings", json=booking_body(outside)).status_code == 404
+    assert operator.post(f"/ops/clients/{client_id}/contract", {"scope": "all"}).status_code == 303
+    assert client_api.post("/bookings", json=booking_body(outside)).status_code == 202
+    # Naming no CPO, or one that is not connected, is a 400 page and changes nothing.
+    assert operator.post(f"/ops/clients/{client_id}/contract", {"scope": "listed"}).status_code == 400
+    assert (
+        operator.post(
+            f"/ops/clients/{client_id}/contract", {"scope": "listed", "cpo": ["DE*ZZ9"]}
+        ).status_code
+        == 400
+    )
+    assert client_api.post("/bookings", json=booking_body(outside, start_in=180)).status_code == 202

@@ -1,8 +1,6 @@
 """Operators: clients (tenants) with their usage; create, rotate the key, suspend and resume,
-change terms, invite client users. Every action goes to the audit log.
-
-The CPOs in a client's contract are edited here too once contracts exist (a section of
-``ops/client.html`` and one more form handler).
+change terms and the CPOs in its contract, invite client users. Every action goes to the
+audit log.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from starlette.responses import Response
 from chargebook.console.auth import Operator, Posted, client_ip, origin, state
 from chargebook.console.pages import page, redirect
 from chargebook.console.rendering import base_path
-from chargebook.services import audit, clients, console_platform, console_users
+from chargebook.services import audit, clients, console_platform, console_users, contracts
 from chargebook.services.clock import utcnow
 
 router = APIRouter(prefix="/ops/clients")
@@ -68,7 +66,11 @@ async def client_page(request: Request, client_id: str, who: Operator) -> Respon
     st = state(request)
     account = await console_platform.client_account(st.db, st.limiter, client_id, utcnow())
     entries = await audit.list_entries(st.db, client_id=client_id, limit=20)
-    return await page(request, "ops/client.html", who, a=account, entries=entries)
+    contract = await contracts.get_contract(st.db, client_id)
+    cpos = await console_platform.party_rows(st.db)
+    return await page(
+        request, "ops/client.html", who, a=account, entries=entries, contract=contract, cpos=cpos
+    )
 
 
 @router.post("/{client_id}/rotate-key")
@@ -141,6 +143,32 @@ async def change_terms(request: Request, client_id: str, who: Operator, form: Po
     )
     return await redirect(
         request, f"/ops/clients/{client_id}", "Terms saved; limits apply from the next request."
+    )
+
+
+@router.post("/{client_id}/contract")
+async def change_contract(
+    request: Request, client_id: str, who: Operator, form: Posted
+) -> Response:
+    """Every CPO (``scope=all``), or exactly the ticked ones (``cpo`` = ``DE*SIM``, repeated)."""
+    st = state(request)
+    if form.fields.get("scope") == "all":
+        contract = await contracts.set_contract(st.db, client_id, None)
+    else:
+        ticked = ",".join(value for name, value in form.pairs if name == "cpo")
+        contract = await contracts.set_contract(
+            st.db, client_id, contracts.parse_cpo_codes(ticked)
+        )
+    await audit.record(
+        st.db,
+        who.actor(client_ip(request)),
+        "client.contract",
+        client_id=client_id,
+        target=client_id,
+        detail={"cpos": contract.describe()},
+    )
+    return await redirect(
+        request, f"/ops/clients/{client_id}", f"Contract saved: {contract.describe()}."
     )
 
 
