@@ -76,6 +76,7 @@ RATE_LIMITED = Counter(
 
 LIVE_BOOKINGS = "chargebook_live_bookings"
 WORKER_HEARTBEAT_AGE = "chargebook_worker_heartbeat_age_seconds"
+WORKER_NEWEST_HEARTBEAT_AGE = "chargebook_worker_newest_heartbeat_age_seconds"
 WORKER_LAST_PASS = "chargebook_worker_heartbeat_pass_seconds"
 WORKER_LAG = "chargebook_worker_heartbeat_lag_seconds"
 DATABASE_FIGURES_OK = "chargebook_database_figures_ok"

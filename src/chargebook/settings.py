@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -97,19 +97,42 @@ class Settings(BaseSettings):
     worker_heartbeat_stale_seconds: float | None = Field(
         default=None,
         description=(
-            "`/readyz` fails when the newest worker heartbeat is older than this. Default: "
-            "5 × worker_interval_seconds, at least 30 s."
+            "A worker heartbeat older than this is stale (`/readyz` reports it; it fails only "
+            "with readiness_requires_worker). Default: 5 × worker_interval_seconds, at least 30 s."
         ),
     )
     readiness_requires_worker: bool = Field(
-        default=True,
+        default=False,
         description=(
-            "`/readyz` answers 503 while no worker heartbeat is fresh. False keeps API processes "
-            "in rotation through a worker outage (new bookings then wait in REQUESTED)."
+            "True: `/readyz` also answers 503 while no worker heartbeat is fresh. By default "
+            "readiness is about this API process only (database reachable, schema current): "
+            "a worker outage is reported in `/readyz`'s body and in `/metrics`, and new "
+            "bookings wait in REQUESTED until a worker returns."
         ),
     )
     log_requests: bool = Field(
         default=True, description="Log one line per HTTP request (method, route, status, duration)."
+    )
+    console_secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Signs console cookies and CSRF tokens. Unset: a random key is made once and kept in "
+            "the database, so every API process shares it. Changing it logs everyone out."
+        ),
+    )
+    console_session_idle_minutes: int = Field(
+        default=120, ge=1, description="A console session ends after this long without a request."
+    )
+    console_session_max_hours: int = Field(
+        default=12, ge=1, description="A console session ends this long after login, however busy."
+    )
+    console_login_max_failures: int = Field(
+        default=5, ge=1,
+        description="Failed console logins for one email within the window before further tries "
+        "are refused (an address gets 4 times as many, over all emails).",
+    )
+    console_login_window_minutes: int = Field(
+        default=15, ge=1, description="The window in which failed console logins are counted."
     )
 
     def worker_stale_after(self) -> float:

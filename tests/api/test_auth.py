@@ -108,4 +108,4 @@ def test_a_client_never_sees_another_clients_data(two_tenants) -> None:  # type:
     # And nothing B did changed A's data.
     assert a.get(f"/bookings/{ids['booking']}").json()["status"] == "REQUESTED"
     assert a.get(f"/groups/{ids['group']}").json()["token_count"] == 0
-    assert len(a.get(f"/customers/{ids['customer']}/tokens").json()["tokens"]) == 1
+    assert len(a.get(f"/customers/{ids['customer']}/tokens").json()["tokens"]) == 2  # app token + card

@@ -53,7 +53,7 @@ def test_overlap_is_409_and_back_to_back_is_fine(http, site) -> None:  # type: i
     overlapping = booking_body(site, start_in=90, minutes=60)
     r = http.post("/bookings", json=overlapping)
     assert r.status_code == 409
-    assert r.json() == {"error": "EVSE not available for the requested time"}
+    assert r.json() == {"error": "EVSE not available for the requested time", "reason": "SLOT_TAKEN"}
     back_to_back = booking_body(site, start_in=120, minutes=30)
     assert http.post("/bookings", json=back_to_back).status_code == 202
     other_evse = booking_body(site, 1, start_in=90, minutes=60)
@@ -79,16 +79,28 @@ def test_cancelled_booking_frees_the_slot(http, site) -> None:  # type: ignore[n
     ]
 
 
-def test_external_id_makes_create_idempotent(http, site) -> None:  # type: ignore[no-untyped-def]
+def test_external_id_replays_a_live_booking_and_is_free_again_once_it_ended(http, site) -> None:  # type: ignore[no-untyped-def]
     body = booking_body(site, external_id="fleet-42-2026-02-10")
     first = http.post("/bookings", json=body)
     again = http.post("/bookings", json=body)
-    assert first.status_code == 202 and again.status_code == 200
-    assert again.json()["id"] == first.json()["id"]
-    assert len([b for b in http.get("/bookings").json()["bookings"] if b["external_id"] == body["external_id"]]) == 1
+    assert first.status_code == 202 and "Idempotent-Replayed" not in first.headers
+    assert again.status_code == 202 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"] and again.json()["status_history"]
+    listed = http.get("/bookings", params={"external_id": body["external_id"]}).json()["bookings"]
+    assert [b["id"] for b in listed] == [first.json()["id"]]
     different = dict(body, evse_uid=site.evse_uids[1])
     r = http.post("/bookings", json=different)
-    assert r.status_code == 409 and "external_id" in r.json()["error"]
+    assert r.status_code == 409
+    assert r.json()["reason"] == "EXTERNAL_ID_IN_USE" and r.json()["booking_id"] == first.json()["id"]
+    assert first.json()["id"] in r.json()["error"]
+    # "Cancel and create a new one": the ended booking frees its external_id.
+    assert http.post(f"/bookings/{first.json()['id']}/cancel").status_code == 200
+    rebooked = http.post("/bookings", json=different)
+    assert rebooked.status_code == 202 and "Idempotent-Replayed" not in rebooked.headers
+    assert rebooked.json()["id"] != first.json()["id"]
+    listed = http.get("/bookings", params={"external_id": body["external_id"]}).json()["bookings"]
+    assert [(b["id"], b["status"]) for b in listed] == [
+        (rebooked.json()["id"], "REQUESTED"), (first.json()["id"], "CANCELLED")]
 
 
 @pytest.mark.parametrize(
@@ -107,13 +119,12 @@ def test_external_id_makes_create_idempotent(http, site) -> None:  # type: ignor
         ({"reservation_start": "2026-02-10T14:00:00"}, 400, "reservation_start"),
         ({"reservation_start": "99999-01-01T00:00:00Z"}, 400, "reservation_start"),
         ({"location_id": 12}, 400, "location_id"),
-        ({"surprise": True}, 400, "surprise: unknown field"),
         ({"token_strategy": "pipelet", "token_uid": "XYZ"}, 400, "token_uid"),
         ({"token_strategy": "pipelet", "token_uid": "04A2B3C4D5"}, 400, "8, 14 or 20"),
         ({"token_strategy": "pipelet"}, 400, "pipelet needs token_uid"),
         ({"token_strategy": "driver_token"}, 400, "customer_id or token_id"),
         ({"token_strategy": "group_token"}, 400, "fleet_group_id"),
-        ({"token_strategy": "ad_hoc", "customer_id": "cust_x"}, 400, "customer_id is not used"),
+        ({"token_strategy": "driver_token", "fleet_group_id": "group_x"}, 400, "customer_id or token_id"),
     ],
 )
 def test_invalid_requests_name_the_problem(http, site, change, status, fragment) -> None:  # type: ignore[no-untyped-def]
@@ -137,17 +148,36 @@ def test_cpo_maximum_duration_applies(http, database_url) -> None:  # type: igno
     assert http.post("/bookings", json=booking_body(short, minutes=90)).status_code == 202
 
 
-def test_unbookable_evses(http, database_url) -> None:  # type: ignore[no-untyped-def]
+def test_not_available_is_409_with_a_reason(http, database_url) -> None:  # type: ignore[no-untyped-def]
     party_site = make_site(
         database_url,
         evses=[evse("DE*NRS*1", reservable=False), evse("DE*OOO*1", status="OUTOFORDER"),
-               evse("DE*INO*1", status="INOPERATIVE")],
+               evse("DE*INO*1", status="INOPERATIVE"), evse("DE*CHG*1", status="CHARGING")],
     )
     r = http.post("/bookings", json=booking_body(party_site, 0))
-    assert r.status_code == 400 and "does not support reservation" in r.json()["error"]
+    assert r.status_code == 409 and "does not support reservation" in r.json()["error"]
+    assert r.json()["reason"] == "NOT_RESERVABLE"
     for index, status in ((1, "OUTOFORDER"), (2, "INOPERATIVE")):
         r = http.post("/bookings", json=booking_body(party_site, index))
         assert r.status_code == 409 and status in r.json()["error"]
+        assert r.json()["reason"] == "OUT_OF_SERVICE"
+    # Busy now: a window whose request goes to the CPO at once (within the CPO's reserve lead
+    # time, an hour by default) cannot be had; a later one can.
+    soon = http.post("/bookings", json=booking_body(party_site, 3, start_in=30))
+    assert soon.status_code == 409 and soon.json()["reason"] == "EVSE_IN_USE", soon.text
+    later = http.post("/bookings", json=booking_body(party_site, 3, start_in=180))
+    assert later.status_code == 202, later.text
+
+
+def test_unknown_fields_and_fields_the_strategy_does_not_use_are_ignored(http, site) -> None:  # type: ignore[no-untyped-def]
+    # An integration that always sends customer_id, and fields chargebook does not know.
+    body = booking_body(site, customer_id="cust_whoever", fleet_group_id="group_x",
+                        token_uid="not-hex", surprise={"nested": True}, driver_name="Ada")
+    r = http.post("/bookings", json=body)
+    assert r.status_code == 202, r.text
+    b = r.json()
+    assert b["token_strategy"] == "ad_hoc" and b["customer_id"] is None and b["fleet_group_id"] is None
+    assert "surprise" not in b and b["token"]["type"] == "AD_HOC_USER"
 
 
 def test_malformed_bodies_are_400(http, live) -> None:  # type: ignore[no-untyped-def]

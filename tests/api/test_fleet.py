@@ -20,16 +20,21 @@ def test_customer_tokens_and_driver_token_bookings(live: LiveServer, database_ur
         customer = r.json()
         assert customer["id"].startswith("cust_")
         assert http.get(f"/customers/{customer['id']}").json() == customer
-        # No token yet: a driver_token booking says what is missing.
-        r = http.post("/bookings", json=booking_body(site, token_strategy="driver_token", customer_id=customer["id"]))
-        assert r.status_code == 400 and "has no valid token" in r.json()["error"]
+        # Every customer has an app token from its creation: customer_id alone books.
+        (app,) = http.get(f"/customers/{customer['id']}/tokens").json()["tokens"]
+        assert app["type"] == "APP_USER" and app["valid"] is True and app["customer_id"] == customer["id"]
+        r = http.post("/bookings", json=booking_body(site, 2, token_strategy="driver_token",
+                                                     customer_id=customer["id"], start_in=200))
+        assert r.status_code == 202, r.text
+        assert r.json()["token_uid"] == app["uid"] and r.json()["token"]["type"] == "APP_USER"
         token = http.post(f"/customers/{customer['id']}/tokens",
                           json={"type": "RFID", "visual_number": "DE-CBK-0001", "uid": "04A2B3C4"}).json()
         assert OCPI_TOKEN_FIELDS <= set(token)
         assert token["uid"] == "04A2B3C4" and token["type"] == "RFID" and token["valid"] is True
-        assert token["contract_id"].startswith("DE-CBK-C")
+        assert token["contract_id"].startswith("DE-CBK-C") and token["contract_id"] != app["contract_id"]
         dup = http.post(f"/customers/{customer['id']}/tokens", json={"uid": "04A2B3C4"})
-        assert dup.status_code == 400 and "already used" in dup.json()["error"]
+        assert dup.status_code == 409 and "in use" in dup.json()["error"]
+        # With an RFID card, the card is preferred.
         by_customer = http.post("/bookings", json=booking_body(
             site, 0, token_strategy="driver_token", customer_id=customer["id"]))
         assert by_customer.status_code == 202
@@ -38,11 +43,17 @@ def test_customer_tokens_and_driver_token_bookings(live: LiveServer, database_ur
         by_token = http.post("/bookings", json=booking_body(
             site, 1, token_strategy="driver_token", token_id=token["id"]))
         assert by_token.status_code == 202 and by_token.json()["token"]["id"] == token["id"]
-        both = http.post("/bookings", json=booking_body(
+        # Both given and agreeing is fine; a token_id that is not the customer_id's is the one
+        # contradiction, and 400.
+        other = http.post("/customers", json={"name": "Bob"}).json()
+        clash = http.post("/bookings", json=booking_body(
+            site, 2, token_strategy="driver_token", token_id=token["id"], customer_id=other["id"]))
+        assert clash.status_code == 400 and "does not belong to customer_id" in clash.json()["error"]
+        agree = http.post("/bookings", json=booking_body(
             site, 2, token_strategy="driver_token", token_id=token["id"], customer_id=customer["id"]))
-        assert both.status_code == 400
+        assert agree.status_code == 202, agree.text
         listed = http.get(f"/customers/{customer['id']}/tokens").json()["tokens"]
-        assert [t["uid"] for t in listed] == ["04A2B3C4"]
+        assert [t["uid"] for t in listed] == [app["uid"], "04A2B3C4"]
         assert http.post(f"/customers/{customer['id']}/tokens", json={"type": "AD_HOC_USER"}).status_code == 400
 
 

@@ -91,7 +91,8 @@ def test_rate_limit_and_request_id_headers_are_documented(document: dict[str, An
             continue
         for response in op["responses"].values():
             headers = response["headers"]
-            assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(headers)
+            assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+                    "X-Quota-Limit", "X-Quota-Remaining", "X-Quota-Reset"} <= set(headers)
             assert headers["X-Request-ID"]["required"] is True
         assert op["responses"]["429"]["headers"]["Retry-After"]["required"] is True, (method, path)
 
@@ -155,7 +156,8 @@ def test_each_token_strategy_has_a_create_example_that_is_a_valid_request(docume
 @pytest.fixture(scope="module")
 def docs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     url = f"sqlite:///{tmp_path_factory.mktemp('docs') / 'docs.db'}"
-    with LiveServer(Settings(database_url=url)) as server:
+    # Strict readiness, so that with no worker /readyz answers the 503 the document describes.
+    with LiveServer(Settings(database_url=url, readiness_requires_worker=True)) as server:
         yield server
 
 

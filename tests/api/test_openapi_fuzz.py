@@ -39,9 +39,9 @@ REACHED = {
 
 @pytest.fixture(scope="module")
 def live(database_url: str) -> Iterator[LiveServer]:
-    """A server of its own. It needs no worker to be ready: with no worker, `/readyz` rightly
-    answers 503, which the fuzz would count as a server error (`test_openapi.py` checks that
-    503 against the document). No access log: lines written after a subtest closed its
+    """A server of its own. It needs no worker to be ready (the default; spelled out because
+    with a worker requirement `/readyz` rightly answers 503, which the fuzz would count as a
+    server error: `test_openapi.py` checks that 503 against the document). No access log: lines written after a subtest closed its
     captured stdout would fail in the server's thread."""
     settings = Settings(database_url=database_url, readiness_requires_worker=False, log_requests=False)
     with LiveServer(settings) as server:

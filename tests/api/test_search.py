@@ -218,7 +218,7 @@ def test_a_booked_evse_is_not_offered_for_an_overlapping_window(
     assert [e["evse_uid"] for e in after["results"][0]["evses"]] == sites[0].evse_uids
 
 
-def test_booking_price_is_what_a_booking_then_quotes(http: httpx.Client, database_url: str) -> None:
+def test_the_estimate_is_what_a_booking_then_quotes(http: httpx.Client, database_url: str) -> None:
     rng = random.Random()
     charger = evse("T-1")
     charger["connectors"][0]["tariff_ids"] = ["20"]
@@ -257,10 +257,10 @@ def test_booking_price_is_what_a_booking_then_quotes(http: httpx.Client, databas
         },
     ).json()
     pricing = found["results"][0]["pricing"]
-    # 5.00/h reserved + 20 % VAT = 6.00, fee 2.50, 10 % commission 0.60; charging 22 kWh at
-    # 0.25 + 10 % and a 0.50 + 20 % flat (6.65) only in the estimate, with its commission.
-    assert pricing["tariff_id"] == "20" and pricing["booking_price"] == 9.1
-    assert pricing["estimated_price"] == 16.42
+    # 5.00/h reserved + 20 % VAT = 6.00; charging 22 kWh at 0.25 + 10 % and a 0.50 + 20 % flat
+    # (6.65); CPO cost 12.65, fee 2.50, 10 % commission 1.27: one estimate, 16.42.
+    assert pricing["tariff_id"] == "20" and pricing["estimated_price"] == 16.42
+    assert pricing["booking_price"] == pricing["estimated_price"]
     booked = http.post(
         "/bookings",
         json={
@@ -271,4 +271,5 @@ def test_booking_price_is_what_a_booking_then_quotes(http: httpx.Client, databas
         },
     )
     assert booked.status_code == 202, booked.text
-    assert booked.json()["client_price"] == pricing["booking_price"]
+    assert booked.json()["client_price"] == pricing["estimated_price"]
+    assert booked.json()["price_breakdown"]["cpo_cost"] == 12.65

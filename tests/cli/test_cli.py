@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.console.kit import Visitor
+
 
 def chargebook(*args: str, url: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CHARGEBOOK_DATABASE_URL": url, "COLUMNS": "200"}
@@ -89,11 +91,31 @@ def test_demo_prints_working_curl_commands(fresh_database_url: str, tmp_path: Pa
                 time.sleep(0.5)
             assert booking["status"] == "CONFIRMED", booking
             assert booking["cpo_reservation_id"] and booking["cpo_reservation_id"] != booking["id"]
+        _demo_console_opens(text, base.removesuffix("/api/v1/client"))
     finally:
         proc.terminate()
         proc.wait(timeout=20)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def _demo_console_opens(text: str, root: str) -> None:
+    """The printed console logins work, and the demo's group and bookings are there at once."""
+    assert f"Console  : {root}/console/" in text
+    operator = re.search(r"operator\s+: (\S+)\s+password (\S+)", text)
+    fleet = re.search(r"client user : (\S+)\s+password (\S+)", text)
+    assert operator and fleet
+    ops, manager = Visitor(root), Visitor(root)
+    try:
+        assert ops.login(operator.group(1), operator.group(2)).status_code == 303
+        assert "demo-console-" in ops.get("/ops/bookings").text
+        assert "DE*SIM" in ops.get("/ops/cpos").text and "DE*SBK" in ops.get("/ops/cpos").text
+        assert manager.login(fleet.group(1), fleet.group(2)).status_code == 303
+        assert "Demo fleet" in manager.get("/client/groups").text
+        assert "demo-console-" in manager.get("/client/bookings").text
+    finally:
+        ops.close()
+        manager.close()
 
 
 def test_keys_and_limits_from_the_cli_take_effect_at_once(fresh_database_url: str) -> None:

@@ -56,7 +56,9 @@ def test_admitted_counts_itself() -> None:
     assert later.admitted and later.minute_remaining == 0 and later.quota_used == 42
     assert later.minute_reset == T0 + timedelta(seconds=10)  # rounded up to the second
     assert later.headers() == {"X-RateLimit-Limit": "3", "X-RateLimit-Remaining": "0",
-                               "X-RateLimit-Reset": "2026-03-10T12:00:10Z"}
+                               "X-RateLimit-Reset": "2026-03-10T12:00:10Z",
+                               "X-Quota-Limit": "100", "X-Quota-Remaining": "58",
+                               "X-Quota-Reset": "2026-04-01T00:00:00Z"}
 
 
 def test_full_window_refuses_until_the_edge_leaves() -> None:
@@ -74,21 +76,28 @@ def test_spent_quota_refuses_until_the_first_even_with_room_in_the_minute() -> N
     assert not refused.admitted and refused.refused_by == "month"
     assert refused.retry_after == 30 and refused.message == "Monthly quota exceeded. Retry after 30 seconds."
     assert refused.month_reset == datetime(2027, 1, 1, tzinfo=UTC)
-    assert refused.headers() == {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
-                                 "X-RateLimit-Reset": "2027-01-01T00:00:00Z"}
+    # The minute is still the minute: the quota is reported beside it, never instead of it.
+    assert refused.headers() == {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99",
+                                 "X-RateLimit-Reset": "2027-01-01T00:00:30Z",
+                                 "X-Quota-Limit": "5", "X-Quota-Remaining": "0",
+                                 "X-Quota-Reset": "2027-01-01T00:00:00Z"}
 
 
-def test_headers_report_the_limit_with_fewer_requests_left() -> None:
+def test_rate_limit_headers_are_always_the_minute_and_the_quota_has_its_own() -> None:
     minute_binds = _decide(minute_limit=100, quota=1000, used=10)
     assert minute_binds.headers()["X-RateLimit-Limit"] == "100"
     assert minute_binds.headers()["X-RateLimit-Remaining"] == "99"
-    month_binds = _decide(minute_limit=100, quota=1000, used=995)
-    assert month_binds.headers() == {"X-RateLimit-Limit": "1000", "X-RateLimit-Remaining": "4",
-                                     "X-RateLimit-Reset": "2026-04-01T00:00:00Z"}
-    # Nothing left in either: the later reset is the one that tells the client when to come back.
+    assert minute_binds.headers()["X-Quota-Remaining"] == "989"
+    # Fewer requests left in the month than in the minute: X-RateLimit-* stay the minute's.
+    month_low = _decide(minute_limit=100, quota=1000, used=995)
+    assert month_low.headers() == {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "99",
+                                   "X-RateLimit-Reset": "2026-03-10T12:01:00Z",
+                                   "X-Quota-Limit": "1000", "X-Quota-Remaining": "4",
+                                   "X-Quota-Reset": "2026-04-01T00:00:00Z"}
     both_spent = _decide(minute_limit=3, quota=10, used=9, in_window=2, oldest=T0)
     assert both_spent.minute_remaining == 0 and both_spent.quota_remaining == 0
-    assert both_spent.headers()["X-RateLimit-Reset"] == "2026-04-01T00:00:00Z"
+    assert both_spent.headers()["X-RateLimit-Reset"] == "2026-03-10T12:01:00Z"
+    assert both_spent.headers()["X-Quota-Reset"] == "2026-04-01T00:00:00Z"
 
 
 def test_a_hit_stamped_after_now_counts_as_made_now() -> None:

@@ -15,8 +15,8 @@ from chargebook.domain.tokens import (
     AdHocScope,
     StrategyFields,
     TokenStrategy,
-    check_strategy_fields,
     normalize_pipelet_uid,
+    strategy_fields,
 )
 from chargebook.domain.windows import WindowRules, check_window, overlaps
 
@@ -63,22 +63,21 @@ def test_pipelet_uids_refused(uid: str) -> None:
         normalize_pipelet_uid(uid)
 
 
-def test_strategy_fields() -> None:
-    check_strategy_fields(TokenStrategy.AD_HOC, StrategyFields())
-    check_strategy_fields(TokenStrategy.DRIVER_TOKEN, StrategyFields(customer_id="c"))
-    check_strategy_fields(TokenStrategy.DRIVER_TOKEN, StrategyFields(token_id="t"))
-    check_strategy_fields(TokenStrategy.GROUP_TOKEN, StrategyFields(fleet_group_id="g"))
-    check_strategy_fields(TokenStrategy.PIPELET, StrategyFields(token_uid="04A2B3C4"))
-    for strategy, fields in (
-        (TokenStrategy.DRIVER_TOKEN, StrategyFields()),
-        (TokenStrategy.DRIVER_TOKEN, StrategyFields(customer_id="c", token_id="t")),
-        (TokenStrategy.GROUP_TOKEN, StrategyFields()),
-        (TokenStrategy.GROUP_TOKEN, StrategyFields(fleet_group_id="g", customer_id="c")),
-        (TokenStrategy.PIPELET, StrategyFields()),
-        (TokenStrategy.AD_HOC, StrategyFields(token_uid="04A2B3C4")),
+def test_strategy_fields_keep_what_the_strategy_reads_and_ignore_the_rest() -> None:
+    everything = StrategyFields(customer_id="c", token_id="t", fleet_group_id="g", token_uid="04a2b3c4")
+    assert strategy_fields(TokenStrategy.AD_HOC, everything) == StrategyFields()
+    assert strategy_fields(TokenStrategy.DRIVER_TOKEN, everything) == StrategyFields(customer_id="c", token_id="t")
+    assert strategy_fields(TokenStrategy.DRIVER_TOKEN, StrategyFields(token_id="t")) == StrategyFields(token_id="t")
+    assert strategy_fields(TokenStrategy.GROUP_TOKEN, everything) == StrategyFields(fleet_group_id="g")
+    assert strategy_fields(TokenStrategy.PIPELET, everything) == StrategyFields(token_uid="04A2B3C4")
+    for strategy, fields, message in (
+        (TokenStrategy.DRIVER_TOKEN, StrategyFields(fleet_group_id="g"), "customer_id or token_id"),
+        (TokenStrategy.GROUP_TOKEN, StrategyFields(customer_id="c"), "fleet_group_id"),
+        (TokenStrategy.PIPELET, StrategyFields(customer_id="c"), "token_uid"),
+        (TokenStrategy.PIPELET, StrategyFields(token_uid="XYZ"), "8, 14 or 20"),
     ):
-        with pytest.raises(InvalidRequest):
-            check_strategy_fields(strategy, fields)
+        with pytest.raises(InvalidRequest, match=message):
+            strategy_fields(strategy, fields)
 
 
 def test_ad_hoc_scope() -> None:

@@ -1,4 +1,4 @@
-"""A booking is quoted from the CPO's reservation tariff for its window."""
+"""A booking is quoted the one estimate: the CPO's tariff for its window, reservation and charging."""
 
 from __future__ import annotations
 
@@ -39,10 +39,13 @@ async def test_reservation_cost_from_the_connectors_tariff(db: Database) -> None
         return {"price": view.booking.client_price, **(view.booking.price_breakdown or {})}
 
     # Spec example 15: reservation 5.00 EUR/hour excl. VAT, 20 % VAT → 6.00 for an hour.
+    # Charging through the hour at 22 kW: a 0.50 + 20 % flat (0.60) and 22 kWh at 0.25 + 10 %
+    # (6.05). CPO cost 12.65, + fee 2.50 + 10 % commission 1.27: what search shows (16.42).
     hour = await book("DE*QTE*1", 60)
-    assert Decimal(hour["cpo_cost"]) == Decimal("6.00") and hour["tariff_id"] == "20"
-    assert hour["price"] == Decimal("6.00") + Decimal("2.50") + Decimal("0.60")
-    assert Decimal(hour["estimated_charging_cost"]) > 0
+    assert Decimal(hour["reservation_cost"]) == Decimal("6.00") and hour["tariff_id"] == "20"
+    assert Decimal(hour["estimated_charging_cost"]) == Decimal("6.65")
+    assert Decimal(hour["cpo_cost"]) == Decimal("12.65")
+    assert hour["price"] == Decimal("12.65") + Decimal("2.50") + Decimal("1.27") == Decimal("16.42")
     # An EVSE whose connector names no tariff: the platform's fee alone.
     plain = await book("DE*QTE*2", 90)
     assert Decimal(plain["cpo_cost"]) == 0 and plain["price"] == Decimal("2.50") and plain["tariff_id"] is None

@@ -67,7 +67,8 @@ async def test_the_quota_runs_out_in_december_and_starts_again_on_1_january(db: 
     spent = await limiter.check_request(client, 100, 3, eve + timedelta(seconds=30))
     assert (spent.admitted, spent.refused_by, spent.retry_after) == (False, "month", 30)
     assert spent.month_reset == datetime(2027, 1, 1, tzinfo=UTC) and spent.quota_remaining == 0
-    assert spent.headers()["X-RateLimit-Reset"] == "2027-01-01T00:00:00Z"
+    assert spent.headers()["X-Quota-Reset"] == "2027-01-01T00:00:00Z"
+    assert spent.headers()["X-RateLimit-Limit"] == "100"  # the minute's, whatever the month says
 
     new_year = await limiter.check_request(client, 100, 3, datetime(2027, 1, 1, tzinfo=UTC))
     assert new_year.admitted and new_year.quota_used == 1

@@ -234,9 +234,12 @@ def naive(snap: Snapshot, q: SearchQuery) -> tuple[list[tuple[str, float, Listed
         listed: Listed = []
         for evse_pk, uid, status, reservable in snap.evses.get(pk, []):
             if q.start_time is not None and q.end_time is not None:
+                # Within the CPO's reserve lead time (60 minutes here) the request goes out
+                # at once, so only an EVSE that is AVAILABLE now is offered.
                 if (
                     not reservable
                     or status in OUT_OF_SERVICE
+                    or (status != "AVAILABLE" and q.start_time - timedelta(minutes=60) <= T0)
                     or any(
                         s in live and start < q.end_time and end > q.start_time
                         for s, start, end in snap.bookings.get(evse_pk, [])
@@ -518,8 +521,6 @@ async def test_estimated_price_uses_the_connectors_tariff(db: Database) -> None:
         p1.tariff_id == "20" and p1.price is not None and p1.price.client_price == Decimal("16.42")
     )
     assert p1.price.cpo_cost == Decimal("12.65")
-    # What a booking quotes (services/quotes.py): the reservation alone, 6.00 + 2.50 + 0.60.
-    assert p1.booking_price is not None and p1.booking_price.client_price == Decimal("9.10")
     # Unknown tariff: what the platform charges on its own (fee + commission on 0).
     assert p2.tariff_id is None and p2.price == quote(Decimal(0), Decimal("2.50"), Decimal("10"))
     # The location shows the cheapest EVSE that has a known tariff.

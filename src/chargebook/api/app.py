@@ -14,6 +14,8 @@ from chargebook.api.http_metrics import HttpMetrics
 from chargebook.api.middleware import BodyLimit, RequestId
 from chargebook.logs import configure as configure_logs
 from chargebook.api.routers import billing, bookings, fleet, operations, search, usage, webhooks
+from chargebook.console.app import MOUNT as CONSOLE_MOUNT
+from chargebook.console.app import create_console
 from chargebook.db.engine import Database
 from chargebook.db.migrate import script_revisions
 from chargebook.ocpi.emsp import ocpi_router
@@ -45,7 +47,9 @@ current state; 429 a rate limit (with `Retry-After`); 503 a busy database (with 
 nothing applied).
 
 **Rate limits.** Per client, 100 requests a minute (sliding) and 10,000 a month by default.
-Responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`.
+Responses carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`, always
+about the per-minute window, and `X-Quota-Limit`, `X-Quota-Remaining`, `X-Quota-Reset` for the
+monthly quota.
 
 **Conventions.** Timestamps are ISO 8601 and written in UTC with a `Z`; money is a JSON number
 in major units (`18.75`) beside a currency field; `X-Request-ID` is echoed on every response.
@@ -61,7 +65,7 @@ TAGS = [
                                             "(`group_token` bookings)."},
     {"name": "billing", "description": "Monthly statements and the EV Suite fleet export."},
     {"name": "usage", "description": "Your rate limit and monthly quota, as the `X-RateLimit-*` "
-                                     "headers report them."},
+                                     "and `X-Quota-*` headers report them."},
     {"name": "webhooks", "description": "Endpoints that receive every booking status change as a "
                                         "signed event, with each delivery's attempts."},
     {"name": "operations", "description": "For operators and load balancers; no key needed."},
@@ -125,7 +129,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     app.include_router(operations.router)  # /healthz, /readyz, /metrics: no key, tag "operations"
 
-    rate_limits.install(app, settings, database)
+    limiter = rate_limits.install(app, settings, database)
+    # The console: server-rendered pages for operators and client users (its own errors and
+    # security headers; it shares this process's database and rate-limit backend).
+    app.mount(CONSOLE_MOUNT, create_console(settings, database, limiter, issuer))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
     app.add_middleware(HttpMetrics, log_requests=settings.log_requests)

@@ -25,9 +25,12 @@ STATUS: dict[type[e.DomainError], int] = {
     e.Forbidden: 403,
     e.NotFound: 404,
     e.Conflict: 409,
+    e.NotAvailable: 409,
     e.SlotTaken: 409,
     e.EvseNotBookable: 409,
+    e.AmbiguousEvse: 409,
     e.DuplicateExternalId: 409,
+    e.UidTaken: 409,
     e.AlreadyRegistered: 409,
     e.IllegalTransition: 409,
     e.RateLimited: 429,
@@ -42,8 +45,11 @@ def status_for(exc: e.DomainError) -> int:
     return 400
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None, fields: dict[str, Any] | None = None
+) -> JSONResponse:
+    """``{"error": message}``, plus the error's machine-readable fields (e.g. a 409's ``reason``)."""
+    return JSONResponse({"error": message, **(fields or {})}, status_code=status, headers=headers)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -83,7 +89,7 @@ def install(app: FastAPI) -> None:
         headers = None
         if isinstance(exc, (e.Unavailable, e.RateLimited)):
             headers = {"Retry-After": str(exc.retry_after_seconds)}
-        return error_response(status_for(exc), exc.message, headers)
+        return error_response(status_for(exc), exc.message, headers, exc.fields())
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

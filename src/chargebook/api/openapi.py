@@ -39,6 +39,14 @@ class Error(BaseModel):
         description="What went wrong, naming the field or rule; meant for people, not for parsing.",
         examples=["reservation_start must be at least 15 minutes in the future"],
     )
+    reason: str | None = Field(
+        default=None,
+        description="On some 409s, why, for programs: the EVSE is not available for the window "
+                    "(NOT_RESERVABLE, OUT_OF_SERVICE, EVSE_IN_USE, SLOT_TAKEN, OUTSIDE_CPO_CALENDAR), "
+                    "the ids match at more than one CPO (AMBIGUOUS_CPO, with `choices`), or the "
+                    "external_id names another live booking (EXTERNAL_ID_IN_USE, with `booking_id`).",
+        examples=["SLOT_TAKEN"],
+    )
 
 
 #: status → (description, example message). Routes may override the description.
@@ -67,17 +75,30 @@ REQUEST_ID_HEADER = {
 }
 RATE_LIMIT_HEADERS: dict[str, dict[str, Any]] = {
     "X-RateLimit-Limit": {
-        "description": "The limit that binds now: requests allowed per minute, or per month when "
-                       "the monthly quota has fewer left (see `GET /usage` for both).",
+        "description": "Your per-minute limit: requests allowed in any 60 seconds (always the "
+                       "minute, never the monthly quota: that is `X-Quota-*`).",
         "schema": {"type": "integer", "minimum": 0, "example": 100},
     },
     "X-RateLimit-Remaining": {
-        "description": "Requests left under that limit, after this one.",
+        "description": "Requests left in the sliding minute, after this one.",
         "schema": {"type": "integer", "minimum": 0, "example": 87},
     },
     "X-RateLimit-Reset": {
-        "description": "When `X-RateLimit-Remaining` next goes up (ISO 8601, UTC).",
+        "description": "When `X-RateLimit-Remaining` next goes up: your oldest request of the "
+                       "last minute turns 60 s old (ISO 8601, UTC).",
         "schema": {"type": "string", "format": "date-time", "example": "2026-11-24T20:03:00Z"},
+    },
+    "X-Quota-Limit": {
+        "description": "Your monthly quota: requests allowed per calendar month (UTC).",
+        "schema": {"type": "integer", "minimum": 0, "example": 10000},
+    },
+    "X-Quota-Remaining": {
+        "description": "Requests left this month, after this one.",
+        "schema": {"type": "integer", "minimum": 0, "example": 9998},
+    },
+    "X-Quota-Reset": {
+        "description": "When the quota starts again: 00:00 UTC on the 1st of next month.",
+        "schema": {"type": "string", "format": "date-time", "example": "2026-12-01T00:00:00Z"},
     },
 }
 RETRY_AFTER_HEADER = {

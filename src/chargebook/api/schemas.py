@@ -1,4 +1,9 @@
-"""Request and response models of the client API. Requests refuse unknown fields.
+"""Request and response models of the client API.
+
+Unknown fields: the requests EV Suite documents (``POST /bookings``, its cancel, bulk group
+tokens) ignore them, as an integration written for EV Suite may send fields it knows; the
+chargebook extensions (customers, tokens, groups, webhooks) refuse them, so a typo in a
+request written from our own docs is caught (docs/decisions.md).
 
 Every field carries a description and an example: they are the OpenAPI document at
 ``/openapi.json`` and ``/docs``. Search's response models live in ``search_schemas.py``.
@@ -58,7 +63,13 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class BookingCreate(Request):
+class EvSuiteRequest(BaseModel):
+    """A request EV Suite documents: unknown fields are ignored, never an error."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class BookingCreate(EvSuiteRequest):
     location_id: OcpiId = doc("The location, as search returned it.", LOCATION_ID)
     evse_uid: OcpiId = doc("The EVSE to book at that location, as search returned it.", EVSE_UID)
     connector_id: OcpiId | None = doc("A connector of the EVSE (404 if it has none such).", "1", default=None)
@@ -68,8 +79,10 @@ class BookingCreate(Request):
         "End of the window (exclusive), ISO 8601 with an offset; at most the CPO's maximum "
         "duration (typically 4 hours) after the start.", "2026-11-24T21:22:00Z")
     external_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = doc(
-        "Your own reference, unique per client. Repeating a create with the same external_id and "
-        "body answers 200 with the existing booking; a different body answers 409.",
+        "Your own reference; it may repeat over time. A create with the external_id of one of your "
+        "live bookings and the same request is a replay (202, that booking, header "
+        "`Idempotent-Replayed: true`); with another request it is 409. Once that booking has "
+        "ended, the same external_id makes a new booking.",
         "sales-emp007-20261125", default=None)
     token_strategy: TokenStrategy = doc(STRATEGY_HELP, TokenStrategy.AD_HOC, default=TokenStrategy.AD_HOC)
     customer_id: Id | None = doc("driver_token: the customer whose token is used.", CUSTOMER_ID, default=None)
@@ -78,9 +91,14 @@ class BookingCreate(Request):
     token_uid: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = doc(
         "pipelet: your RFID UID in hex, 4, 7 or 10 bytes (8, 14 or 20 hex characters); "
         "normalised to upper case.", "04A2B3C4D5E6F7", default=None)
+    cpo_party_id: Annotated[str, StringConstraints(min_length=1, max_length=3)] | None = doc(
+        "The CPO whose location_id this is, as search returned it. Needed when two CPOs use the "
+        "same location_id and evse_uid (409 AMBIGUOUS_CPO otherwise).", "SIM", default=None)
+    cpo_country_code: Annotated[str, StringConstraints(min_length=2, max_length=2)] | None = doc(
+        "The CPO's country code, as search returned it; with cpo_party_id.", "DE", default=None)
 
 
-class CancelRequest(Request):
+class CancelRequest(EvSuiteRequest):
     reason: Text | None = doc("Why, in your words; kept in the booking's history.", "Driver changed plans",
                               default=None)
 
@@ -100,7 +118,7 @@ class TokenCreate(Request):
     visual_number: Annotated[str, StringConstraints(max_length=64)] | None = doc(
         "What is printed on the card.", "DE-CBK-0042", default=None)
     uid: Annotated[str, StringConstraints(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")] | None = doc(
-        "An existing card's UID; 14 hex characters are generated when left out. A UID in use is 400.",
+        "An existing card's UID; 14 hex characters are generated when left out. A UID in use is 409.",
         "458025BB0DAD57", default=None)
 
 
@@ -117,7 +135,7 @@ class GroupCreate(Request):
         "EUR per booking (its estimated price); left out means no limit.", 30, default=None)
 
 
-class BulkTokens(Request):
+class BulkTokens(EvSuiteRequest):
     count: Annotated[int, Field(ge=1, le=1000)] = doc("How many RFID tokens to issue (1..1000).", 25)
 
 
@@ -165,8 +183,9 @@ class TokenOut(BaseModel):
 
 
 class PriceBreakdown(BaseModel):
-    """client_price = cpo_cost + reservation_fee + commission. At booking, cpo_cost is the CPO's
-    reservation cost for the window; at completion, the CDR's cost."""
+    """client_price = cpo_cost + reservation_fee + commission. While a quote, cpo_cost is the
+    estimate search showed (reservation + charging through the window, docs/api.md "The
+    estimate"); once final, what the booking's end costs (the CDR's cost when completed)."""
 
     cpo_cost: WireMoney = doc("The CPO's cost (incl. VAT when the tariff or CDR states it).", 10.47)
     reservation_fee: WireMoney = doc("Your configured reservation fee.", 2.5)
@@ -176,8 +195,11 @@ class PriceBreakdown(BaseModel):
     estimated: bool = doc("true while the price is a quote; false once final.", False)
     tariff_id: str | None = doc("The CPO tariff the quote used; null: platform fees only.", "AC-STD",
                                 default=None)
+    reservation_cost: WireMoney | None = doc(
+        "Quotes: the part of cpo_cost for holding the EVSE through the window.", 0.0, default=None)
     estimated_charging_cost: WireMoney | None = doc(
-        "What charging through the whole window would cost (not in the price).", 9.6, default=None)
+        "Quotes: the part of cpo_cost for charging through the whole window at the connector's "
+        "power.", 9.6, default=None)
     cdr_id: str | None = doc("The CDR that set the final price.", "CDR000004", default=None)
 
 
@@ -218,6 +240,11 @@ class BookingOut(BaseModel):
     token_uid: str = doc("The token UID the CPO sees, whatever the strategy.", "E6C6F64DFA50F9")
     token: TokenOut | None = nested("The token record; null for pipelet (and in statement lines).")
     cpo_reservation_id: str | None = doc("The reservation id the CPO knows; set once CONFIRMED.", BOOKING_ID)
+    cpo_request_at: WireTime | None = doc(
+        "When chargebook sends (or sent) the booking to the CPO (UTC): for an OCPI 2.2.1 CPO its "
+        "RESERVE_NOW goes out this long before the window (an hour by default), and the booking "
+        "stays REQUESTED until then; at once for a CPO with the OCPI 2.3.0 Bookings module. Null "
+        "when the CPO is not connected over OCPI.", "2026-11-24T19:22:00Z", default=None)
     client_price: WireMoney | None = doc("What you pay: a quote while live, final once ended.", 14.02)
     client_price_currency: str = doc("ISO 4217 currency of client_price.", "EUR")
     price_breakdown: PriceBreakdown | None = nested("How client_price adds up.")
@@ -275,12 +302,19 @@ class TokenList(BaseModel):
 
 
 class SpendOut(BaseModel):
-    """A fleet group's spend this calendar month (UTC)."""
+    """A fleet group's spend in a calendar month (UTC): what its bookings were billed in that
+    month's billing period, plus the quotes of its live bookings whose window starts in it."""
 
     period_start: WireTime = doc("The month's first instant (UTC).", "2026-11-01T00:00:00Z")
-    completed: WireMoney = doc("Prices of COMPLETED bookings.", 0.0)
-    held: WireMoney = doc("Prices of live bookings (REQUESTED, PENDING, CONFIRMED, ATTENDING).", 5.0)
-    total: WireMoney = doc("completed + held.", 5.0)
+    charged: WireMoney = doc(
+        "Billed in the month: final prices of the group's ended bookings whose window starts in "
+        "it (completed, and the fees of paid cancellations and no-shows), plus later adjustments "
+        "booked in the month.", 0.0)
+    completed: WireMoney = doc("Deprecated name of `charged` (same value).", 0.0,
+                               json_schema_extra={"deprecated": True})
+    held: WireMoney = doc("Quotes of live bookings (REQUESTED, PENDING, CONFIRMED, ATTENDING) whose "
+                          "window starts in the month.", 5.0)
+    total: WireMoney = doc("charged + held: what the monthly limit is checked against.", 5.0)
     monthly_limit_remaining: WireMoney | None = doc("What the monthly limit still allows; null: no limit.", 0.0)
 
 
@@ -312,15 +346,54 @@ class LedgerSummary(BaseModel):
     total: WireMoney = doc("Their sum; equals totals.client_price.", 2.5)
 
 
+class BilledOut(BaseModel):
+    """What this period's ledger billed for one booking (its entries here, summed)."""
+
+    amount: WireMoney = doc("Billed in this period: the final price, or an adjustment of it.", 2.5)
+    cpo_cost: WireMoney = doc("Its CPO-cost part.", 0.0)
+    reservation_fee: WireMoney = doc("Its reservation-fee part.", 2.5)
+    commission: WireMoney = doc("Its commission part.", 0.0)
+
+
+class StatementLine(BookingOut):
+    """A booking billed in the period, with what the period billed for it."""
+
+    billed: BilledOut = nested("What this period billed for the booking.")
+    adjustment_of: str | None = doc(
+        "YYYY-MM of the closed month this line adjusts (a late CDR or fee); null for the "
+        "booking's own month.", None)
+
+
 class StatementOut(BaseModel):
-    """A month's statement: one line per ended booking whose window starts in the month."""
+    """A month's statement: the client's ledger for the billing period, one line per booking."""
 
     month: str = doc("The month, YYYY-MM (UTC).", "2026-11")
+    status: Literal["open", "closed"] = doc("closed: this statement never changes again.", "open")
+    closed_at: WireTime | None = doc("When the period was closed (UTC); null while open.", None)
     currency: str = doc("ISO 4217 currency of every amount.", "EUR")
     count: int = doc("Number of lines.", 2)
-    totals: StatementTotals = nested("Sums of the lines.")
+    totals: StatementTotals = nested("Sums of what the period billed (the lines' `billed`).")
     ledger: LedgerSummary = nested("The client's ledger for the month.")
-    lines: list[BookingOut] = nested("Ended bookings, with token and status_history null.")
+    lines: list[StatementLine] = nested("Bookings billed in the period, with token and status_history null.")
+
+
+class BillingPeriodOut(BaseModel):
+    """A calendar month (UTC) of billing."""
+
+    month: str = doc("YYYY-MM (UTC).", "2026-11")
+    status: Literal["open", "closed"] = doc("open: charges for it are still booked in it; closed: "
+                                             "its statement is final, later charges go to the "
+                                             "next open month.", "closed")
+    start: WireTime = doc("The month's first instant (UTC).", "2026-11-01T00:00:00Z")
+    end: WireTime = doc("The next month's first instant (UTC).", "2026-12-01T00:00:00Z")
+    closed_at: WireTime | None = doc("When it was closed (UTC).", "2026-12-02T09:00:00Z")
+    entries: int = doc("Ledger entries booked in the period.", 2)
+    total: WireMoney = doc("Their sum: the statement's total.", 2.5)
+    currency: str = doc("ISO 4217 currency of total.", "EUR")
+
+
+class BillingPeriodList(BaseModel):
+    periods: list[BillingPeriodOut] = nested("From your first billed month to this month, newest first.")
 
 
 class RateLimitOut(BaseModel):

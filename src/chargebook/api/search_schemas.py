@@ -32,7 +32,10 @@ class Pricing(BaseModel):
         "For `pricing_window`: the CPO's reservation cost plus charging at the connector's power "
         "for the whole window, plus your reservation fee and commission (EUR).", 11.2)
     currency: str = doc("ISO 4217 currency.", "EUR")
-    booking_price: float = doc("What a booking would be quoted: the same without the charging.", 2.5)
+    booking_price: float = doc(
+        "Deprecated: equal to estimated_price, which is what a booking of this EVSE for this window "
+        "is quoted (one estimate for search, booking and fleet limits).", 11.2,
+        json_schema_extra={"deprecated": True})
     tariff_id: str | None = doc("The CPO tariff used; null: no tariff known, platform fees only.", "AC-STD")
 
 
@@ -60,7 +63,9 @@ class LocationResult(BaseModel):
     coordinates: Coordinates = nested("Where the location is.")
     distance_km: float = doc("Distance from the searched point, km.", 0.42)
     cpo_name: str = doc("The charge point operator.", "Simulated CPO")
-    cpo_party_id: str = doc("The CPO's OCPI party id.", "SIM")
+    cpo_party_id: str = doc("The CPO's OCPI party id; send it with POST /bookings when two CPOs "
+                            "use the same location_id.", "SIM")
+    cpo_country_code: str = doc("The CPO's OCPI country code.", "DE")
     supports_reservation: bool = doc("Whether at least one listed EVSE is reservable.", True)
     evses: list[Evse] = nested("EVSEs matching the filters (removed ones never appear).")
     pricing: Pricing = nested("The location's cheapest listed EVSE.")
@@ -85,7 +90,8 @@ class SearchResponse(BaseModel):
     total: int = doc("Matches within the radius; a lower bound unless total_exact.", 1)
     total_exact: bool = doc("true: every match within the radius was counted.", False)
     results: list[LocationResult] = nested("The nearest `limit` matching locations, nearest first.")
-    cpo_results: dict[str, CpoResult] = nested("Per CPO, keyed by its party id.")
+    cpo_results: dict[str, CpoResult] = nested(
+        "Per CPO that gave results (only CPOs in your contract are searched), keyed by its party id.")
     pricing_window: PricingWindow = nested(
         "The window prices are for: the requested one, or one hour from the next quarter hour "
         "at least 15 minutes ahead.")

@@ -13,6 +13,9 @@ from chargebook.db.engine import Database
 from chargebook.db.models import Client
 from chargebook.domain.errors import DomainError
 from chargebook.services import clients as svc
+from chargebook.services import console_users
+from chargebook.services.audit import Actor
+from chargebook.services import contracts
 from chargebook.services.clock import utcnow
 from chargebook.services.rate_limits import limiter_for
 
@@ -88,22 +91,39 @@ def update(
     monthly_quota: Optional[int] = typer.Option(None, help="Requests per calendar month (UTC)."),
     reservation_fee: Optional[str] = typer.Option(None, help="EUR added to every booking."),
     commission_percent: Optional[str] = typer.Option(None, help="Percent of the CPO's cost added."),
+    cpos: Optional[str] = typer.Option(
+        None, "--cpos", help="Contract the client for these connected CPOs only, e.g. DE*SIM,DE*SBK: "
+                             "search, booking and reads show no other CPO."),
+    all_cpos: bool = typer.Option(False, "--all-cpos", help="Contract the client for every connected CPO "
+                                                            "(the default for new clients)."),
 ) -> None:
-    """Change a client's limits or prices; what is not given stays. Limits apply from the
-    client's next request."""
+    """Change a client's limits, prices or contracted CPOs; what is not given stays. Changes
+    apply from the client's next request."""
+    if cpos is not None and all_cpos:
+        raise typer.BadParameter("give --cpos or --all-cpos, not both")
     fee = None if reservation_fee is None else _decimal(reservation_fee, "reservation_fee")
     commission = None if commission_percent is None else _decimal(commission_percent, "commission_percent")
-    try:
-        client = run_with_db(lambda db: svc.update_client(
+
+    async def apply(db: Database) -> tuple[Client, contracts.Contract]:
+        client = await svc.update_client(
             db, client_id, reservation_fee=fee, commission_percent=commission,
             rate_limit_per_minute=rate_limit_per_minute, monthly_quota=monthly_quota,
-        ))
+        )
+        if all_cpos:
+            return client, await contracts.set_contract(db, client_id, None)
+        if cpos is not None:
+            return client, await contracts.set_contract(db, client_id, contracts.parse_cpo_codes(cpos))
+        return client, await contracts.get_contract(db, client_id)
+
+    try:
+        client, contract = run_with_db(apply)
     except DomainError as exc:
         _fail(exc)
         return
     console.print(
         f"{client.id}: {client.rate_limit_per_minute}/min, {client.monthly_quota}/month, "
-        f"fee {_plain(client.reservation_fee)} EUR, commission {_plain(client.commission_percent)} %"
+        f"fee {_plain(client.reservation_fee)} EUR, commission {_plain(client.commission_percent)} %, "
+        f"CPOs: {contract.describe()}"
     )
 
 
@@ -140,3 +160,20 @@ def resume(client_id: str) -> None:
     except DomainError as exc:
         _fail(exc)
     console.print(f"{client_id} active")
+
+
+@app.command("invite-user")
+def invite_user(client_id: str, email: str) -> None:
+    """Invite a client user to the console: prints a one-time link (no email is sent)."""
+    cfg = settings()
+    try:
+        invite = run_with_db(
+            lambda db: console_users.invite_client_user(db, client_id, email, Actor.cli()), cfg
+        )
+    except DomainError as exc:
+        _fail(exc)
+        return
+    print(f"invitation: {cfg.base_url()}/console/invite/{invite.token}")
+    console.print(f"[dim]For {invite.user.email}; works once, until "
+                  f"{invite.expires_at:%Y-%m-%d %H:%M} UTC. "
+                  "Hand it over yourself: no email is sent.[/dim]")

@@ -21,6 +21,7 @@ import uvicorn
 from sqlalchemy import select
 
 from chargebook.api.app import CLIENT_BASE, create_app
+from chargebook.cli import demo_console
 from chargebook.cpo_sim import DriverRules, SimConfig, SimulatorServer
 from chargebook.db.engine import Database
 from chargebook.db.migrate import upgrade
@@ -98,7 +99,8 @@ def _body(location: Location, evse: Evse, start: datetime, end: datetime, ref: s
 FMT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-def _instructions(base: str, key: str, examples: list[tuple[Location, Evse]], cpos: list[str]) -> str:
+def _instructions(base: str, key: str, examples: list[tuple[Location, Evse]], cpos: list[str],
+                  console_lines: str = "") -> str:
     start = (utcnow() + timedelta(minutes=20)).replace(second=0, microsecond=0)
     end = start + timedelta(hours=1)
     (location, evse), (booked_location, booked_evse) = examples
@@ -111,7 +113,7 @@ chargebook demo is running.
   API key  : {key}
   API docs : {base.removesuffix(CLIENT_BASE)}/docs
 {cpo_lines}
-
+{console_lines}
 Search near {location.city} for chargers free from {start.strftime(FMT)} to {end.strftime(FMT)}:
 
   curl -s -H "X-API-Key: {key}" "{base}/search?lat={lat}&lng={lng}&radius=10&start_time={start.strftime(FMT)}&end_time={end.strftime(FMT)}&limit=3"
@@ -168,10 +170,14 @@ async def run_demo(settings: Settings, host: str, port: int, exit_after: float |
                         f"OCPI {party.version} negotiated (it offers {', '.join(config.ocpi_versions)}); "
                         f"synced {counts['locations']} locations, {counts['tariffs']} tariffs{extra}")
             examples.append(await _example(db, party.party_id))
-        _, key = await create_client(db, "demo", reservation_fee=Decimal("2.50"), commission_percent=Decimal("10"))
+        client, key = await create_client(db, "demo", reservation_fee=Decimal("2.50"),
+                                          commission_percent=Decimal("10"))
         worker = asyncio.create_task(run_forever(db, settings, stop))
+        logins = await demo_console.people(db, client.id)
+        await demo_console.activity(db, f"{root}{CLIENT_BASE}", key, [e for _, e in examples])
         # Plain print: rich would wrap the long curl lines and break copy-paste.
-        print(_instructions(f"{root}{CLIENT_BASE}", key, examples, cpos), flush=True)
+        text = _instructions(f"{root}{CLIENT_BASE}", key, examples, cpos, logins.text(root))
+        print(text, flush=True)
         if exit_after is not None:
             await asyncio.sleep(exit_after)
             server.should_exit = True

@@ -8,12 +8,13 @@ from typing import Optional
 import typer
 import uvicorn
 
-from chargebook.cli import clients, ocpi
+from chargebook.cli import clients, ocpi, operators
 from chargebook.cli.common import console, settings
 
 app = typer.Typer(help="chargebook: an eMSP booking platform.", no_args_is_help=True)
 app.add_typer(clients.app, name="clients")
 app.add_typer(ocpi.app, name="ocpi")
+app.add_typer(operators.app, name="operators")
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

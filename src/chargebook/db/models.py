@@ -1,7 +1,7 @@
 """ORM models. Invariants the database can hold (unique keys, foreign keys, checks) live here.
 
 The one invariant it cannot hold on both dialects (no two live bookings of one EVSE overlap)
-is kept by :func:`chargebook.services.bookings.create_booking` in one locked transaction.
+is kept by :func:`chargebook.services.booking_create.create_booking` in one locked transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -59,7 +61,18 @@ class Client(Base):
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=100)
     monthly_quota: Mapped[int] = mapped_column(Integer, default=10_000)
     created_at: Mapped[datetime]
+    # The client's contract: every connected CPO (True), or only those in client_cpos.
+    all_cpos: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     __table_args__ = (CheckConstraint("status in ('active', 'suspended')", name="status"),)
+
+
+class ClientCpo(Base):
+    """A CPO in a client's contract, when the client is not contracted for every CPO
+    (``clients.all_cpos`` false): search, booking and reads show only these CPOs."""
+
+    __tablename__ = "client_cpos"
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"), primary_key=True)
 
 
 class ApiKey(Base):
@@ -110,7 +123,7 @@ class Token(Base):
     # OCPI 2.2.1 mod_tokens.asciidoc § Token Object
     uid: Mapped[str] = mapped_column(String(36), unique=True)
     type: Mapped[str] = mapped_column(String(16))
-    contract_id: Mapped[str] = mapped_column(String(36))
+    contract_id: Mapped[str] = mapped_column(String(36), unique=True)  # the eMA id: one per token
     visual_number: Mapped[str | None] = mapped_column(String(64))
     issuer: Mapped[str] = mapped_column(String(64))
     group_id: Mapped[str | None] = mapped_column(String(36))
@@ -331,6 +344,12 @@ class ChargeDetailRecord(Base):
 # --- bookings ------------------------------------------------------------------------------
 
 
+#: The live statuses, spelt out for the partial unique index (``domain.lifecycle.LIVE_STATES``).
+LIVE_EXTERNAL_ID = text(
+    "external_id IS NOT NULL AND status IN ('REQUESTED', 'PENDING', 'CONFIRMED', 'ATTENDING')"
+)
+
+
 class Booking(Base):
     __tablename__ = "bookings"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -360,8 +379,14 @@ class Booking(Base):
     created_at: Mapped[datetime]
     # operations (0007): the X-Request-ID of the call that created it (logs, OCPI correlation)
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # When the request to the CPO goes out (or went out): the RESERVE_NOW's send time, or the
+    # creation for a Bookings-module request; None for a CPO not connected over OCPI.
+    cpo_request_at: Mapped[datetime | None]
     __table_args__ = (
-        UniqueConstraint("client_id", "external_id"),
+        # An external_id names at most one live booking of a client; ended ones free it.
+        Index("uq_bookings_live_external_id", "client_id", "external_id", unique=True,
+              sqlite_where=LIVE_EXTERNAL_ID, postgresql_where=LIVE_EXTERNAL_ID),
+        Index("ix_bookings_client_external", "client_id", "external_id"),
         Index("ix_bookings_evse_window", "evse_pk", "reservation_start", "reservation_end"),
         Index("ix_bookings_client_created", "client_id", "created_at", "id"),
         Index("ix_bookings_status_start", "status", "reservation_start"),
@@ -387,7 +412,9 @@ class BookingTransition(Base):
 class LedgerEntry(Base):
     """One charge to a client, append-only: the final price of a booking when it ends, and an
     adjustment whenever that price changes later (e.g. a CDR after a no-show). A booking's
-    entries always add up to its ``client_price``."""
+    entries always add up to its ``client_price``, and each entry's parts add up to its
+    amount. ``period`` is the billing period it is booked in: the month of the booking's
+    start (``service_period``) while that period is open, else the next open one."""
 
     __tablename__ = "ledger_entries"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -396,10 +423,30 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))  # charge | adjustment
     amount: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
-    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM (UTC) of the reservation's start
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM (UTC): the billing period
     description: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    # 0011: the month the booking belongs to, and the amount's parts (they add up to it)
+    service_period: Mapped[str | None] = mapped_column(String(7))
+    cpo_cost: Mapped[Decimal | None]
+    reservation_fee: Mapped[Decimal | None]
+    commission: Mapped[Decimal | None]
     __table_args__ = (Index("ix_ledger_entries_client_period", "client_id", "period"),)
+
+
+class BillingPeriod(Base):
+    """A client's calendar month (UTC) of billing. A row appears when the first entry is booked
+    in the month (or when it is closed); its lock keeps a close and a late charge apart. A
+    closed period keeps the statement as it was at closing, JSON and CSV, never to change."""
+
+    __tablename__ = "billing_periods"
+    client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM (UTC)
+    status: Mapped[str] = mapped_column(String(8))  # open | closed
+    closed_at: Mapped[datetime | None]
+    statement: Mapped[str | None] = mapped_column(Text)  # the JSON answer, byte for byte
+    statement_csv: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (CheckConstraint("status in ('open', 'closed')", name="status"),)
 
 
 # --- webhooks ------------------------------------------------------------------------------
@@ -590,3 +637,113 @@ class RateLimitHit(Base):
     )
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime]
+
+# --- console (the web dashboard under /console) --------------------------------------------
+# People who log in, their sessions and invitations, login attempts, the audit log, and the
+# key that signs console cookies. See src/chargebook/console/README.md.
+
+
+class ConsoleUser(Base):
+    """A person who logs in to the console: an operator (platform staff, no client) or a user
+    of one client (its fleet managers). The email is the login, one account per address."""
+
+    __tablename__ = "console_users"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    role: Mapped[str] = mapped_column(String(16))  # operator | client
+    client_id: Mapped[str | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), index=True
+    )
+    # argon2id; None until an invited user accepts
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))  # invited | active | disabled
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+    __table_args__ = (
+        CheckConstraint("role in ('operator', 'client')", name="role"),
+        CheckConstraint(
+            "(role = 'operator' AND client_id IS NULL) OR "
+            "(role = 'client' AND client_id IS NOT NULL)",
+            name="role_client",
+        ),
+        CheckConstraint("status in ('invited', 'active', 'disabled')", name="status"),
+    )
+
+
+class ConsoleInvitation(Base):
+    """A one-time link for an invited client user to set a password (the token is hashed)."""
+
+    __tablename__ = "console_invitations"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(254))  # an operator's email, or "cli"
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """A logged-in browser. The cookie carries a random token (signed); only its hash is kept,
+    so the row can be revoked and a stolen database gives no usable session."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("console_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # absolute end; idle expiry is last_seen_at + the idle limit
+    revoked_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class ConsoleLoginAttempt(Base):
+    """Every login attempt, kept so that failures can be counted per email and per address
+    across API processes (the rate limit) and shown to operators."""
+
+    __tablename__ = "console_login_attempts"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    # ok | bad_password | unknown_user | throttled | account_disabled | account_invited
+    reason: Mapped[str] = mapped_column(String(40))
+    __table_args__ = (
+        Index("ix_console_login_attempts_email_at", "email", "at"),
+        Index("ix_console_login_attempts_ip_at", "ip", "at"),
+    )
+
+
+class AuditEntry(Base):
+    """Who did what, when, through the console or the CLI. Append-only; no foreign keys, so an
+    entry outlives what it names."""
+
+    __tablename__ = "audit_log"
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(254))  # the person's email, or "cli"
+    actor_role: Mapped[str] = mapped_column(String(16))  # operator | client | cli
+    client_id: Mapped[str | None] = mapped_column(String(40))  # the client the action concerns
+    action: Mapped[str] = mapped_column(String(60))  # e.g. client.create, key.rotate
+    target: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    __table_args__ = (Index("ix_audit_log_client_pk", "client_id", "pk"),)
+
+
+class ConsoleKey(Base):
+    """The key that signs console cookies and CSRF tokens, when CHARGEBOOK_CONSOLE_SECRET_KEY is
+    not set: made once and shared through the database, so every API process agrees."""
+
+    __tablename__ = "console_keys"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]

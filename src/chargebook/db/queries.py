@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -22,3 +24,14 @@ async def claim(session: AsyncSession, query: Select[T], limit: int) -> list[T]:
     result = await session.scalars(query.limit(limit))
     return list(result.all())
 
+
+
+async def insert_missing(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
+    """Insert the row unless one with its primary key exists (``ON CONFLICT DO NOTHING``,
+    spelt per dialect). On PostgreSQL a concurrent insert of the same key makes this wait for
+    that transaction, which is what callers that then lock the row rely on."""
+    if session.bind.dialect.name == "postgresql":
+        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    await session.execute(stmt)

@@ -28,6 +28,7 @@ class BookingStatus(StrEnum):
 
 
 class BookingEvent(StrEnum):
+    CREATED = "CREATED"  # the client's create: every booking's first step, into REQUESTED
     SENT_TO_CPO = "SENT_TO_CPO"
     CPO_ACCEPTED = "CPO_ACCEPTED"
     CPO_REJECTED = "CPO_REJECTED"
@@ -102,6 +103,26 @@ class Transition:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Creation:
+    """The first step of every booking's history: it comes into being in ``REQUESTED``."""
+
+    to_status: BookingStatus
+    event: BookingEvent
+    at: datetime
+
+
+#: Where every booking starts. No entry of TRANSITIONS leads here from another state.
+INITIAL_STATUS = BookingStatus.REQUESTED
+
+
+def create(at: datetime) -> Creation:
+    """The creation step at ``at`` (aware, passed by the caller)."""
+    if at.tzinfo is None:
+        raise ValueError("creation time must be timezone-aware")
+    return Creation(to_status=INITIAL_STATUS, event=BookingEvent.CREATED, at=at)
+
+
 def next_status(status: BookingStatus, event: BookingEvent) -> tuple[BookingStatus, StatusReason | None]:
     """Look up the table; an illegal pair raises and changes nothing."""
     try:
@@ -124,7 +145,7 @@ def can_apply(status: BookingStatus, event: BookingEvent) -> bool:
 
 def mermaid() -> str:
     """The state diagram, generated from the table (``docs/lifecycle.md``)."""
-    lines = ["stateDiagram-v2", "    [*] --> REQUESTED: create"]
+    lines = ["stateDiagram-v2", f"    [*] --> {INITIAL_STATUS}: {BookingEvent.CREATED}"]
     for (src, event), (dst, _) in TRANSITIONS.items():
         lines.append(f"    {src} --> {dst}: {event}")
     for final in sorted(FINAL_STATES):

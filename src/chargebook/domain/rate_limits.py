@@ -78,16 +78,16 @@ class Decision:
         return f"{what}. Retry after {self.retry_after} seconds."
 
     def headers(self) -> dict[str, str]:
-        """``X-RateLimit-*`` describe the limit that binds now, all three from the same one:
-        the one with fewer requests left; on a tie, the one that frees up later (a client
-        with 0 left in both must wait for the later reset)."""
-        minute = (self.minute_limit, self.minute_remaining, self.minute_reset)
-        month = (self.quota_limit, self.quota_remaining, self.month_reset)
-        limit, remaining, reset = min(minute, month, key=lambda m: (m[1], -m[2].timestamp()))
+        """``X-RateLimit-*`` are always the per-minute window, as EV Suite documents them; the
+        monthly quota travels in its own ``X-Quota-*`` headers, so neither set ever switches
+        meaning under a client that reads it."""
         return {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(remaining),
-            "X-RateLimit-Reset": iso_second(reset),
+            "X-RateLimit-Limit": str(self.minute_limit),
+            "X-RateLimit-Remaining": str(self.minute_remaining),
+            "X-RateLimit-Reset": iso_second(self.minute_reset),
+            "X-Quota-Limit": str(self.quota_limit),
+            "X-Quota-Remaining": str(self.quota_remaining),
+            "X-Quota-Reset": iso_second(self.month_reset),
         }
 
 

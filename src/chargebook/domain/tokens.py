@@ -6,6 +6,11 @@
 | group_token  | yes            | fleet_group_id                |
 | ad_hoc       | yes, temporary | nothing                       |
 | pipelet      | none           | token_uid (8, 14 or 20 hex)   |
+
+A field that the chosen strategy does not use is ignored, never an error: EV Suite marks the
+other strategies' fields "not required", not forbidden, and integrations that always send
+``customer_id`` must be able to book ``ad_hoc``. Only contradictions are errors (a
+``token_id`` that is not the ``customer_id``'s, checked where the token is looked up).
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class TokenKind(StrEnum):
 
 _PIPELET_UID = re.compile(r"^(?:[0-9A-F]{8}|[0-9A-F]{14}|[0-9A-F]{20})$")
 
+#: The fields each strategy reads (driver_token needs one of its two, or both when they agree).
 _REQUIRED = {
     TokenStrategy.DRIVER_TOKEN: ("customer_id", "token_id"),
     TokenStrategy.GROUP_TOKEN: ("fleet_group_id",),
@@ -83,24 +89,21 @@ def normalize_pipelet_uid(uid: str) -> str:
     return normalized
 
 
-def check_strategy_fields(strategy: TokenStrategy, fields: StrategyFields) -> None:
-    """Each strategy needs its own fields, and refuses the others' (a sign of a client bug)."""
-    given = fields.given()
-    allowed = set(_REQUIRED[strategy])
-    foreign = sorted(given - allowed)
-    if foreign:
-        raise InvalidRequest(f"{', '.join(foreign)} is not used with token_strategy {strategy}")
-    if strategy is TokenStrategy.DRIVER_TOKEN:
-        if not given:
-            raise InvalidRequest("driver_token needs customer_id or token_id")
-        if len(given) > 1:
-            raise InvalidRequest("driver_token takes customer_id or token_id, not both")
-    elif strategy is TokenStrategy.GROUP_TOKEN and fields.fleet_group_id is None:
+def strategy_fields(strategy: TokenStrategy, fields: StrategyFields) -> StrategyFields:
+    """The fields ``strategy`` reads, the others dropped; raises when one it needs is missing
+    or malformed. Pipelet UIDs come back normalized (upper case)."""
+    used = set(_REQUIRED[strategy])
+    kept = StrategyFields(**{name: getattr(fields, name) if name in used else None
+                             for name in ("customer_id", "token_id", "fleet_group_id", "token_uid")})
+    if strategy is TokenStrategy.DRIVER_TOKEN and not kept.given():
+        raise InvalidRequest("driver_token needs customer_id or token_id")
+    if strategy is TokenStrategy.GROUP_TOKEN and kept.fleet_group_id is None:
         raise InvalidRequest("group_token needs fleet_group_id")
-    elif strategy is TokenStrategy.PIPELET:
-        if fields.token_uid is None:
+    if strategy is TokenStrategy.PIPELET:
+        if kept.token_uid is None:
             raise InvalidRequest("pipelet needs token_uid")
-        normalize_pipelet_uid(fields.token_uid)
+        kept = StrategyFields(token_uid=normalize_pipelet_uid(kept.token_uid))
+    return kept
 
 
 @dataclass(frozen=True, slots=True)

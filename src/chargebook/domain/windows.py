@@ -42,3 +42,9 @@ def check_window(start: datetime, end: datetime, now: datetime, rules: WindowRul
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
     """Half-open windows [start, end) overlap: back-to-back bookings do not collide."""
     return a_start < b_end and b_start < a_end
+
+
+def sent_at_once(start: datetime, now: datetime, lead: timedelta) -> bool:
+    """Whether a RESERVE_NOW for a window starting at ``start`` goes out now: it is sent
+    ``lead`` before the window (the CPO's reserve lead time), or at once when that has passed."""
+    return start - lead <= now

@@ -182,6 +182,12 @@ def _booking_locations_of(party_pk: Any, location_id: Any, evse_uid: Any) -> Any
             or_(bl.evse_uid == evse_uid, bl.evse_uid.is_(None)))
 
 
+def books_evse(party_pk: Any, location_id: Any, evse_uid: Any) -> Any:
+    """SQL: a BookingLocation of the CPO books this EVSE (its own or its whole Location's):
+    bookings of it go through the Bookings module, whose calendar decides."""
+    return exists().where(*_booking_locations_of(party_pk, location_id, evse_uid))
+
+
 def calendar_allows(party_pk: Any, location_id: Any, evse_uid: Any, start: Any, end: Any) -> Any:
     """SQL: the EVSE is free for [start, end) by its CPO's calendars. True when no
     BookingLocation books it (a CPO without the Bookings module: only our own bookings

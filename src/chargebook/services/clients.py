@@ -41,6 +41,9 @@ class ClientContext:
     commission_percent: Decimal
     rate_limit_per_minute: int
     monthly_quota: int
+    #: Contracted for every connected CPO; False: only those its contract lists
+    #: (services/contracts.py), which search and booking then check in their queries.
+    all_cpos: bool = True
 
 
 def _context(client: Client) -> ClientContext:
@@ -51,6 +54,7 @@ def _context(client: Client) -> ClientContext:
         commission_percent=client.commission_percent,
         rate_limit_per_minute=client.rate_limit_per_minute,
         monthly_quota=client.monthly_quota,
+        all_cpos=client.all_cpos,
     )
 
 
@@ -159,7 +163,7 @@ async def list_clients(db: Database) -> list[Client]:
 _BY_KEY = (
     select(
         Client.id, Client.name, Client.status, Client.reservation_fee, Client.commission_percent,
-        Client.rate_limit_per_minute, Client.monthly_quota,
+        Client.rate_limit_per_minute, Client.monthly_quota, Client.all_cpos,
     )
     .join(ApiKey, ApiKey.client_id == Client.id)
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
@@ -178,10 +182,10 @@ async def authenticate(db: Database, key: str | None) -> ClientContext:
         row = (await conn.execute(_BY_KEY, {"key_hash": hash_key(key)})).first()
     if row is None:
         raise Unauthenticated("Invalid API key")
-    client_id, name, status, fee, commission, rate_limit, quota = row
+    client_id, name, status, fee, commission, rate_limit, quota, all_cpos = row
     if status != "active":
         raise Forbidden("Client account is suspended")
     return ClientContext(
         id=client_id, name=name, reservation_fee=fee, commission_percent=commission,
-        rate_limit_per_minute=rate_limit, monthly_quota=quota,
+        rate_limit_per_minute=rate_limit, monthly_quota=quota, all_cpos=bool(all_cpos),
     )

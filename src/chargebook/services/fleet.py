@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking, Customer, FleetGroup, Token
-from chargebook.domain.errors import InvalidRequest, NotFound
+from chargebook.db.models import Booking, Customer, FleetGroup, LedgerEntry, Token
+from chargebook.db.types import Money
+from chargebook.domain.errors import InvalidRequest, NotFound, UidTaken
 from chargebook.domain.lifecycle import LIVE_STATES
 from chargebook.domain.tokens import TokenKind, TokenType, WhitelistType
 from chargebook.services.clock import utcnow
@@ -22,8 +24,13 @@ MAX_BULK_TOKENS = 1000
 
 
 async def create_customer(
-    db: Database, client_id: str, *, name: str | None, email: str | None, external_ref: str | None
+    db: Database, client_id: str, *, name: str | None, email: str | None, external_ref: str | None,
+    issuer: Issuer | None = None,
 ) -> Customer:
+    """A new driver, with an app token (OCPI ``APP_USER``) issued at once: EV Suite books
+    ``driver_token`` with just a ``customer_id``, so every customer has a token to book with.
+    The token is listed at ``GET /customers/{id}/tokens`` and offered to CPOs like any other."""
+    now = utcnow()
     async with db.write() as session:
         customer = Customer(
             id=new_id("cust"),
@@ -31,9 +38,14 @@ async def create_customer(
             name=name,
             email=email,
             external_ref=external_ref,
-            created_at=utcnow(),
+            created_at=now,
         )
         session.add(customer)
+        await session.flush()
+        await add_tokens(session, [new_token(
+            client_id=client_id, kind=TokenKind.DRIVER, now=now, issuer=issuer or Issuer(),
+            customer_id=customer.id, token_type=TokenType.APP_USER, whitelist=WhitelistType.ALLOWED,
+        )])
     return customer
 
 
@@ -70,21 +82,30 @@ async def issue_customer_token(
     uid: str | None,
     issuer: Issuer,
 ) -> Token:
-    async with db.write() as session:
-        await _own_customer(session, client_id, customer_id)
-        if uid is not None and await session.scalar(select(Token.id).where(Token.uid == uid)):
-            raise InvalidRequest(f"uid {uid!r} is already used by another token")
-        token = new_token(
-            client_id=client_id,
-            kind=TokenKind.DRIVER,
-            now=utcnow(),
-            issuer=issuer,
-            customer_id=customer_id,
-            token_type=token_type,
-            visual_number=visual_number,
-            uid=uid,
-        )
-        await add_tokens(session, [token])
+    """A token for a customer. A ``uid`` already in use, by this client or any other, is one
+    409 with one message (also when two issues race): the answer never says whose it is."""
+    taken = UidTaken(uid or "")
+    try:
+        async with db.write() as session:
+            await _own_customer(session, client_id, customer_id)
+            if uid is not None and await session.scalar(select(Token.id).where(Token.uid == uid)):
+                raise taken
+            token = new_token(
+                client_id=client_id,
+                kind=TokenKind.DRIVER,
+                now=utcnow(),
+                issuer=issuer,
+                customer_id=customer_id,
+                token_type=token_type,
+                visual_number=visual_number,
+                uid=uid,
+            )
+            await add_tokens(session, [token])
+    except IntegrityError:
+        # Two issues of one uid raced past the check; the unique key stopped this one.
+        if uid is not None:
+            raise taken from None
+        raise
     return token
 
 
@@ -140,15 +161,15 @@ async def own_group(
 
 @dataclass(frozen=True, slots=True)
 class GroupSpend:
-    """A month's spend: completed bookings' prices plus holds for live ones."""
+    """A month's spend: what the group's bookings were billed in it, plus holds for live ones."""
 
     month_start: datetime
-    completed: Decimal  # bookings that ended: their final (settled) prices
-    held: Decimal  # live bookings: their quoted prices
+    charged: Decimal  # the month's billing period: final prices and later adjustments
+    held: Decimal  # live bookings whose window starts in the month: their quotes
 
     @property
     def total(self) -> Decimal:
-        return self.completed + self.held
+        return self.charged + self.held
 
 
 def month_start(now: datetime) -> datetime:
@@ -161,35 +182,47 @@ def _next_month(start: datetime) -> datetime:
     )
 
 
-async def group_spend(session: AsyncSession, group_id: str, now: datetime) -> GroupSpend:
-    """Spend of the calendar month (UTC) that contains ``now``, by reservation start: the final
-    prices of bookings that ended (what billing charges) plus holds for live ones."""
-    start = month_start(now)
-    end = _next_month(start)
-    in_month = (
-        Booking.fleet_group_id == group_id,
-        Booking.reservation_start >= start,
-        Booking.reservation_start < end,
-    )
-    rows = await session.execute(
-        select(Booking.status, func.coalesce(func.sum(Booking.client_price), 0))
-        .where(*in_month)
-        .group_by(Booking.status)
-    )
-    completed = held = Decimal("0")
-    for status, amount in rows.all():
-        value = Decimal(amount)  # the Money column type hands back Decimals
-        if status in LIVE_STATES:
-            held += value
-        else:
-            completed += value
-    return GroupSpend(month_start=start, completed=completed, held=held)
+_SPEND = select(
+    select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+    .join(Booking, Booking.id == LedgerEntry.booking_id)
+    .where(LedgerEntry.client_id == bindparam("client_id"), LedgerEntry.period == bindparam("period"),
+           Booking.fleet_group_id == bindparam("group_id"))
+    .scalar_subquery(),
+    select(func.coalesce(func.sum(Booking.client_price), 0))
+    .where(Booking.fleet_group_id == bindparam("group_id"),
+           Booking.status.in_([s.value for s in LIVE_STATES]),
+           Booking.reservation_start >= bindparam("start", type_=Booking.reservation_start.type),
+           Booking.reservation_start < bindparam("end", type_=Booking.reservation_start.type))
+    .scalar_subquery(),
+)
 
 
-async def get_group(db: Database, client_id: str, group_id: str) -> tuple[FleetGroup, GroupSpend, int]:
+async def group_spend(session: AsyncSession, group: FleetGroup, at: datetime) -> GroupSpend:
+    """Spend of the calendar month (UTC) that contains ``at``, as a fleet manager reads it on
+    the statement: what the month's billing period charged for the group's bookings (every
+    charged end: completed sessions, paid cancellations, no-shows, and adjustments booked in
+    the month), plus the quotes of its live bookings whose window starts in the month. One
+    round trip."""
+    start = month_start(at)
+    charged, held = (await session.execute(_SPEND, {
+        "client_id": group.client_id, "group_id": group.id, "period": start.strftime("%Y-%m"),
+        "start": start, "end": _next_month(start),
+    })).one()
+    # The Money column type hands back Decimals; a SUM over it comes back in its units.
+    return GroupSpend(month_start=start, charged=_money(charged), held=_money(held))
+
+
+def _money(value: object) -> Decimal:
+    return value if isinstance(value, Decimal) else Money().process_result_value(value, None) or Decimal(0)
+
+
+async def get_group(
+    db: Database, client_id: str, group_id: str, at: datetime | None = None
+) -> tuple[FleetGroup, GroupSpend, int]:
+    """The group, its spend in the month of ``at`` (default: this month) and its token count."""
     async with db.read() as session:
         group = await own_group(session, client_id, group_id)
-        spend = await group_spend(session, group_id, utcnow())
+        spend = await group_spend(session, group, at or utcnow())
         tokens = await session.scalar(
             select(func.count()).select_from(Token).where(Token.fleet_group_id == group_id)
         )

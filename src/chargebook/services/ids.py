@@ -18,3 +18,14 @@ def booking_id() -> str:
 def token_uid() -> str:
     """A platform-issued token UID: 14 hex characters, the shape of a 7-byte RFID UID."""
     return secrets.token_hex(7).upper()
+
+
+#: Letters and digits for eMA instance ids (ISO 15118 / eMI3: alphanumeric, upper case).
+_EMA_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def ema_instance() -> str:
+    """The instance part of an eMA id: ``C`` + 8 random alphanumerics (36^8 ≈ 2.8 × 10^12).
+    Random rather than taken from the token's UID: 4-byte NXP UIDs have 24–32 bits of entropy
+    and collide after a few thousand cards; a unique key catches the rare random clash."""
+    return "C" + "".join(secrets.choice(_EMA_ALPHABET) for _ in range(8))

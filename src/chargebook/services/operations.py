@@ -74,18 +74,24 @@ class Check:
     name: str
     ok: bool
     detail: str
+    #: The worker check's figures, for the body: the newest heartbeat's age (None: none, or
+    #: unreadable), whether it is fresh, and whether readiness depends on it.
+    facts: dict[str, float | bool | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReadinessRules:
     head: frozenset[str]  # the Alembic head(s) of this release's migration scripts
     worker_stale_after: timedelta
-    require_worker: bool = True
+    require_worker: bool = False
     known: frozenset[str] = frozenset()  # every revision of this release's scripts
 
 
 async def readiness(db: Database, rules: ReadinessRules, now: datetime) -> list[Check]:
-    """Database reachable, schema at this release's head, a worker heartbeat fresh."""
+    """Database reachable, schema at this release's head: whether this process can serve.
+    The worker heartbeat is reported beside them, and decides only with ``require_worker``:
+    taking every API process out of rotation because the workers are down would turn a
+    degraded platform (bookings wait in REQUESTED) into an outage."""
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
             async with db.read() as session:
@@ -94,7 +100,7 @@ async def readiness(db: Database, rules: ReadinessRules, now: datetime) -> list[
         return [
             Check("database", False, _reason(exc)),
             Check("schema", False, "not checked: the database is unreachable"),
-            Check("worker", not rules.require_worker, "not checked: the database is unreachable"),
+            _worker_check(rules, "not checked: the database is unreachable", None, False),
         ]
     return [Check("database", True, "reachable"), await _schema(db, rules), await _worker(db, rules, now)]
 
@@ -122,13 +128,18 @@ async def _worker(db: Database, rules: ReadinessRules, now: datetime) -> Check:
         async with db.read() as session:
             newest = await session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
     except Exception as exc:  # noqa: BLE001 - e.g. the table is missing: the schema is not current
-        return Check("worker", not rules.require_worker, f"cannot read heartbeats ({_reason(exc)})")
+        return _worker_check(rules, f"cannot read heartbeats ({_reason(exc)})", None, False)
     stale = rules.worker_stale_after.total_seconds()
     if newest is None:
-        return Check("worker", not rules.require_worker, "no worker has reported (run `chargebook worker`)")
-    age = (now - newest).total_seconds()
-    return Check("worker", age <= stale or not rules.require_worker,
-                 f"newest heartbeat {age:.1f} s ago (stale after {stale:g} s)")
+        return _worker_check(rules, "no worker has reported (run `chargebook worker`)", None, False)
+    age = max(0.0, (now - newest).total_seconds())
+    return _worker_check(rules, f"newest heartbeat {age:.1f} s ago (stale after {stale:g} s)",
+                         round(age, 1), age <= stale)
+
+
+def _worker_check(rules: ReadinessRules, detail: str, age: float | None, fresh: bool) -> Check:
+    return Check("worker", fresh or not rules.require_worker, detail,
+                 {"heartbeat_age_seconds": age, "fresh": fresh, "required": rules.require_worker})
 
 
 def _reason(exc: BaseException) -> str:

@@ -17,23 +17,25 @@ The cap grows until ``limit`` confirmed matches lie inside it, or it reaches the
 What comes back is exactly the nearest ``limit`` matches, ties broken by row id.
 
 Filters: an EVSE is listed when it is not REMOVED and has a connector matching
-``connector_type`` and ``power_min``; with a window it must also be reservable, in service
-and free of live bookings overlapping the window. A location matches when it is published
-and lists an EVSE.
+``connector_type`` and ``power_min``; with a window it must also be reservable, in service,
+free of live bookings overlapping the window and, when its request to the CPO goes out at once
+(the window starts within the CPO's reserve lead time), ``AVAILABLE`` now: search offers only
+what a booking can get. A location matches when it is published, belongs to a CPO in the
+client's contract (services/contracts.py) and lists an EVSE.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from sqlalchemy import Select, Text, bindparam, exists, literal, select, type_coerce
+from sqlalchemy import Select, Text, bindparam, exists, literal, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chargebook.db.engine import Database
@@ -42,17 +44,12 @@ from chargebook.domain.geo import cap_box, haversine_km
 from chargebook.domain.geocells import bands_between, first_radius, next_radius
 from chargebook.domain.lifecycle import LIVE_STATES
 from chargebook.domain.tariff import Tariff as TariffTerms
-from chargebook.services.booking_calendars import calendar_allows
+from chargebook.services.booking_calendars import books_evse, calendar_allows
 from chargebook.services.catalogue import OUT_OF_SERVICE
 from chargebook.services.clock import utcnow
-from chargebook.services.pricing import (
-    Quote,
-    TariffVersion,
-    parsed_tariff,
-    pick_tariff,
-    shared_quote,
-    window_costs,
-)
+from chargebook.services.contracts import contract_allows
+from chargebook.services.estimates import ConnectorTerms, Estimate, estimate_evse
+from chargebook.services.pricing import Quote, TariffVersion, parsed_tariff, shared_quote
 
 CURRENCY = "EUR"
 #: Without a window, prices are for one hour from the next quarter hour that is at least
@@ -73,15 +70,24 @@ class SearchQuery:
     start_time: datetime | None = None
     end_time: datetime | None = None
     limit: int = 20
+    #: The client whose contract lists its CPOs; None: a client contracted for every CPO.
+    contract_client_id: str | None = None
+    #: With a window: how many minutes ahead it starts (the CPO's reserve lead time decides
+    #: whether its request goes out at once). Set by :func:`search_locations`.
+    minutes_ahead: float = 0.0
 
     @property
     def has_window(self) -> bool:
         return self.start_time is not None and self.end_time is not None
 
     @property
+    def restricted(self) -> bool:
+        return self.contract_client_id is not None
+
+    @property
     def index_is_exact(self) -> bool:
         """True when the candidates statement decides every filter (see module doc)."""
-        return not self.has_window or self.connector_type is not None
+        return (not self.has_window or self.connector_type is not None) and not self.restricted
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +105,7 @@ class EvseHit:
     status: str
     reservable: bool
     connectors: list[ConnectorHit] = field(default_factory=list)
-    price: Quote | None = None  # reservation + charging estimate + fee + commission
-    booking_price: Quote | None = None  # what a booking quotes: reservation + fee + commission
+    price: Quote | None = None  # the one estimate (services/estimates.py): what a booking quotes
     tariff_id: str | None = None  # the tariff the price used; None: platform fees only
 
 
@@ -119,11 +124,11 @@ class LocationHit:
     party_pk: str
     cpo_name: str
     cpo_party_id: str
+    cpo_country_code: str
     cpo_last_sync_at: datetime | None
     distance_km: float = 0.0
     evses: list[EvseHit] = field(default_factory=list)
     price: Quote | None = None  # the cheapest listed EVSE's with a known tariff
-    booking_price: Quote | None = None  # that EVSE's
     tariff_id: str | None = None
 
     @property
@@ -164,7 +169,20 @@ def _evse_filters(window: bool) -> list[Any]:
     # A CPO with the OCPI 2.3.0 Bookings module says when the EVSE is free (its calendars).
     by_calendar = calendar_allows(_L.c.party_pk, _L.c.id, _E.c.uid, bindparam("start", type_=_B.c.reservation_start.type),
                                   bindparam("end", type_=_B.c.reservation_end.type))
-    return [_E.c.reservable.is_(True), _E.c.status.not_in(sorted(OUT_OF_SERVICE)), ~booked, by_calendar]
+    # A RESERVE_NOW sent at once (the window starts within the CPO's reserve lead time) holds
+    # the EVSE from now: the CPO refuses it unless the EVSE is AVAILABLE now (the same rule as
+    # booking_create.check_in_use). A calendar-booked EVSE is decided by its calendar instead.
+    lead = (
+        select(_P.c.reserve_lead_minutes).where(_P.c.id == _L.c.party_pk)
+        .correlate_except(_P).scalar_subquery()
+    )
+    bookable_now = or_(
+        _E.c.status == "AVAILABLE",
+        lead < bindparam("minutes_ahead"),
+        books_evse(_L.c.party_pk, _L.c.id, _E.c.uid),
+    )
+    return [_E.c.reservable.is_(True), _E.c.status.not_in(sorted(OUT_OF_SERVICE)), ~booked, by_calendar,
+            bookable_now]
 
 
 #: Beyond this many bands (a cap over ~570 km tall; the API's radius stops at 200 km) the
@@ -187,7 +205,7 @@ def _in_params(name: str, values: list[Any]) -> dict[str, Any]:
     return {f"{name}{i}": v for i, v in enumerate(padded)}
 
 
-def _candidates_stmt(window: bool, power: bool, ctype: bool, bands: int) -> Select[Any]:
+def _candidates_stmt(window: bool, power: bool, ctype: bool, contract: bool, bands: int) -> Select[Any]:
     in_bands = (
         _in(_L.c.lat_band, "band", bands)
         if bands
@@ -214,7 +232,7 @@ def _candidates_stmt(window: bool, power: bool, ctype: bool, bands: int) -> Sele
     return stmt
 
 
-def _details_stmt(window: bool, power: bool, ctype: bool, pks: int) -> Select[Any]:
+def _details_stmt(window: bool, power: bool, ctype: bool, contract: bool, pks: int) -> Select[Any]:
     return (
         select(
             _L.c.pk,
@@ -230,6 +248,7 @@ def _details_stmt(window: bool, power: bool, ctype: bool, pks: int) -> Select[An
             _L.c.party_pk,
             _P.c.name,
             _P.c.party_id,
+            _P.c.country_code,
             _P.c.last_sync_at,
             _E.c.pk,
             _E.c.uid,
@@ -246,7 +265,8 @@ def _details_stmt(window: bool, power: bool, ctype: bool, pks: int) -> Select[An
             .join(_E, _E.c.location_pk == _L.c.pk)
             .join(_C, _C.c.evse_pk == _E.c.pk)
         )
-        .where(_in(_L.c.pk, "pk", pks), *_evse_filters(window), *_connector_filters(power, ctype))
+        .where(_in(_L.c.pk, "pk", pks), *_evse_filters(window), *_connector_filters(power, ctype),
+               *([contract_allows(_L.c.party_pk)] if contract else []))
         .order_by(_E.c.pk, _C.c.pk)
     )
 
@@ -272,7 +292,7 @@ def _stmt(kind: str, q: SearchQuery | None, *sizes: int) -> Select[Any]:
     flags = (
         ()
         if q is None
-        else (q.has_window, q.power_min_kw is not None, q.connector_type is not None)
+        else (q.has_window, q.power_min_kw is not None, q.connector_type is not None, q.restricted)
     )
     key = (kind, *flags, *sizes)
     stmt = _STATEMENTS.get(key)
@@ -289,6 +309,9 @@ def _filter_params(q: SearchQuery) -> dict[str, Any]:
         params["connector_type"] = q.connector_type
     if q.has_window:
         params["start"], params["end"] = q.start_time, q.end_time
+        params["minutes_ahead"] = q.minutes_ahead
+    if q.restricted:
+        params["client_id"] = q.contract_client_id
     return params
 
 
@@ -305,10 +328,12 @@ async def search_locations(
 ) -> SearchResult:
     """The nearest ``q.limit`` matches within ``q.radius_km``, priced for the window (or,
     without one, for an hour from the next quarter hour at least 15 minutes ahead)."""
+    now = now or utcnow()
     if q.start_time is not None and q.end_time is not None:
         window = (q.start_time, q.end_time)
+        q = replace(q, minutes_ahead=(q.start_time - now).total_seconds() / 60)
     else:
-        window = default_window(now or utcnow())
+        window = default_window(now)
     async with db.engine.connect() as conn:
         hits, total, exact = await nearest_matches(conn, q)
         tariffs = await _load_tariffs(conn, hits)
@@ -423,12 +448,12 @@ async def _load_details(
         # Columns in _details_stmt's order: the location's and party's first, as LocationHit.
         hit = hits.get(row[0])
         if hit is None:
-            hit = hits[row[0]] = LocationHit(*row[:14])
-        evse = evses.get(row[14])
+            hit = hits[row[0]] = LocationHit(*row[:15])
+        evse = evses.get(row[15])
         if evse is None:
-            evse = evses[row[14]] = EvseHit(row[15], row[16], row[17], bool(row[18]))
+            evse = evses[row[15]] = EvseHit(row[16], row[17], row[18], bool(row[19]))
             hit.evses.append(evse)
-        evse.connectors.append(ConnectorHit(row[19], row[20], row[21], _ids(row[22])))
+        evse.connectors.append(ConnectorHit(row[20], row[21], row[22], _ids(row[23])))
     return hits
 
 
@@ -477,39 +502,27 @@ def _price(
     fee: Decimal,
     commission_percent: Decimal,
 ) -> None:
-    """Each EVSE: its cheapest connector's estimate; the location: its cheapest EVSE with a
-    known tariff; with none known, the platform's own fee and commission on 0."""
+    """Each EVSE: the one estimate (``services/estimates.py``), as a booking of it would be
+    quoted; the location: its cheapest EVSE with a known tariff, else the platform's fee."""
     zone = _zone(hit.time_zone)
-    start, end = window[0].astimezone(zone), window[1].astimezone(zone)
-    fees_only = shared_quote(Decimal(0), fee, commission_percent, CURRENCY)
+    local = (window[0].astimezone(zone), window[1].astimezone(zone))
+
+    def known_here(tariff_id: str) -> tuple[TariffVersion, TariffTerms] | None:
+        return known.get((hit.party_pk, tariff_id))
+
+    cheapest: Estimate | None = None
     for evse in hit.evses:
-        for connector in evse.connectors:
-            picked = pick_tariff(
-                connector.tariff_ids, lambda t: known.get((hit.party_pk, t)), window[0]
-            )
-            costs = (
-                None
-                if picked is None
-                else window_costs(picked[1], picked[2], start, end, connector.power_kw)
-            )
-            if picked is None or costs is None:
-                continue
-            price = shared_quote(costs[0] + costs[1], fee, commission_percent, CURRENCY)
-            if evse.price is None or price.client_price < evse.price.client_price:
-                evse.price, evse.tariff_id = price, picked[0]
-                evse.booking_price = shared_quote(costs[0], fee, commission_percent, CURRENCY)
-        if evse.price is not None and (
-            hit.price is None or evse.price.client_price < hit.price.client_price
+        terms = [ConnectorTerms(c.connector_id, c.power_kw, c.tariff_ids) for c in evse.connectors]
+        estimate = estimate_evse(terms, known_here, window, local, fee, commission_percent)
+        evse.price, evse.tariff_id = estimate.quote, estimate.tariff_id
+        if estimate.tariff_id is not None and (
+            cheapest is None or estimate.client_price < cheapest.client_price
         ):
-            hit.price, hit.booking_price, hit.tariff_id = (
-                evse.price,
-                evse.booking_price,
-                evse.tariff_id,
-            )
-        evse.price = evse.price or fees_only
-        evse.booking_price = evse.booking_price or fees_only
-    hit.price = hit.price or fees_only
-    hit.booking_price = hit.booking_price or fees_only
+            cheapest = estimate
+    if cheapest is None:
+        hit.price, hit.tariff_id = shared_quote(Decimal(0), fee, commission_percent, CURRENCY), None
+    else:
+        hit.price, hit.tariff_id = cheapest.quote, cheapest.tariff_id
 
 
 def _per_cpo(hits: Sequence[LocationHit]) -> dict[str, dict[str, Any]]:

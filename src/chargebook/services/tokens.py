@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.models import Token
 from chargebook.domain.tokens import TokenKind, TokenType, WhitelistType
-from chargebook.services.ids import new_id, token_uid
+from chargebook.services.ids import ema_instance, new_id, token_uid
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +26,9 @@ class Issuer:
     name: str = "chargebook"
 
 
-def _contract_id(issuer: Issuer, uid: str) -> str:
-    # eMA id shape: CC-PPP-C + 8 alphanumerics (eMI3); derived from the UID so it is unique too.
-    return f"{issuer.country_code}-{issuer.party_id}-C{uid[:8]}"
+def _contract_id(issuer: Issuer) -> str:
+    # eMA id shape: CC-PPP-C + 8 alphanumerics (eMI3), unique per token (tokens.contract_id).
+    return f"{issuer.country_code}-{issuer.party_id}-{ema_instance()}"
 
 
 def new_token(
@@ -55,7 +55,7 @@ def new_token(
         fleet_group_id=fleet_group_id,
         uid=uid,
         type=token_type.value,
-        contract_id=_contract_id(issuer, uid),
+        contract_id=_contract_id(issuer),
         visual_number=visual_number,
         issuer=issuer.name,
         # OCPI: tokens sharing a group_id may use each other's reservations.

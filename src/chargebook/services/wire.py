@@ -74,7 +74,8 @@ def token_json(token: Token) -> dict[str, Any]:
 def _breakdown_json(breakdown: dict[str, Any] | None) -> dict[str, Any] | None:
     if not breakdown:
         return None
-    money = ("cpo_cost", "reservation_fee", "commission", "vat", "estimated_charging_cost")
+    money = ("cpo_cost", "reservation_fee", "commission", "vat", "reservation_cost",
+             "estimated_charging_cost")
     return {k: (float(Decimal(v)) if k in money and v is not None else v) for k, v in breakdown.items()}
 
 
@@ -101,6 +102,7 @@ def booking_json(view: BookingView, *, with_history: bool = False) -> dict[str, 
         "token_uid": b.token_uid,
         "token": token_json(view.token) if view.token else None,
         "cpo_reservation_id": b.cpo_reservation_id,
+        "cpo_request_at": time_or_none(b.cpo_request_at),
         "client_price": money_or_none(b.client_price),
         "client_price_currency": b.client_price_currency,
         "price_breakdown": _breakdown_json(b.price_breakdown),

@@ -1,20 +1,19 @@
-"""Statements (JSON or CSV) per month, and the EV Suite fleet export path."""
+"""Billing periods (list, close), statements (JSON or CSV) per month, and the EV Suite fleet
+export path."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
 from chargebook.api.deps import CurrentClient, Db
 from chargebook.api.openapi import csv_response, errors
-from chargebook.api.schemas import StatementOut
-from chargebook.api.views import booking_json
-from chargebook.api.wire import JSON, Iso8601, money_number
-from chargebook.services import billing
-from chargebook.services.bookings import BookingView
+from chargebook.api.schemas import BillingPeriodList, BillingPeriodOut, StatementOut
+from chargebook.api.wire import JSON, Iso8601
+from chargebook.services import billing, billing_periods
 
 router = APIRouter(tags=["billing"])
 fleet_router = APIRouter(tags=["billing"])
@@ -38,7 +37,8 @@ _STATEMENT_200 = csv_response("The statement; as JSON, or as a CSV attachment wi
     "/billing/statements",
     response_model=StatementOut,
     responses={200: _STATEMENT_200, **errors(400)},
-    summary="A month's statement: one line per ended booking, totals that add up exactly",
+    summary="A month's statement: its ledger, one line per booking billed in it; totals that add "
+            "up exactly; a closed month's never changes",
 )
 async def statement(
     client: CurrentClient,
@@ -46,19 +46,36 @@ async def statement(
     month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (UTC)", examples=["2026-11"])],
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv.")] = "json",
 ) -> Response:
-    result = await billing.statement(db, client.id, month)
+    result = await billing_periods.get_statement(db, client.id, month)
     if format == "csv":
-        return Response(billing.to_csv(result.lines), media_type="text/csv",
+        return Response(result.csv, media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="statement-{month}.csv"'})
-    totals = result.totals()
-    return JSON({
-        "month": month,
-        "currency": "EUR",
-        "count": len(result.lines),
-        "totals": {k: money_number(v) for k, v in totals.items()},
-        "ledger": {"entries": result.ledger_entries, "total": money_number(result.ledger_total)},
-        "lines": [booking_json(BookingView(booking=b)) for b in result.lines],
-    })
+    return Response(result.json, media_type="application/json")
+
+
+@router.get(
+    "/billing/periods",
+    response_model=BillingPeriodList,
+    responses=errors(400),
+    summary="Your billing periods (calendar months, UTC), newest first: open or closed, with totals",
+)
+async def list_periods(client: CurrentClient, db: Db) -> JSON:
+    return JSON({"periods": [p.as_json() for p in await billing_periods.list_periods(db, client.id)]})
+
+
+@router.post(
+    "/billing/periods/{month}/close",
+    response_model=BillingPeriodOut,
+    responses=errors(400, notes={400: "Not a month (YYYY-MM), or a month that has not ended yet."}),
+    summary="Close a past month: its statement and CSV never change again; later charges for it "
+            "are booked in the next open month as adjustments",
+)
+async def close_period(
+    client: CurrentClient,
+    db: Db,
+    month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (UTC)", examples=["2026-11"])],
+) -> JSON:
+    return JSON((await billing_periods.close_period(db, client.id, month)).as_json())
 
 
 @fleet_router.get(

@@ -24,6 +24,8 @@ from chargebook.api.wire import JSON, Iso8601, iso_z
 from chargebook.domain.errors import InvalidRequest
 from chargebook.domain.lifecycle import BookingStatus
 from chargebook.services import bookings as svc
+from chargebook.services.booking_create import BookingRequest
+from chargebook.services.booking_create import create_booking as create
 from chargebook.services import commands
 
 router = APIRouter(tags=["bookings"])
@@ -54,19 +56,29 @@ CREATE_EXAMPLES: dict[str, Any] = {
     response_model=BookingOut,
     response_model_exclude_none=False,
     summary="Book an EVSE for a window (asynchronous: 202 with status REQUESTED)",
-    description="Poll `GET /bookings/{id}` (every 5 s) until the CPO has confirmed it; a CPO "
-                "usually answers within 1–10 s. Send `external_id` to make retries safe.",
+    description="`cpo_request_at` says when the request goes to the CPO (for an OCPI 2.2.1 CPO, "
+                "its reserve lead time before the window); follow the booking with webhooks, or "
+                "poll `GET /bookings/{id}` from then on. Send `external_id` to make retries safe. "
+                "Fields the token strategy does not use, and unknown fields, are ignored.",
     response_description="The booking, in status REQUESTED, with its history.",
     responses={
-        200: {"model": BookingOut,
-              "description": "A repeat of an earlier create (same external_id, same request): "
-                             "the booking as it is now; nothing new was created."},
+        202: {"model": BookingOut,
+              "description": "Accepted: the new booking in REQUESTED, with its history. A replay (the "
+                             "same request with the external_id of a live booking) answers the same "
+                             "202 with that booking as it is now and `Idempotent-Replayed: true`.",
+              "headers": {"Idempotent-Replayed": {
+                  "description": "`true` when this answer replays an earlier create (same "
+                                 "external_id and request); absent otherwise.",
+                  "schema": {"type": "string", "enum": ["true"]}}}},
         **errors(400, 404, 409, notes={
-            400: "Invalid input, a window rule, an EVSE that does not support reservation, or "
-                 "a fleet group spending limit.",
-            404: "Unknown location, EVSE, connector, customer, token or fleet group.",
-            409: "The EVSE is taken for that window or out of service, or external_id was "
-                 "used with a different request.",
+            400: "Invalid input (a missing or malformed field, a window rule, a token_id that is "
+                 "not the customer_id's) or a fleet group spending limit.",
+            404: "Unknown location, EVSE (also at a CPO outside your contract), connector, customer, "
+                 "token or fleet group.",
+            409: "The EVSE is not available for that window; `reason` says why: NOT_RESERVABLE, "
+                 "OUT_OF_SERVICE, EVSE_IN_USE, SLOT_TAKEN, OUTSIDE_CPO_CALENDAR. Or the ids match "
+                 "at more than one CPO (`reason` AMBIGUOUS_CPO, `choices`), or external_id names a "
+                 "live booking made with another request (`reason` EXTERNAL_ID_IN_USE, `booking_id`).",
         }),
     },
 )
@@ -76,9 +88,10 @@ async def create_booking(
     db: Db,
     policy: Policy,
 ) -> JSON:
-    request = svc.BookingRequest(**dict(body))
-    view = await svc.create_booking(db, client, request, policy)
-    return JSON(booking_json(view, with_history=True), status_code=200 if view.replayed else 202)
+    request = BookingRequest(**body.model_dump(exclude_unset=False))
+    view = await create(db, client, request, policy)
+    headers = {"Idempotent-Replayed": "true"} if view.replayed else None
+    return JSON(booking_json(view, with_history=True), status_code=202, headers=headers)
 
 
 @router.get(
@@ -130,7 +143,7 @@ def _statuses(raw: str | None) -> tuple[BookingStatus, ...]:
     "/bookings",
     response_model=BookingList,
     responses=errors(400),
-    summary="List bookings, newest first (filter by status and created_at; page with cursor)",
+    summary="List bookings, newest first (filter by status, created_at, external_id; page with cursor)",
 )
 async def list_bookings(
     client: CurrentClient,
@@ -149,8 +162,14 @@ async def list_bookings(
     cursor: Annotated[str | None, Query(
         max_length=200, description="`next_cursor` of the previous page.",
         examples=["MjAyNi0xMS0yNFQyMDowMjoyMC41NTcrMDA6MDB8NWEwNjc5N2M"])] = None,
+    external_id: Annotated[str | None, Query(
+        min_length=1, max_length=200,
+        description="Only bookings with this external_id, live or ended (an external_id may be "
+                    "used again once its booking has ended), newest first.",
+        examples=["fleet-delivery-route-morning"])] = None,
 ) -> JSON:
     flt = svc.BookingFilter(
+        external_id=external_id,
         statuses=_statuses(status),
         from_date=_utc(from_date, "from_date"),
         to_date=_utc(to_date, "to_date"),

@@ -22,6 +22,7 @@ from chargebook.api.schemas import (
 )
 from chargebook.api.views import customer_out, group_out, token_out
 from chargebook.services import fleet as svc
+from chargebook.services.billing import month_bounds
 from chargebook.services.tokens import Issuer
 
 router = APIRouter()
@@ -33,9 +34,9 @@ def _issuer(request: Request) -> Issuer:
 
 
 @router.post("/customers", status_code=201, response_model=CustomerOut, responses=errors(400), tags=["customers"],
-             summary="Add a customer (a driver of yours)")
-async def create_customer(body: CustomerCreate, client: CurrentClient, db: Db) -> CustomerOut:
-    return customer_out(await svc.create_customer(db, client.id, **body.model_dump()))
+             summary="Add a customer (a driver of yours), with an app token (APP_USER) to book with")
+async def create_customer(body: CustomerCreate, client: CurrentClient, db: Db, request: Request) -> CustomerOut:
+    return customer_out(await svc.create_customer(db, client.id, **body.model_dump(), issuer=_issuer(request)))
 
 
 @router.get("/customers", response_model=CustomerList, responses=errors(400), tags=["customers"],
@@ -51,7 +52,9 @@ async def get_customer(customer_id: str, client: CurrentClient, db: Db) -> Custo
 
 
 @router.post(
-    "/customers/{customer_id}/tokens", status_code=201, response_model=TokenOut, responses=errors(400, 404),
+    "/customers/{customer_id}/tokens", status_code=201, response_model=TokenOut,
+    responses=errors(400, 404, 409, notes={409: "The uid is in use (by any client): choose another, "
+                                                "or leave it out to have one generated."}),
     tags=["customers"], summary="Issue a token to a customer (for driver_token bookings)",
 )
 async def issue_customer_token(
@@ -83,11 +86,17 @@ async def list_groups(client: CurrentClient, db: Db, limit: ListLimit = 100) -> 
 
 
 @router.get(
-    "/groups/{group_id}", response_model=GroupOut, responses=errors(404), tags=["fleet groups"],
-    summary="A fleet group with its spend this month (completed + held for live bookings)",
+    "/groups/{group_id}", response_model=GroupOut, responses=errors(400, 404), tags=["fleet groups"],
+    summary="A fleet group with its spend in a month (charged + held for live bookings)",
 )
-async def get_group(group_id: str, client: CurrentClient, db: Db) -> GroupOut:
-    group, spend, count = await svc.get_group(db, client.id, group_id)
+async def get_group(
+    group_id: str, client: CurrentClient, db: Db,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
+                                       description="YYYY-MM (UTC); default: this month.",
+                                       examples=["2026-11"])] = None,
+) -> GroupOut:
+    at = month_bounds(month)[0] if month else None
+    group, spend, count = await svc.get_group(db, client.id, group_id, at)
     return group_out(group, spend, count)
 
 

@@ -1,14 +1,16 @@
 """For the operator, not the client API: `/healthz`, `/readyz`, `/metrics` (no key needed).
 
 * `/healthz`: the process is up (liveness).
-* `/readyz`: the database answers, its schema is at this release's Alembic head, and a worker
-  heartbeat is fresh; otherwise 503 with every check and why it failed (readiness).
+* `/readyz`: the database answers and its schema is at this release's Alembic head; otherwise
+  503 with every check and why it failed (readiness). The worker heartbeat is reported beside
+  them and decides only with `CHARGEBOOK_READINESS_REQUIRES_WORKER=true`.
 * `/metrics`: Prometheus text exposition: what the API processes recorded (summed over all
   of them under `serve --workers N`), plus figures read from the database now.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any, Literal
@@ -42,14 +44,26 @@ class ReadinessCheck(BaseModel):
     detail: str = Field(description="What was found, or why the check failed.", examples=["reachable"])
 
 
+class WorkerCheck(ReadinessCheck):
+    """The worker heartbeat, reported whether or not readiness depends on it."""
+
+    heartbeat_age_seconds: float | None = Field(
+        description="Seconds since the newest worker heartbeat; null when no worker has reported "
+                    "(or the database could not be read).", examples=[0.8])
+    fresh: bool = Field(description="Whether that heartbeat is younger than "
+                                    "`CHARGEBOOK_WORKER_HEARTBEAT_STALE_SECONDS`.", examples=[True])
+    required: bool = Field(description="Whether readiness depends on it "
+                                       "(`CHARGEBOOK_READINESS_REQUIRES_WORKER`).", examples=[False])
+
+
 class ReadinessChecks(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     database: ReadinessCheck = Field(description="A `SELECT 1` answers within 3 s.")
     schema_: ReadinessCheck = Field(alias="schema", description="The database is at this release's Alembic head "
                                                        "(or a newer release's).")
-    worker: ReadinessCheck = Field(description="A worker heartbeat is fresh (passes anyway when "
-                                      "`CHARGEBOOK_READINESS_REQUIRES_WORKER` is false).")
+    worker: WorkerCheck = Field(description="The newest worker heartbeat. `ok` is false only when "
+                                   "readiness requires a worker and no heartbeat is fresh.")
 
 
 class Readiness(BaseModel):
@@ -76,7 +90,7 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    summary="Ready to serve: database reachable, schema current, a worker alive",
+    summary="Ready to serve: database reachable, schema current (the worker heartbeat is reported)",
     responses={
         200: {"description": "Ready: every check passed."},
         503: {"model": Readiness, "description": "Not ready; `checks` says which check failed and why."},
@@ -87,7 +101,7 @@ async def readyz(request: Request) -> JSON:
     checks = await operations.readiness(state.db, state.readiness, utcnow())
     ready = all(c.ok for c in checks)
     body = {"status": "ready" if ready else "not ready",
-            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks}}
+            "checks": {c.name: {"ok": c.ok, "detail": c.detail, **(c.facts or {})} for c in checks}}
     return JSON(body, status_code=200 if ready else 503)
 
 
@@ -109,6 +123,10 @@ async def _core_figures(db: Database, now: datetime) -> list[Any]:
                                   "Duration of each worker's last pass, as it reported.", labels=labels)
     lag = GaugeMetricFamily(metrics.WORKER_LAG,
                             "How late each worker's latest pass started, as it reported.", labels=labels)
+    newest = min((w.age_seconds for w in figures.workers), default=math.inf)
+    freshest = GaugeMetricFamily(metrics.WORKER_NEWEST_HEARTBEAT_AGE,
+                                 "Seconds since the newest heartbeat of any worker (+Inf when none has "
+                                 "reported): alert when it passes a few worker intervals.", value=newest)
     for w in figures.workers:
         key = [w.id, w.hostname, str(w.pid)]
         age.add_metric(key, w.age_seconds)
@@ -116,7 +134,7 @@ async def _core_figures(db: Database, now: datetime) -> list[Any]:
             last_pass.add_metric(key, w.last_pass_seconds)
         if w.lag_seconds is not None:
             lag.add_metric(key, w.lag_seconds)
-    return [live, age, last_pass, lag]
+    return [live, age, last_pass, lag, freshest]
 
 
 async def _webhook_figures(db: Database, now: datetime) -> list[Any]:

@@ -108,6 +108,7 @@ async def search(
             start_time=start,
             end_time=end,
             limit=limit,
+            contract_client_id=None if client.all_cpos else client.id,
         ),
         reservation_fee=client.reservation_fee,
         commission_percent=client.commission_percent,
@@ -134,16 +135,12 @@ async def search(
     )
 
 
-def _pricing(
-    price: Quote | None, booking_price: Quote | None, tariff_id: str | None
-) -> dict[str, Any]:
-    assert price is not None and booking_price is not None
-    return {
-        "estimated_price": money_number(price.client_price),
-        "currency": price.currency,
-        "booking_price": money_number(booking_price.client_price),
-        "tariff_id": tariff_id,
-    }
+def _pricing(price: Quote | None, tariff_id: str | None) -> dict[str, Any]:
+    assert price is not None
+    estimate = money_number(price.client_price)
+    # A booking is quoted this same estimate; booking_price stays for clients that read it.
+    return {"estimated_price": estimate, "currency": price.currency, "booking_price": estimate,
+            "tariff_id": tariff_id}
 
 
 def _evse(e: EvseHit) -> dict[str, Any]:
@@ -156,7 +153,7 @@ def _evse(e: EvseHit) -> dict[str, Any]:
             {"connector_id": c.connector_id, "connector_type": c.standard, "power_kw": c.power_kw}
             for c in e.connectors
         ],
-        "pricing": _pricing(e.price, e.booking_price, e.tariff_id),
+        "pricing": _pricing(e.price, e.tariff_id),
     }
 
 
@@ -171,7 +168,8 @@ def _location(h: LocationHit) -> dict[str, Any]:
         "distance_km": round(h.distance_km, 2),
         "cpo_name": h.cpo_name,
         "cpo_party_id": h.cpo_party_id,
+        "cpo_country_code": h.cpo_country_code,
         "supports_reservation": h.supports_reservation,
         "evses": [_evse(e) for e in h.evses],
-        "pricing": _pricing(h.price, h.booking_price, h.tariff_id),
+        "pricing": _pricing(h.price, h.tariff_id),
     }
