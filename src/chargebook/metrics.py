@@ -43,14 +43,21 @@ OCPI_LATENCY = Histogram(
     ["party", "module"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
+OCPI_REJECTED_ITEMS = Counter(
+    "chargebook_ocpi_rejected_items_total",
+    "Items a CPO sent that could not be used (skipped or treated as no answer), by CPO party, "
+    "OCPI module and reason.",
+    ["party", "module", "reason"],
+)
 WORKER_LOOP_LAG = Gauge(
     "chargebook_worker_loop_lag_seconds",
-    "How late the last worker pass started after it was due.",
+    "How late the worker's last heartbeat was after it was due (a starved or blocked process).",
     multiprocess_mode="max",
 )
 WORKER_PASS_SECONDS = Histogram(
     "chargebook_worker_pass_duration_seconds",
-    "Time one worker pass (every loop once) took.",
+    "Time one pass of a worker loop took, by loop.",
+    ["loop"],
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
 WEBHOOK_DELIVERIES = Counter(

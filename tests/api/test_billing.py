@@ -24,7 +24,7 @@ def _force(database_url: str, booking_id: str, **values: object) -> None:
 
 def _complete(database_url: str, booking_id: str) -> None:
     from chargebook.domain.lifecycle import BookingEvent
-    from chargebook.services.bookings import transition_booking
+    from chargebook.services.booking_state import transition_booking
     from chargebook.services.clock import utcnow
 
     async def run(db):  # type: ignore[no-untyped-def]
@@ -95,7 +95,7 @@ def test_ledger_adjusts_when_a_final_price_changes(live: LiveServer, database_ur
     from chargebook.db.models import LedgerEntry
     from chargebook.domain.lifecycle import BookingEvent
     from chargebook.services.billing import record_charge
-    from chargebook.services.bookings import transition_booking
+    from chargebook.services.booking_state import transition_booking
     from chargebook.services.clock import utcnow
 
     site = make_site(database_url)

@@ -13,7 +13,8 @@ from sqlalchemy import create_engine
 from chargebook.db.engine import sync_url
 from chargebook.db.migrate import pending_revisions, upgrade
 from chargebook.db.models import Base
-from chargebook.db.types import Money, UTCDateTime
+from chargebook.db.types import Money, StrEnumColumn, UTCDateTime
+from chargebook.domain.outbox import OutboxState
 
 
 def test_migrations_match_the_models(fresh_database_url: str) -> None:
@@ -46,3 +47,14 @@ def test_utc_datetime_round_trips_any_offset() -> None:
     assert back == berlin and back.tzinfo == UTC
     with pytest.raises(ValueError):
         column.process_bind_param(datetime(2026, 1, 1), None)  # type: ignore[arg-type]
+
+
+def test_str_enum_column_stores_values_and_refuses_strangers() -> None:
+    column = StrEnumColumn(OutboxState, 16)
+    assert column.process_bind_param(OutboxState.SENDING, None) == "sending"  # type: ignore[arg-type]
+    assert column.process_bind_param("due", None) == "due"  # type: ignore[arg-type]
+    assert column.process_result_value("withdrawn", None) is OutboxState.WITHDRAWN  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        column.process_bind_param("lost", None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        column.process_result_value("lost", None)  # type: ignore[arg-type]

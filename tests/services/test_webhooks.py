@@ -22,8 +22,8 @@ from chargebook.services.bookings import (
     cancel_booking,
     create_booking,
     get_booking,
-    transition_booking,
 )
+from chargebook.services.booking_state import transition_booking
 from chargebook.services.clients import ClientContext, authenticate, create_client
 from chargebook.services.webhook_deliveries import DeliveryPolicy, claim_due, record_attempt
 from chargebook.services.wire import booking_json

@@ -10,7 +10,6 @@ from sqlalchemy import func, select, update
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Booking, BookingTransition, Command, Party, WorkerHeartbeat
-from chargebook.services import commands
 from chargebook.services.bookings import BookingPolicy, BookingRequest, create_booking
 from chargebook.services.clients import authenticate, create_client
 from chargebook.services.operations import (
@@ -21,6 +20,7 @@ from chargebook.services.operations import (
 )
 from chargebook.services.tokens import Issuer
 from chargebook.settings import Settings
+from chargebook.worker.enqueue_reservations import enqueue_due_reservations
 from chargebook.worker.runner import run_forever
 from tests.factories import evse, seed_site
 
@@ -79,7 +79,7 @@ async def test_racing_workers_send_each_reservation_once(fresh_db: Database, fre
     others = [Database(fresh_database_url, pool_size=2) for _ in range(3)]
     try:
         moved = await asyncio.gather(*(
-            commands.enqueue_due_reservations(db, datetime.now(UTC), "http://127.0.0.1:1", Issuer())
+            enqueue_due_reservations(db, datetime.now(UTC), "http://127.0.0.1:1", Issuer())
             for db in [fresh_db, *others]))
     finally:
         for db in others:

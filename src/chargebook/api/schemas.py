@@ -264,9 +264,10 @@ class CommandOut(BaseModel):
     id: str = doc("The command's id (part of the response_url the CPO answers to).", "cmd_3f1e2d4c5b6a7980")
     type: Literal["RESERVE_NOW", "CANCEL_RESERVATION", "START_SESSION", "STOP_SESSION"] = doc(
         "OCPI CommandType.", "START_SESSION")
-    state: Literal["due", "sending", "sent", "answered", "failed"] = doc(
+    state: Literal["due", "sending", "sent", "answered", "failed", "withdrawn"] = doc(
         "due: waiting to be sent; sending; sent: the CPO accepted it; answered: its result "
-        "arrived; failed: refused, unreachable or timed out.", "answered")
+        "arrived; failed: refused, unreachable or timed out; withdrawn: the booking ended "
+        "before it was needed.", "answered")
     response: str | None = doc("The CPO's synchronous CommandResponseType (e.g. ACCEPTED, REJECTED).",
                                "ACCEPTED")
     result: str | None = doc("The CPO's asynchronous CommandResultType (e.g. ACCEPTED, TIMEOUT).", "ACCEPTED")

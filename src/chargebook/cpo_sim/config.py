@@ -210,6 +210,12 @@ class Faults(_Section):
         le=1.0,
         description="Share of accepted commands whose CommandResult is never sent.",
     )
+    command_answers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="EVSE uid → the `data` its synchronous CommandResponse carries instead of "
+        "the real one (any JSON, e.g. {\"result\": \"ACCEPTED\", \"timeout\": \"60s\"}); the "
+        "charger still acts on the command.",
+    )
     paths: list[str] = Field(
         default_factory=list,
         description="Apply the HTTP faults only to paths containing one of these strings "

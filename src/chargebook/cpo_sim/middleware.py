@@ -111,6 +111,9 @@ class Faults:
             await sim.sleep(faults.latency_seconds)
         if sim.chance(faults.timeout_share):
             sim.store.log("fault", fault="timeout", method=method, path=path)
+            # The request has arrived in full; the charger is only slow to answer. It still acts
+            # on the request when the caller gives up waiting, as a slow CPO does.
+            receive = await _buffered(receive)
             if not await sim.sleep(faults.timeout_seconds):
                 await _plain(send, 503, b"shutting down", "text/plain")
                 return
@@ -140,3 +143,26 @@ class Faults:
 
 async def _discard(message: Any) -> None:
     return None
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Read the whole request body now; hand it to the app later, whether or not the caller
+    is still there (after the body, the app hears what the caller did: maybe a disconnect)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+    return replay

@@ -29,7 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from chargebook.db.types import Money, UTCDateTime
+from chargebook.db.types import Money, StrEnumColumn, UTCDateTime
+from chargebook.domain.outbox import OutboxState
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -271,6 +272,10 @@ class Connector(Base):
     __table_args__ = (UniqueConstraint("evse_pk", "id"),)
 
 
+#: Both outbox tables hold only the states of domain/outbox.py.
+OUTBOX_STATES = "state in ({})".format(", ".join(f"'{s.value}'" for s in OutboxState))
+
+
 class Command(Base):
     """A command we send to a CPO. Rows are the worker's to-do list: a command is created in the
     transaction that decides it, sent after commit, and its outcome recorded in a new one."""
@@ -280,7 +285,7 @@ class Command(Base):
     party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
     booking_id: Mapped[str | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(24))  # OCPI CommandType
-    state: Mapped[str] = mapped_column(String(16))  # due | sending | sent | answered | failed
+    state: Mapped[OutboxState] = mapped_column(StrEnumColumn(OutboxState, 16))  # domain/outbox.py
     body: Mapped[dict[str, Any]]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime]  # when to (re)send
@@ -293,7 +298,10 @@ class Command(Base):
     # operations (0007): the request id sent as X-Correlation-ID; the worker that claimed it
     correlation_id: Mapped[str | None] = mapped_column(String(64))
     claimed_by: Mapped[str | None] = mapped_column(String(40))
-    __table_args__ = (Index("ix_ocpi_commands_state_due", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_ocpi_commands_state_due", "state", "due_at"),
+        CheckConstraint(OUTBOX_STATES, name="state"),
+    )
 
 
 class ChargingSession(Base):
@@ -569,7 +577,7 @@ class OcpiBookingRequest(Base):
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(8))  # create | change | cancel
-    state: Mapped[str] = mapped_column(String(16))  # due | sending | sent | answered | failed | withdrawn
+    state: Mapped[OutboxState] = mapped_column(StrEnumColumn(OutboxState, 16))  # domain/outbox.py
     body: Mapped[dict[str, Any]]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime]
@@ -577,7 +585,13 @@ class OcpiBookingRequest(Base):
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    __table_args__ = (Index("ix_ocpi_booking_requests_state_due", "state", "due_at"),)
+    # outbox (0010), as on commands: the request id sent as X-Correlation-ID; the last claimer
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(40))
+    __table_args__ = (
+        Index("ix_ocpi_booking_requests_state_due", "state", "due_at"),
+        CheckConstraint(OUTBOX_STATES, name="state"),
+    )
 
 # --- operations ----------------------------------------------------------------------------
 

@@ -6,19 +6,23 @@
   more places are refused rather than silently rounded.
 * :class:`UTCDateTime` stores naive UTC and hands back aware UTC datetimes; naive input is a
   programming error and raises.
+* :class:`StrEnumColumn` stores a ``StrEnum`` as its string value and hands back the member;
+  a value outside the enum raises on the way in and on the way out.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime
+from sqlalchemy import BigInteger, DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 SCALE = 10_000
+E = TypeVar("E", bound=StrEnum)
 
 
 class Money(TypeDecorator[Decimal]):
@@ -56,3 +60,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+class StrEnumColumn(TypeDecorator[E]):
+    """A ``StrEnum`` in a plain string column (no database enum type: adding a member needs no
+    migration beyond the column's CHECK constraint)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        if value is None:
+            return None
+        return self.enum(value)

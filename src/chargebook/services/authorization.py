@@ -25,41 +25,13 @@ from chargebook.db.models import Booking, Evse, Location, Party, Token
 from chargebook.domain.errors import NotFound
 from chargebook.domain.lifecycle import LIVE_STATES, BookingStatus
 from chargebook.domain.tokens import AdHocScope, TokenKind
-from chargebook.ocpi.v221.types import format_datetime
 from chargebook.services.clock import utcnow
-from chargebook.services.ocpi_sessions import mark_attending
+from chargebook.services.booking_state import mark_attending
+from chargebook.services.token_objects import pipelet_token, token_object
 
 # OCPI 2.2.1 RESERVE_NOW holds the charger from the moment the CPO accepts it (we send it
 # reserve_lead_minutes ahead), so a driver who arrives up to an hour early is let in.
 GRACE = timedelta(minutes=60)
-
-
-def token_object(token: Token, country_code: str, party_id: str) -> dict[str, Any]:
-    """OCPI 2.2.1 mod_tokens.asciidoc § Token Object."""
-    body: dict[str, Any] = {
-        "country_code": country_code,
-        "party_id": party_id,
-        "uid": token.uid,
-        "type": token.type,
-        "contract_id": token.contract_id,
-        "issuer": token.issuer,
-        "valid": token.valid,
-        "whitelist": token.whitelist,
-        "last_updated": format_datetime(token.last_updated),
-    }
-    if token.visual_number:
-        body["visual_number"] = token.visual_number
-    if token.group_id:
-        body["group_id"] = token.group_id
-    return body
-
-
-def pipelet_token(uid: str, country_code: str, party_id: str, issuer: str, now: datetime) -> dict[str, Any]:
-    return {
-        "country_code": country_code, "party_id": party_id, "uid": uid, "type": "RFID",
-        "contract_id": f"{country_code}-{party_id}-P{uid[:8]}", "issuer": issuer, "valid": True,
-        "whitelist": "NEVER", "last_updated": format_datetime(now),
-    }
 
 
 @dataclass(frozen=True, slots=True)

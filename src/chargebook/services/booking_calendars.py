@@ -26,7 +26,7 @@ from chargebook.ocpi.v221.types import parse_datetime
 from chargebook.ocpi.v230.bookings import BookingLocation as OcpiBookingLocation
 from chargebook.ocpi.v230.bookings import Calendar as OcpiCalendar
 from chargebook.ocpi.validation import check
-from chargebook.services.ocpi_catalogue import lock_party, retrying
+from chargebook.services.party_locks import lock_party, retrying
 
 PAGE_LIMIT = 100
 NOT_ASSIGNED = "#NA"  # BookingOption.evse_uid before the CPO assigns an EVSE

@@ -21,19 +21,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.models import Booking, BookingLocation, OcpiBooking, OcpiBookingRequest, Token
+from chargebook import correlation
 from chargebook.domain.errors import InvalidRequest
+from chargebook.domain.outbox import OutboxEvent, OutboxState, cancel_due, next_state, release
+from chargebook.domain.reservation_status import CPO_FINAL
 from chargebook.ocpi.v221.types import format_datetime
 from chargebook.ocpi.v230.bookings import BookingRequest as OcpiBookingRequestModel
 from chargebook.ocpi.validation import check
 from chargebook.services.ids import new_id
+from chargebook.services.token_objects import pipelet_token
 from chargebook.services.tokens import Issuer
 
 
 def booking_token(token: Token | None, uid: str, issuer: Issuer, now: datetime) -> dict[str, Any]:
     """§ BookingToken class (the CdrToken shape) for the booking's token, per strategy;
     a pipelet UID travels as an RFID token of ours, as with RESERVE_NOW."""
-    from chargebook.services.authorization import pipelet_token  # it builds on the booking service
-
     if token is not None:
         return {"country_code": issuer.country_code, "party_id": issuer.party_id, "uid": token.uid,
                 "type": token.type, "contract_id": token.contract_id}
@@ -75,8 +77,9 @@ def create_body(
 
 
 def _request(booking_id: str, party_pk: str, kind: str, body: dict[str, Any], now: datetime) -> OcpiBookingRequest:
-    return OcpiBookingRequest(id=new_id("breq"), booking_id=booking_id, party_pk=party_pk, kind=kind, state="due",
-                              body=body, attempts=0, due_at=now, created_at=now, updated_at=now)
+    return OcpiBookingRequest(id=new_id("breq"), booking_id=booking_id, party_pk=party_pk, kind=kind,
+                              state=OutboxState.DUE, body=body, attempts=0, due_at=now, created_at=now,
+                              updated_at=now, correlation_id=correlation.current())
 
 
 def record_create(
@@ -100,20 +103,33 @@ async def latest_body(session: AsyncSession, booking_id: str) -> dict[str, Any] 
 
 
 async def record_cancel(session: AsyncSession, booking: Booking, now: datetime, reason: str = "NO_CANCELED") -> bool:
-    """In the transaction that cancels a booking: withdraw a create never sent, or record the
-    cancellation request (§ Cancellation: ``who_canceled`` EMSP). False: not a Bookings one."""
+    """The booking ended while its CPO may hold it (``domain/outbox.py: RELEASING_EVENTS``;
+    called by ``booking_state.transition_booking`` in that transaction): a create not
+    answered yet is withdrawn, and a cancellation request (§ Cancellation: ``who_canceled``
+    EMSP) goes out wherever the CPO may have the booking, never before the CPO is done with
+    the create (``domain/outbox.py: CancelWhen``).
+    False: not a Bookings-module booking."""
     cpo_side = await session.get(OcpiBooking, booking.id, with_for_update=True)
     if cpo_side is None:
         return False
+    if cpo_side.reservation_status in CPO_FINAL:
+        return True  # the CPO ended it itself: it holds nothing
     create = await session.scalar(select(OcpiBookingRequest).where(
         OcpiBookingRequest.booking_id == booking.id, OcpiBookingRequest.kind == "create").with_for_update())
-    if create is not None and create.state == "due" and create.attempts == 0:
-        create.state, create.updated_at = "withdrawn", now  # never sent: nothing to cancel
-        cpo_side.poll_at = None
+    decision = release(create.state, create.attempts, accepted=True) if create is not None else None
+    if create is not None and decision is not None and decision.withdraw:
+        create.state, create.updated_at = next_state(create.state, OutboxEvent.WITHDRAWN), now
+    if create is None or decision is None or decision.cancel is None:
+        cpo_side.poll_at = None  # never reached the CPO: nothing to follow
+        return True
+    if await session.scalar(select(OcpiBookingRequest.id).where(
+            OcpiBookingRequest.booking_id == booking.id, OcpiBookingRequest.kind == "cancel").limit(1)):
         return True
     body = await latest_body(session, booking.id) or {}
     body = {**body, "canceled": {"cancellation_reason": reason, "who_canceled": "EMSP"}}
-    session.add(_request(booking.id, cpo_side.party_pk, "cancel", body, now))
+    cancel = _request(booking.id, cpo_side.party_pk, "cancel", body, now)
+    cancel.due_at = cancel_due(decision.cancel, now, create.due_at)
+    session.add(cancel)
     return True
 
 

@@ -12,21 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking, BookingTransition, Client, Token
+from chargebook.db.models import Booking, BookingTransition, Token
 from chargebook.domain import lifecycle
 from chargebook.domain.errors import NotCancellable, NotFound
-from chargebook.domain.lifecycle import LIVE_STATES, BookingEvent, BookingStatus
-from chargebook.domain.tokens import TokenKind
-from chargebook.services import webhook_events
-from chargebook.services.billing import record_charge, settle
+from chargebook.domain.lifecycle import BookingEvent, BookingStatus
 # The create use case, where its callers have always found it (explicit re-exports):
 from chargebook.services.booking_create import BookingPolicy as BookingPolicy
 from chargebook.services.booking_create import BookingRequest as BookingRequest
 from chargebook.services.booking_create import create_booking as create_booking
-from chargebook.services.booking_requests import record_cancel
+from chargebook.services.booking_state import transition_booking
 from chargebook.services.clock import utcnow
 from chargebook.services.wire import BookingView
 
@@ -80,55 +76,6 @@ async def list_bookings(db: Database, client_id: str, flt: BookingFilter) -> lis
     return [BookingView(booking=b, token=tokens.get(b.token_pk or "")) for b in bookings]
 
 
-async def transition_booking(
-    session: AsyncSession,
-    booking: Booking,
-    event: BookingEvent,
-    *,
-    actor: str,
-    now: datetime,
-    message: str | None = None,
-) -> BookingTransition:
-    """Apply one lifecycle event to a locked booking row and record it."""
-    step = lifecycle.apply(BookingStatus(booking.status), event, now)
-    booking.status = step.to_status.value
-    booking.status_reason = step.reason.value if step.reason else booking.status_reason
-    booking.status_message = message if message is not None else booking.status_message
-    booking.status_updated_at = now
-    if step.to_status not in LIVE_STATES:
-        await _settle_ended(session, booking, step.to_status, event, now)
-    record = BookingTransition(
-        booking_id=booking.id,
-        from_status=step.from_status.value,
-        to_status=step.to_status.value,
-        event=event.value,
-        reason=step.reason.value if step.reason else None,
-        actor=actor,
-        message=message,
-        at=now,
-    )
-    session.add(record)
-    await webhook_events.booking_transitioned(session, booking, now)
-    return record
-
-
-async def _settle_ended(
-    session: AsyncSession, booking: Booking, status: BookingStatus, event: BookingEvent, now: datetime
-) -> None:
-    """A booking just ended: its final price (COMPLETED is priced from its CDR), the client's
-    ledger, and its ad-hoc token, which lives and dies with it."""
-    if status != BookingStatus.COMPLETED:
-        client = await session.get(Client, booking.client_id)
-        if client is not None:
-            settle(booking, client.reservation_fee, client.commission_percent)
-    await record_charge(session, booking, now, f"{status.value.lower()}: {event.value.lower()}")
-    if booking.token_pk:
-        token = await session.get(Token, booking.token_pk)
-        if token is not None and token.kind == TokenKind.AD_HOC and token.valid:
-            token.valid = False
-            token.last_updated = now
-
-
 async def cancel_booking(
     db: Database, client_id: str, booking_id: str, reason: str | None
 ) -> BookingView:
@@ -146,10 +93,8 @@ async def cancel_booking(
         await transition_booking(
             session, booking, BookingEvent.CLIENT_CANCELLED, actor="client", now=now, message=reason
         )
-        from chargebook.services.commands import enqueue_cancel  # commands builds on this module
-
-        await enqueue_cancel(session, booking, now)
-        await record_cancel(session, booking, now)  # OCPI 2.3.0 Bookings: a cancellation request
+        # transition_booking withdrew or cancelled what the CPO may hold (a RESERVE_NOW, or a
+        # Bookings-module request) in this same transaction.
         token = await session.get(Token, booking.token_pk) if booking.token_pk else None
         await session.flush()
     return BookingView(booking=booking, token=token)

@@ -3,58 +3,58 @@ the CPO's Booking (its answers, its pushes, our polls), timeouts, changes.
 
 mod_bookings.asciidoc § Flow and Lifecycle. The CPO owns the Booking; we follow it:
 
-* a request row (``services/booking_requests.py``) is sent by :func:`send_due_requests`
-  like a command: claimed under a lease, POSTed, the answer recorded in a new transaction,
-  transport failures retried with backoff (then CPO_UNREACHABLE);
+* a request row (``services/booking_requests.py``) is sent by the outbox
+  (``services/outbox.py``) like a command: claimed under a lease, POSTed, the answer applied
+  by :class:`BookingRequestMailbox` in a new transaction, no answer (or one that is not a
+  Booking) retried with backoff (then CPO_UNREACHABLE, or CPO_FAILED);
 * every Booking we hear (POST answer, PUT/PATCH push, poll) goes through
   :func:`_apply_booking`, which maps its ReservationStatus onto our lifecycle
   (``domain/reservation_status.py``) and settles change requests;
-* pushes get lost, so :func:`poll_bookings` asks the CPO again (``GET {bookings_url}``
+* pushes get lost, so :func:`poll_party` asks the CPO again (``GET {bookings_url}``
   with ``date_from``) while a booking is PENDING or RESERVED at the CPO and its window has
-  not ended;
+  not ended (``worker/poll_bookings.py`` finds them);
 * a booking the CPO keeps PENDING past the party's answer timeout ends CPO_TIMEOUT
-  (:func:`expire_unanswered`), and we send a cancellation so no slot stays held.
+  (:func:`expire_unanswered`), and a cancellation is sent so no slot stays held (as for
+  every end on our side: ``booking_state.transition_booking``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
-from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking, BookingLocation, OcpiBooking, OcpiBookingRequest, Party
-from chargebook.db.queries import claim
+from chargebook.db.models import (
+    Booking,
+    BookingLocation,
+    BookingTransition,
+    OcpiBooking,
+    OcpiBookingRequest,
+    Party,
+)
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.domain.lifecycle import LIVE_STATES, BookingEvent, BookingStatus
+from chargebook.domain.lifecycle import LIVE_STATES, BookingEvent, BookingStatus, can_apply
+from chargebook.domain.outbox import OutboxEvent, OutboxState, RetryPolicy, SendOutcome, next_state
 from chargebook.domain.reservation_status import events_for
-from chargebook.ocpi.client import OcpiClient, PeerError, PeerRejected
+from chargebook.ocpi.answers import Unreadable, single_object
+from chargebook.ocpi.client import OcpiClient, PeerError
 from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.v221.types import format_datetime, parse_datetime
 from chargebook.ocpi.v230.bookings import Booking as OcpiBookingModel
 from chargebook.ocpi.validation import check
 from chargebook.services import booking_requests
-from chargebook.services.bookings import transition_booking
+from chargebook.services.booking_calendars import window_available
+from chargebook.services.booking_state import transition_booking
 from chargebook.services.clock import utcnow
-from chargebook.services.commands import RetryPolicy
-from chargebook.services.tokens import Issuer
+from chargebook.services.outbox import Outgoing, Reply, note_unreadable
 
 log = structlog.get_logger("chargebook.bookings")
-BATCH = 50
 FOLLOWED = ("PENDING", "RESERVED")  # the CPO's states in which a booking can still move
-
-
-async def booking_by_cpo_id(session: AsyncSession, party: Party, cpo_booking_id: str) -> Booking | None:
-    """Our booking for the CPO's booking id (a 2.3.0 CDR's ``booking_id``), locked."""
-    found = await session.scalar(select(OcpiBooking.booking_id).where(
-        OcpiBooking.party_pk == party.id, OcpiBooking.cpo_booking_id == cpo_booking_id))
-    return await session.get(Booking, found, with_for_update=True) if found else None
 
 
 # --- applying what the CPO says ---------------------------------------------------------
@@ -85,14 +85,15 @@ def _change_outcome(data: dict[str, Any], change: OcpiBookingRequest) -> str | N
 async def _settle_change(session: AsyncSession, booking: Booking, data: dict[str, Any], now: datetime) -> None:
     change = await session.scalar(select(OcpiBookingRequest).where(
         OcpiBookingRequest.booking_id == booking.id, OcpiBookingRequest.kind == "change",
-        OcpiBookingRequest.state == "sent").order_by(OcpiBookingRequest.created_at.desc()).limit(1)
+        OcpiBookingRequest.state == OutboxState.SENT).order_by(OcpiBookingRequest.created_at.desc()).limit(1)
         .with_for_update())
     if change is None:
         return
     outcome = _change_outcome(data, change)
     if outcome in (None, "PENDING"):
         return
-    change.state, change.outcome, change.updated_at = "answered", outcome, now
+    change.state = next_state(change.state, OutboxEvent.ANSWERED)
+    change.outcome, change.updated_at = outcome, now
     if outcome == "ACCEPTED":
         period = change.body["period"]
         booking.reservation_start = parse_datetime(period["start_date_time"])
@@ -103,8 +104,6 @@ async def _settle_change(session: AsyncSession, booking: Booking, data: dict[str
 
 async def _note(session: AsyncSession, booking: Booking, event: str, now: datetime, message: str | None) -> None:
     """A history line that is not a transition (a change asked, accepted or declined)."""
-    from chargebook.db.models import BookingTransition
-
     session.add(BookingTransition(booking_id=booking.id, from_status=booking.status, to_status=booking.status,
                                   event=event, reason=None, actor="cpo" if event != "CHANGE_REQUESTED" else "operator",
                                   message=message, at=now))
@@ -202,126 +201,112 @@ async def get_booking_object(db: Database, party: Party, url_id: str) -> dict[st
 # --- sending requests ---------------------------------------------------------------------
 
 
-async def send_due_requests(
-    db: Database, now: datetime, retry: RetryPolicy, issuer: Issuer, poll_every: timedelta
-) -> int:
-    """Claim due BookingRequests, POST them to their CPOs concurrently, record each outcome."""
-    lease = retry.lease
-    async with db.write() as session:
-        claimed = await claim(session, select(OcpiBookingRequest).where(
-            OcpiBookingRequest.state.in_(["due", "sending"]), OcpiBookingRequest.due_at <= now)
-            .order_by(OcpiBookingRequest.due_at), BATCH)
-        work = []
-        for request in claimed:
-            request.state, request.attempts = "sending", request.attempts + 1
-            request.due_at, request.updated_at = now + lease, now
-            party = await session.get(Party, request.party_pk)
-            work.append((request.id, request.body, request.attempts, party))
+class BookingRequestMailbox:
+    """The outbox's Bookings-module requests (``ocpi_booking_requests``): POSTed to the CPO's
+    Bookings endpoint; the answer is the CPO's Booking, applied at once."""
 
-    async def send(request_id: str, body: dict[str, Any], attempts: int, party: Party | None) -> None:
-        outcome: tuple[str, Any]
-        if party is None or not party.bookings_url or not party.token_for_them:
-            outcome = ("unreachable", "the CPO offers no Bookings module")
-        else:
-            try:
-                async with OcpiClient(token=party.token_for_them, timeout=retry.send_timeout_seconds,
-                                      to_party=OcpiParty(party.country_code, party.party_id),
-                                      from_party=OcpiParty(issuer.country_code, issuer.party_id)) as client:
-                    reply = await client.request("POST", party.bookings_url, body=body)
-                outcome = ("answer", reply.data if isinstance(reply.data, dict) else {})
-            except PeerRejected as exc:
-                outcome = ("rejected", str(exc))
-            except PeerError as exc:
-                outcome = ("unreachable", str(exc))
-        await _record_send(db, request_id, outcome, attempts < retry.attempts, retry.backoff(attempts), poll_every)
+    module = "bookings"
+    noun = "booking request"
+    table = OcpiBookingRequest
 
-    await asyncio.gather(*(send(*item) for item in work))
-    return len(work)
+    def __init__(self, poll_every: timedelta) -> None:
+        self.poll_every = poll_every
 
+    def kind(self, row: OcpiBookingRequest) -> str:
+        return row.kind
 
-async def _record_send(
-    db: Database, request_id: str, outcome: tuple[str, Any], may_retry: bool, backoff: timedelta,
-    poll_every: timedelta,
-) -> None:
-    now = utcnow()
-    kind, detail = outcome
-    if kind == "answer":
-        try:
-            check(OcpiBookingModel, detail, "Booking")
-        except InvalidRequest as exc:
-            kind, detail = "unreachable", f"the CPO's answer is not a Booking: {exc}"
-    async with db.write() as session:
-        request = await session.get(OcpiBookingRequest, request_id, with_for_update=True)
-        if request is None or request.state != "sending":
+    def url(self, row: OcpiBookingRequest, party: Party) -> str | None:
+        return party.bookings_url or None
+
+    def outlives_booking(self, row: OcpiBookingRequest) -> bool:
+        return row.kind == "cancel"
+
+    def result(self, data: Any) -> str | None:
+        return str(data.get("reservation_status")) if isinstance(data, dict) else None
+
+    async def record(
+        self, session: AsyncSession, row: OcpiBookingRequest, item: Outgoing, reply: Reply,
+        retry: RetryPolicy, now: datetime,
+    ) -> None:
+        outcome, detail = reply.outcome, reply.detail
+        data: dict[str, Any] = {}
+        if outcome is SendOutcome.ANSWERED:
+            answer = single_object(reply.data)
+            if not isinstance(answer, Unreadable):
+                try:
+                    check(OcpiBookingModel, answer, "Booking")
+                    data = answer
+                except InvalidRequest as exc:
+                    answer = Unreadable("invalid_booking", str(exc))
+            if isinstance(answer, Unreadable):
+                note_unreadable(self, item, answer)
+                outcome, detail = SendOutcome.MALFORMED, f"the CPO's answer is not a Booking: {answer.problem}"
+        if outcome in (SendOutcome.UNREACHABLE, SendOutcome.MALFORMED) and retry.may_retry(item.attempt):
+            row.state = next_state(row.state, OutboxEvent.RETRY)
+            row.message, row.updated_at, row.due_at = detail[:500], now, now + retry.backoff(item.attempt)
             return
-        if kind == "unreachable" and may_retry:
-            request.state, request.message, request.updated_at, request.due_at = "due", str(detail)[:500], now, now + backoff
-            return
-        locked = await _locked(session, request.booking_id)
+        locked = await _locked(session, row.booking_id)
         if locked is None:
             return
         cpo_side, booking = locked
-        request.updated_at = now
-        if kind == "answer":
-            request.state = "sent" if request.kind == "change" else "answered"
-            mine = [e for e in detail.get("booking_requests") or [] if isinstance(e, dict)]
-            request.outcome = str(mine[-1].get("request_status"))[:16] if mine else None
-            if request.kind == "create" and detail.get("reservation_status") == "PENDING":
-                party = await session.get(Party, request.party_pk)
+        row.updated_at = now
+        if outcome is SendOutcome.ANSWERED:
+            # A change waits for the CPO's decision (_settle_change); the others are answered.
+            row.state = next_state(row.state, OutboxEvent.TAKEN if row.kind == "change" else OutboxEvent.ANSWERED)
+            mine = [e for e in data.get("booking_requests") or [] if isinstance(e, dict)]
+            row.outcome = str(mine[-1].get("request_status"))[:16] if mine else None
+            if row.kind == "create" and data.get("reservation_status") == "PENDING":
+                party = await session.get(Party, row.party_pk)
                 cpo_side.answer_due_at = now + timedelta(seconds=party.command_timeout_seconds if party else 60)
-            await _apply_booking(session, cpo_side, booking, detail, now, poll_every)
+            await _apply_booking(session, cpo_side, booking, data, now, self.poll_every)
             return
-        request.state, request.message = "failed", str(detail)[:500]
-        if request.kind != "create":
-            request.outcome = "FAILED"
-            await _note(session, booking, f"{request.kind.upper()}_FAILED", now, request.message)
+        row.state, row.message = next_state(row.state, OutboxEvent.FAILED), detail[:500]
+        if row.kind != "create":
+            row.outcome = "FAILED"
+            await _note(session, booking, f"{row.kind.upper()}_FAILED", now, row.message)
             return
-        # The CPO refused the request outright (an OCPI error), or never took it.
-        events = ([BookingEvent.SENT_TO_CPO, BookingEvent.CPO_REJECTED] if kind == "rejected"
-                  else [BookingEvent.CPO_UNREACHABLE])
+        # The CPO refused the request outright (an OCPI error), never took it, or answered
+        # nothing we could read (it may hold the booking: the end cancels it).
+        events = {SendOutcome.REFUSED: [BookingEvent.SENT_TO_CPO, BookingEvent.CPO_REJECTED],
+                  SendOutcome.MALFORMED: [BookingEvent.SENT_TO_CPO, BookingEvent.CPO_FAILED]
+                  }.get(outcome, [BookingEvent.CPO_UNREACHABLE])
         for event in events:
-            from chargebook.domain.lifecycle import can_apply
-
             if can_apply(BookingStatus(booking.status), event):
-                await transition_booking(session, booking, event, actor="cpo", now=now, message=request.message)
+                await transition_booking(session, booking, event, actor="cpo", now=now, message=row.message)
+
+    async def answered_after_withdrawal(self, session: AsyncSession, row: OcpiBookingRequest,
+                                        now: datetime) -> None:
+        await session.execute(update(OcpiBookingRequest).where(
+            OcpiBookingRequest.booking_id == row.booking_id, OcpiBookingRequest.kind == "cancel",
+            OcpiBookingRequest.state == OutboxState.DUE, OcpiBookingRequest.due_at > now).values(due_at=now))
 
 
 # --- following and timing out ------------------------------------------------------------
 
 
-async def poll_bookings(db: Database, now: datetime, poll_every: timedelta) -> int:
-    """Ask CPOs again about bookings still moving at their end whose poll time has come: one
-    ``GET {bookings_url}?date_from=`` per CPO (§ Sender Interface, paginated)."""
-    async with db.write() as session:
-        due = await claim(session, select(OcpiBooking).where(OcpiBooking.poll_at <= now)
-                          .order_by(OcpiBooking.poll_at), BATCH * 4)
-        by_party: dict[str, list[tuple[str, str, datetime]]] = defaultdict(list)
-        for row in due:
-            booking = await session.get(Booking, row.booking_id)
-            if booking is None or booking.reservation_end <= now:
-                row.poll_at = None  # the window is over: sessions and CDRs take it from here
-                continue
-            row.poll_at = now + poll_every  # leased until the next interval
-            by_party[row.party_pk].append((row.booking_id, row.request_id, row.last_updated or row.created_at))
-        parties = {pk: await session.get(Party, pk) for pk in by_party}
+async def poll_party(db: Database, party_pk: str, wanted: list[tuple[str, str, datetime]],
+                     poll_every: timedelta) -> int:
+    """Ask one CPO again about its bookings ``wanted`` ((booking id, request id, last heard),
+    claimed by ``worker/poll_bookings.py``): one ``GET {bookings_url}?date_from=``
+    (§ Sender Interface, paginated); each Booking heard is applied in its own transaction."""
+    async with db.read() as session:
+        party = await session.get(Party, party_pk)
+    if party is None or not party.bookings_url or party.status != "registered":
+        return 0
+    by_request = {request_id.casefold(): booking_id for booking_id, request_id, _ in wanted}
+    since = min(stamp for _, _, stamp in wanted) - timedelta(seconds=1)
     heard = 0
-    for party_pk, rows in by_party.items():
-        party = parties[party_pk]
-        if party is None or not party.bookings_url or party.status != "registered":
-            continue
-        wanted = {request_id.casefold(): booking_id for booking_id, request_id, _ in rows}
-        since = min(stamp for _, _, stamp in rows) - timedelta(seconds=1)
-        try:
-            async with OcpiClient(token=party.token_for_them or "",
-                                  to_party=OcpiParty(party.country_code, party.party_id)) as client:
-                async for items, _total in client.pages(party.bookings_url,
-                                                        {"date_from": format_datetime(since), "limit": 100}):
-                    for item in items:
-                        booking_id = wanted.get(str((item or {}).get("request_id", "")).casefold())
-                        if booking_id is not None and await _apply_polled(db, booking_id, item, poll_every):
-                            heard += 1
-        except PeerError as exc:
-            log.warning("booking poll failed", party=party.party_id, error=str(exc))
+    try:
+        async with OcpiClient(token=party.token_for_them or "",
+                              to_party=OcpiParty(party.country_code, party.party_id)) as client:
+            async for items, _total in client.pages(party.bookings_url,
+                                                    {"date_from": format_datetime(since), "limit": 100}):
+                for item in items:
+                    booking_id = by_request.get(str((item or {}).get("request_id", "")).casefold())
+                    if booking_id is not None and await _apply_polled(db, booking_id, item, poll_every):
+                        heard += 1
+    except PeerError as exc:
+        log.warning("booking poll failed", party=party.party_id, error=str(exc))
     return heard
 
 
@@ -339,23 +324,24 @@ async def _apply_polled(db: Database, booking_id: str, item: dict[str, Any], pol
     return True
 
 
-async def expire_unanswered(db: Database, now: datetime) -> int:
-    """Bookings the CPO keeps PENDING past its answer timeout: CANCELLED/CPO_TIMEOUT, and a
-    cancellation is sent so that a late reservation does not hold the slot."""
-    moved = 0
+async def expire_unanswered(db: Database, booking_id: str, now: datetime) -> bool:
+    """A booking the CPO keeps PENDING past its answer timeout (``worker/expire_booking_answers.py``
+    finds them): CANCELLED/CPO_TIMEOUT, and a cancellation is sent so that a late reservation
+    does not hold the slot. False: the CPO answered meanwhile."""
     async with db.write() as session:
-        rows = await claim(session, select(OcpiBooking).where(
-            OcpiBooking.reservation_status == "PENDING", OcpiBooking.answer_due_at <= now), BATCH)
-        for cpo_side in rows:
-            cpo_side.answer_due_at = None
-            booking = await session.get(Booking, cpo_side.booking_id, with_for_update=True)
-            if booking is None or booking.status != BookingStatus.PENDING:
-                continue
-            await transition_booking(session, booking, BookingEvent.CPO_TIMEOUT, actor="worker", now=now,
-                                     message="the CPO did not answer the booking request in time")
-            await booking_requests.record_cancel(session, booking, now, reason="UNKNOWN")
-            moved += 1
-    return moved
+        locked = await _locked(session, booking_id)
+        if locked is None:
+            return False
+        cpo_side, booking = locked
+        if cpo_side.reservation_status != "PENDING" or cpo_side.answer_due_at is None or cpo_side.answer_due_at > now:
+            return False
+        cpo_side.answer_due_at = None
+        if booking.status != BookingStatus.PENDING:
+            return False
+        # The cancellation request is written by transition_booking (a releasing end).
+        await transition_booking(session, booking, BookingEvent.CPO_TIMEOUT, actor="worker", now=now,
+                                 message="the CPO did not answer the booking request in time")
+    return True
 
 
 # --- changes --------------------------------------------------------------------------------
@@ -368,8 +354,6 @@ async def request_change(
     """Ask the CPO to move a confirmed booking to another window (or change its tokens), with
     the same ``request_id``. The booking keeps its window until the CPO accepts; a decline
     leaves it as it was. Service level only: the client API keeps "cancel and book again"."""
-    from chargebook.services.booking_calendars import window_available
-
     now = utcnow()
     async with db.write() as session:
         booking = await session.get(Booking, booking_id, with_for_update=True)

@@ -9,10 +9,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Location, Party, Tariff
@@ -24,30 +23,12 @@ from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
 from chargebook.ocpi.v221.types import parse_datetime
+from chargebook.services.booking_calendars import pull_booking_locations
 from chargebook.services.catalogue import store_location
 from chargebook.services.clock import utcnow
+from chargebook.services.party_locks import lock_party, retrying
 
 PAGE_LIMIT = 100
-T = TypeVar("T")
-
-
-async def retrying(work: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
-    """Run a unit of work again when a concurrent writer inserted the same object first
-    (a push racing a pull-sync): the next attempt finds the row and updates it."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await work()
-        except IntegrityError:
-            if attempt == attempts:
-                raise
-    raise AssertionError("unreachable")
-
-
-async def lock_party(session: Any, party: Party) -> None:
-    """Catalogue writes of one CPO take turns (its pushes racing our pull-sync would otherwise
-    insert the same EVSE or connector twice). PostgreSQL: the party row's lock; SQLite's write
-    transactions are exclusive already."""
-    await session.execute(select(Party.id).where(Party.id == party.id).with_for_update())
 
 
 def check_owner(party: Party, country_code: str, party_id: str, body: dict[str, Any] | None = None) -> None:
@@ -236,8 +217,6 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
                     if maybe is not None:
                         await maybe
         if party.bookings_url:  # OCPI 2.3.0 Bookings: what can be booked, and when
-            from chargebook.services.booking_calendars import pull_booking_locations  # builds on this module
-
             counts["booking_locations"] = await pull_booking_locations(db, party, client)
     async with db.write() as session:
         await lock_party(session, party)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking, ChargeDetailRecord, ChargingSession, Evse, Location, Party
+from chargebook.db.models import Booking, ChargeDetailRecord, ChargingSession, Client, Evse, Location, Party
 from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus
 from chargebook.domain.tariff import price_session
@@ -26,7 +26,8 @@ from chargebook.domain.tariff_session import SessionProfile
 from chargebook.ocpi.editions import models, price_parts
 from chargebook.ocpi.validation import check
 from chargebook.ocpi.v221.types import parse_datetime
-from chargebook.services.bookings import transition_booking
+from chargebook.services.billing import record_charge
+from chargebook.services.booking_state import booking_by_cpo_id, mark_attending, transition_booking
 from chargebook.services.clock import utcnow
 from chargebook.services.pricing import quote
 
@@ -60,11 +61,6 @@ async def _match_booking(
     if evse_uid:
         query = query.where(Booking.evse_uid == evse_uid)
     return await session.scalar(query.order_by(Booking.reservation_start).limit(1).with_for_update(of=Booking))
-
-
-async def mark_attending(session: AsyncSession, booking: Booking, now: datetime, why: str) -> None:
-    if booking.status == BookingStatus.CONFIRMED:
-        await transition_booking(session, booking, BookingEvent.SESSION_STARTED, actor="cpo", now=now, message=why)
 
 
 async def put_session(
@@ -191,8 +187,6 @@ async def receive_cdr(db: Database, party: Party, body: dict[str, Any], version:
 
 async def _booking_for_cdr(session: AsyncSession, party: Party, cdr: dict[str, Any]) -> Booking | None:
     if cdr.get("booking_id"):
-        from chargebook.services.ocpi_bookings import booking_by_cpo_id  # builds on this module
-
         found = await booking_by_cpo_id(session, party, str(cdr["booking_id"]))
         if found is not None:
             return found
@@ -213,8 +207,6 @@ async def _booking_for_cdr(session: AsyncSession, party: Party, cdr: dict[str, A
 
 
 async def _complete(session: AsyncSession, booking: Booking, cdr: ChargeDetailRecord, now: datetime) -> None:
-    from chargebook.db.models import Client
-
     client = await session.get(Client, booking.client_id)
     assert client is not None
     cpo_cost = cdr.total_cost_incl_vat if cdr.total_cost_incl_vat is not None else cdr.total_cost_excl_vat
@@ -231,6 +223,4 @@ async def _complete(session: AsyncSession, booking: Booking, cdr: ChargeDetailRe
         await transition_booking(session, booking, BookingEvent.SESSION_COMPLETED, actor="cpo", now=now,
                                  message=f"CDR {cdr.id}")
     else:  # a CDR for a booking that had already ended (a no-show's or cancellation's cost)
-        from chargebook.services.billing import record_charge
-
         await record_charge(session, booking, now, f"CDR {cdr.id}")

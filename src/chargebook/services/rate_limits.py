@@ -34,6 +34,7 @@ class RateLimiter(Protocol):
 def limiter_for(settings: Settings, db: Database) -> RateLimiter:
     """Redis when ``CHARGEBOOK_REDIS_URL`` is set, else the application's database."""
     if settings.redis_url:
+        # Imported here: the redis and limits libraries load only where Redis is configured.
         from chargebook.services.rate_limits_redis import RedisRateLimiter
 
         return RedisRateLimiter(settings.redis_url, key_prefix=settings.redis_key_prefix)

@@ -25,6 +25,7 @@ import redis.asyncio as redis
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 
 from chargebook.domain.errors import Unavailable
 from chargebook.domain.rate_limits import WINDOW, Decision, decide, month_period, month_reset
@@ -109,6 +110,4 @@ class RedisRateLimiter:
 
 
 def _is_redis_failure(exc: BaseException) -> bool:
-    from limits.errors import StorageError
-
     return isinstance(exc, (redis.RedisError, StorageError, OSError))

@@ -5,7 +5,7 @@ happen (a rolled-back change takes its event with it). Each subscribed endpoint 
 delivery row holding the exact bytes to send, so every retry sends the same body.
 
 The two choke points call in here: ``bookings._create`` (``booking.requested``) and
-``bookings.transition_booking`` (every other status). On the create hot path, whether the
+``booking_state.transition_booking`` (every other status). On the create hot path, whether the
 client has endpoints at all rides along in the query that locks the EVSE (an index probe on
 ``webhook_endpoints.client_id``, no extra round trip); a transition asks with one indexed
 query. Both read the database, so every API process and worker agrees at once.

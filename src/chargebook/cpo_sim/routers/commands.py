@@ -12,7 +12,7 @@ from starlette.responses import Response
 from chargebook.cpo_sim import chargepoints
 from chargebook.cpo_sim.protocol import VERSIONED, OcpiError, PeerCaller, Sim, ok, read_model
 from chargebook.ocpi.transport import CORRELATION_ID, REQUEST_ID
-from chargebook.ocpi.v221 import CommandResponse, CommandResponseType, CommandType, StatusCode
+from chargebook.ocpi.v221 import CommandResponse, CommandResponseType, CommandType, StatusCode, ci_equal
 
 router = APIRouter(dependencies=VERSIONED)
 
@@ -29,4 +29,10 @@ async def post_command(command: str, request: Request, sim: Sim, _caller: PeerCa
     if status_code != StatusCode.SUCCESS:
         message = response.message[0].text if response.message else "command refused"
         raise OcpiError(status_code, message, data=response)
+    evse_uid = getattr(body, "evse_uid", None)
+    answers = sim.config.faults.command_answers
+    replaced = next((v for k, v in answers.items() if evse_uid and ci_equal(k, evse_uid)), None)
+    if replaced is not None:  # a malformed answer, as CPOs in the field send (faults)
+        sim.store.log("fault", fault="command_answer", command=kind.value, evse_uid=evse_uid)
+        return ok(replaced)
     return ok(response)

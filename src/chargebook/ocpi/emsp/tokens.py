@@ -15,6 +15,7 @@ from chargebook.ocpi.transport import ocpi_response, page_headers
 from chargebook.ocpi.v221.types import parse_datetime
 from chargebook.services import authorization as auth
 from chargebook.services.commands import apply_result
+from chargebook.services.token_objects import token_object
 
 router = APIRouter()  # mounted under each version (ocpi/emsp/__init__.py)
 MAX_LIMIT = 100
@@ -41,7 +42,7 @@ async def list_tokens(
                                          date_to=_when(date_to, "date_to"), offset=offset, limit=limit)
     params = {k: v for k, v in {"date_from": date_from, "date_to": date_to}.items() if v}
     headers = page_headers(url=str(request.url).split("?")[0], params=params, offset=offset, limit=limit, total=total)
-    data = [auth.token_object(t, settings.ocpi_country_code, settings.ocpi_party_id) for t in rows]
+    data = [token_object(t, settings.ocpi_country_code, settings.ocpi_party_id) for t in rows]
     return ocpi_response(data, headers=headers)
 
 
