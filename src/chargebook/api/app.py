@@ -18,7 +18,7 @@ from chargebook.console.app import MOUNT as CONSOLE_MOUNT
 from chargebook.console.app import create_console
 from chargebook.db.engine import Database
 from chargebook.db.migrate import script_revisions
-from chargebook.ocpi.emsp import ocpi_router
+from chargebook.ocpi_api import ocpi_router
 from chargebook.services.bookings import BookingPolicy
 from chargebook.services.operations import ReadinessRules
 from chargebook.services.tokens import Issuer

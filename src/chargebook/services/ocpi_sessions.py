@@ -116,6 +116,19 @@ async def get_session(db: Database, party: Party, session_id: str) -> dict[str, 
     return row.data
 
 
+async def get_cdr(db: Database, party: Party, cdr_id: str) -> dict[str, Any]:
+    """A CDR this CPO sent us, as it sent it (2.2.1 mod_cdrs § GET)."""
+    async with db.read() as session:
+        row = await session.scalar(
+            select(ChargeDetailRecord)
+            .where(ChargeDetailRecord.party_pk == party.id, ChargeDetailRecord.id == cdr_id)
+            .order_by(ChargeDetailRecord.pk)
+        )
+    if row is None:
+        raise NotFound(f"Unknown CDR {cdr_id}")
+    return dict(row.data)
+
+
 def _hours(cdr: dict[str, Any], dimension: str) -> Decimal:
     return sum(
         (Decimal(str(d.get("volume", 0))) for p in cdr.get("charging_periods") or []

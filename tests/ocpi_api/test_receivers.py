@@ -10,9 +10,9 @@ import httpx
 
 from tests.conftest import LiveServer
 from tests.factories import api, make_client, window
-from tests.ocpi.emsp.conftest import Cpo, make_cpo
+from tests.ocpi_api.conftest import Cpo, make_cpo
 
-EXAMPLES = Path(__file__).parents[2] / "data" / "ocpi-examples" / "2.2.1"
+EXAMPLES = Path(__file__).parents[1] / "data" / "ocpi-examples" / "2.2.1"
 
 
 def location(cpo: Cpo, location_id: str = "LOC1") -> dict:  # type: ignore[type-arg]

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy import select
 from starlette.responses import Response
 
-from chargebook.db.models import ChargeDetailRecord
-from chargebook.domain.errors import NotFound
-from chargebook.ocpi.emsp.common import Body, Db, Me, PartyDep, Version
+from chargebook.ocpi_api.common import Body, Db, Me, PartyDep, Version
 from chargebook.ocpi.transport import ocpi_response
 from chargebook.services import ocpi_sessions as svc
 from chargebook.services.ocpi_catalogue import check_owner
 
-router = APIRouter()  # mounted under each version (ocpi/emsp/__init__.py)
+router = APIRouter()  # mounted under each version (ocpi_api/__init__.py)
 SESSION = "/sessions/{country_code}/{party_id}/{session_id}"
 
 
@@ -50,9 +47,4 @@ async def post_cdr(party: PartyDep, db: Db, body: Body, me: Me, version: Version
 @router.get("/cdrs/{country_code}/{party_id}/{cdr_id}")
 async def get_cdr(party: PartyDep, db: Db, country_code: str, party_id: str, cdr_id: str) -> Response:
     check_owner(party, country_code, party_id)
-    async with db.read() as session:
-        row = await session.scalar(select(ChargeDetailRecord).where(
-            ChargeDetailRecord.party_pk == party.id, ChargeDetailRecord.id == cdr_id).order_by(ChargeDetailRecord.pk))
-    if row is None:
-        raise NotFound(f"Unknown CDR {cdr_id}")
-    return ocpi_response(row.data)
+    return ocpi_response(await svc.get_cdr(db, party, cdr_id))

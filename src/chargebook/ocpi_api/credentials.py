@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from chargebook.ocpi.emsp.common import Body, CallerDep, Db, Me, Version
+from chargebook.ocpi_api.common import Body, CallerDep, Db, Me, Version
 from chargebook.ocpi.transport import ocpi_response, token_from_authorization
 from chargebook.services import ocpi_parties as svc
 

@@ -14,10 +14,10 @@ from sqlalchemy import select, update
 from chargebook.db.models import Booking, ChargeDetailRecord
 from tests.conftest import LiveServer
 from tests.factories import api, make_client, window, with_db
-from tests.ocpi.emsp.conftest import Cpo
-from tests.ocpi.emsp.test_receivers import location
+from tests.ocpi_api.conftest import Cpo
+from tests.ocpi_api.test_receivers import location
 
-EXAMPLES = Path(__file__).parents[2] / "data" / "ocpi-examples" / "2.2.1"
+EXAMPLES = Path(__file__).parents[1] / "data" / "ocpi-examples" / "2.2.1"
 OPEN_CLIENTS: list[httpx.Client] = []
 
 

@@ -15,7 +15,7 @@ from chargebook.services.ocpi_parties import SUPPORTED_VERSIONS
 
 def ocpi_router() -> APIRouter:
     """Every eMSP endpoint, mounted at ``/ocpi`` (not part of the client API's docs)."""
-    from chargebook.ocpi.emsp import bookings, credentials, locations, sessions, tokens
+    from chargebook.ocpi_api import bookings, credentials, locations, sessions, tokens
 
     ocpi = APIRouter(prefix="/ocpi", include_in_schema=False)
     ocpi.include_router(credentials.router)

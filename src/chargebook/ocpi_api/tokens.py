@@ -10,14 +10,14 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.ocpi.emsp.common import Body, Db, PartyDep
+from chargebook.ocpi_api.common import Body, Db, PartyDep
 from chargebook.ocpi.transport import ocpi_response, page_headers
 from chargebook.ocpi.v221.types import parse_datetime
 from chargebook.services import authorization as auth
 from chargebook.services.commands import apply_result
 from chargebook.services.token_objects import token_object
 
-router = APIRouter()  # mounted under each version (ocpi/emsp/__init__.py)
+router = APIRouter()  # mounted under each version (ocpi_api/__init__.py)
 MAX_LIMIT = 100
 
 

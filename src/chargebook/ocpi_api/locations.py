@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from chargebook.ocpi.emsp.common import Body, Db, PartyDep, Version
+from chargebook.ocpi_api.common import Body, Db, PartyDep, Version
 from chargebook.ocpi.transport import ocpi_response
 from chargebook.services import ocpi_catalogue as svc
 
-router = APIRouter()  # mounted under each version (ocpi/emsp/__init__.py)
+router = APIRouter()  # mounted under each version (ocpi_api/__init__.py)
 LOC = "/locations/{country_code}/{party_id}/{location_id}"
 
 

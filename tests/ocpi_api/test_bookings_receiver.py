@@ -11,7 +11,7 @@ from sqlalchemy import select
 from chargebook.db.models import BookingLocation, BookingTimeslot, ChargeDetailRecord
 from tests.conftest import LiveServer
 from tests.factories import with_db
-from tests.ocpi.emsp.conftest import Cpo
+from tests.ocpi_api.conftest import Cpo
 
 BASE = "/ocpi/2.3.0"
 
