@@ -32,6 +32,8 @@ STATUS: dict[type[e.DomainError], int] = {
     e.DuplicateExternalId: 409,
     e.UidTaken: 409,
     e.AlreadyRegistered: 409,
+    e.IdentityTaken: 409,
+    e.IdentityMismatch: 400,
     e.IllegalTransition: 409,
     e.RateLimited: 429,
     e.Unavailable: 503,

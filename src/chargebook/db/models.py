@@ -181,6 +181,24 @@ class OcpiInvite(Base):
     created_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     party_pk: Mapped[str | None] = mapped_column(ForeignKey("parties.id", ondelete="SET NULL"))
+    # The identity this invite registers: set by the operator, or by the first registration.
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    party_id: Mapped[str | None] = mapped_column(String(3))
+
+
+class OcpiRegistration(Base):
+    """Our registration with a CPO while our credentials POST is in flight (`ocpi connect`):
+    the token B we gave it (hashed) opens versions, version details and credentials GET; once
+    the CPO's identity is known the registration is bound to its party, and token B then opens
+    that party's pushes too. Removed when the handshake ends either way, or it expires."""
+
+    __tablename__ = "ocpi_registrations"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    versions_url: Mapped[str] = mapped_column(String(255))
+    party_pk: Mapped[str | None] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
 
 
 class Tariff(Base):

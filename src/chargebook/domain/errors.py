@@ -135,6 +135,16 @@ class AlreadyRegistered(Conflict):
     """An OCPI party POSTs credentials again (credentials.asciidoc: answer 405)."""
 
 
+class IdentityTaken(AlreadyRegistered):
+    """Credentials name a party identity (country code, party id) that another connection
+    holds: registering it again would take that party over (answered like a second POST)."""
+
+
+class IdentityMismatch(InvalidRequest):
+    """Credentials name a party identity the presenting token was not issued for: an invite
+    for another party, or a PUT that would move the caller onto another party's identity."""
+
+
 class IllegalTransition(DomainError):
     """A (state, event) pair the lifecycle table does not allow."""
 

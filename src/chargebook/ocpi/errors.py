@@ -15,6 +15,10 @@ OCPI_STATUS: dict[type[e.DomainError], tuple[int, int]] = {
     e.Forbidden: (403, 2000),
     e.Conflict: (409, 2000),
     e.AlreadyRegistered: (405, 2000),  # POST credentials when registered (credentials § POST)
+    # Another party's identity: a POST naming it is a POST by a registered party (405); a
+    # token issued for another identity is a wrong parameter (2001), as for pushes.
+    e.IdentityTaken: (405, 2000),
+    e.IdentityMismatch: (400, 2001),
     e.IllegalTransition: (409, 2000),
     e.RateLimited: (429, 2000),
     e.Unavailable: (503, 3000),

@@ -52,7 +52,7 @@ async def update(who: CallerDep, body: Body, db: Db, me: Me, version: Version) -
 
 @versioned.delete("/credentials")
 async def unregister(who: CallerDep, db: Db) -> Response:
-    if who.party is None:
+    if who.party is None or who.registration is not None:  # token B of a handshake in flight
         return ocpi_response(status_code=2000, message="not registered", http_status=405)
     await svc.unregister(db, who.party)
     return ocpi_response()

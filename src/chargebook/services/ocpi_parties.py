@@ -2,24 +2,43 @@
 
 OCPI 2.2.1 credentials.asciidoc. Tokens: A (bootstrap, one-off), B (the registering party's, for
 the other to use), C (the answering party's). We keep the token a CPO must present to us only
-as a SHA-256 hash; the token we present to it must be kept in clear to be sent.
+as a SHA-256 hash; the token we present to it must be kept in clear to be sent. Identity is
+bound to the token (ocpi_identity); token B of our own registration lives in a pending
+registration until the handshake ends (ocpi_registrations).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 
 from chargebook.db.engine import Database
-from chargebook.db.models import BookingLocation, OcpiInvite, Party
-from chargebook.domain.errors import AlreadyRegistered, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from chargebook.db.models import OcpiInvite, OcpiRegistration, Party
+from chargebook.domain.errors import (
+    AlreadyRegistered,
+    Forbidden,
+    IdentityMismatch,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+)
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.client import OcpiClient, PeerError
+from chargebook.services import ocpi_registrations as pending
 from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id
+from chargebook.services.ocpi_identity import (
+    apply_party,
+    cpo_role,
+    ensure_free,
+    hash_token,
+    identity_of,
+    label,
+    new_party,
+    party_by_identity,
+)
 from chargebook.settings import Settings
 
 #: The versions we serve side by side; with each CPO we use the highest both offer.
@@ -33,11 +52,9 @@ OUR_MODULES = {  # module id -> our interface role
     "tokens": "SENDER",
     "commands": "SENDER",
 }
-#: Bookings 1.1 names its module ``Booking`` (mod_bookings.asciidoc header) and leaves it out
-#: of the ModuleID table; peers also say ``bookings``. We publish the spec's name, our
-#: Receiver interface (the CPO pushes BookingLocations and Bookings to us), and read either.
+#: Bookings 1.1 names its module ``Booking`` (mod_bookings.asciidoc header); we publish the
+#: spec's name and our Receiver interface (the CPO pushes BookingLocations and Bookings to us).
 BOOKINGS_MODULE = "Booking"
-BOOKINGS_MODULE_IDS = frozenset({"booking", "bookings"})
 
 
 def modules_for(version: str) -> dict[str, str]:
@@ -49,17 +66,6 @@ def modules_for(version: str) -> dict[str, str]:
 
 def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(x) for x in version.split(".") if x.isdigit())
-
-
-def bookings_url(endpoints: dict[str, str]) -> str | None:
-    """The CPO's Bookings Sender interface (we GET calendars and POST requests there)."""
-    found = {key.rpartition(":")[2]: url for key, url in endpoints.items()
-             if key.rpartition(":")[0].casefold() in BOOKINGS_MODULE_IDS}
-    return found.get("SENDER") or next(iter(found.values()), None)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,20 +102,27 @@ class Identity:
         }
 
 
-async def issue_invite(db: Database, name: str) -> str:
-    """A token A for a CPO that will register with us."""
+async def issue_invite(db: Database, name: str, identity: tuple[str, str] | None = None) -> str:
+    """A token A for a CPO that will register with us: it registers one party, once. With
+    ``identity`` (country code, party id) only that party; without, the first registration
+    records which."""
+    if identity is not None:
+        identity = identity_of({"country_code": identity[0], "party_id": identity[1]})
     token = t.new_token()
     async with db.write() as session:
-        session.add(OcpiInvite(id=new_id("inv"), name=name, token_hash=hash_token(token), created_at=utcnow()))
+        session.add(OcpiInvite(id=new_id("inv"), name=name, token_hash=hash_token(token), created_at=utcnow(),
+                               country_code=identity and identity[0], party_id=identity and identity[1]))
     return token
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Whoever presented a token to our OCPI endpoints."""
+    """Whoever presented a token to our OCPI endpoints: a registered party, an invite (token A),
+    or the CPO of our own registration in flight (token B; ``party`` once it is bound)."""
 
     party: Party | None = None
     invite: OcpiInvite | None = None
+    registration: OcpiRegistration | None = None
 
 
 async def identify(db: Database, candidates: list[str]) -> Caller:
@@ -119,8 +132,11 @@ async def identify(db: Database, candidates: list[str]) -> Caller:
     async with db.read() as session:
         party = await session.scalar(select(Party).where(
             or_(Party.token_from_them_hash.in_(hashes), Party.pending_token_hash.in_(hashes))))
-        if party is not None and party.status in ("registered", "registering"):
+        if party is not None and party.status == "registered":
             return Caller(party=party)
+        registration = await pending.live_registration(session, hashes, utcnow())
+        if registration is not None:
+            return Caller(party=await pending.bound_party(session, registration), registration=registration)
         invite = await session.scalar(
             select(OcpiInvite).where(OcpiInvite.token_hash.in_(hashes), OcpiInvite.used_at.is_(None))
         )
@@ -135,7 +151,8 @@ async def _discover(
     """GET their versions, pick the highest we share (or ``version``, when the CPO chose it by
     the credentials URL it called), GET its details: (version, endpoints)."""
     reply = await client.get(versions_url)
-    offered = {v.get("version"): v.get("url") for v in reply.data or [] if isinstance(v, dict)}
+    offered = {v.get("version"): v["url"] for v in reply.data or []
+               if isinstance(v, dict) and isinstance(v.get("url"), str)}
     mutual = [v for v in SUPPORTED_VERSIONS if v in offered and version in (None, v)]
     if not mutual:
         wanted = version or f"one of {list(SUPPORTED_VERSIONS)}"
@@ -150,51 +167,27 @@ async def _discover(
     return version, endpoints
 
 
-def _cpo_role(credentials: dict[str, Any]) -> dict[str, Any]:
-    for role in credentials.get("roles") or []:
-        if role.get("role") == "CPO":
-            return dict(role)
-    raise InvalidRequest("credentials carry no CPO role")
+def _credentials_url(endpoints: dict[str, str]) -> str:
+    url = endpoints.get("credentials:SENDER") or endpoints.get("credentials:RECEIVER")
+    if url is None:
+        raise InvalidRequest("the party offers no credentials endpoint")
+    return url
 
 
-async def _store_party(
-    db: Database,
-    role: dict[str, Any],
-    *,
-    version: str,
-    versions_url: str,
-    endpoints: dict[str, str],
-    token_for_them: str,
-    token_from_them: str,
-    fallback_name: str,
-    status: str = "registered",
-) -> Party:
-    name = (role.get("business_details") or {}).get("name") or fallback_name
-    async with db.write() as session:
-        party = await session.scalar(
-            select(Party).where(
-                Party.country_code == role["country_code"].upper(), Party.party_id == role["party_id"].upper()
-            )
-        )
-        if party is None:
-            party = Party(
-                id=new_id("cpo"), country_code=role["country_code"].upper(), party_id=role["party_id"].upper(),
-                name=name, max_reservation_minutes=240, created_at=utcnow(),
-            )
-            session.add(party)
-        party.name = name
-        party.status = status
-        party.version = version
-        party.versions_url = versions_url
-        party.endpoints = endpoints
-        party.bookings_url = bookings_url(endpoints) if version == "2.3.0" else None
-        if party.bookings_url is None:
-            # Without the module (e.g. back on 2.2.1) its calendars no longer decide anything.
-            await session.execute(delete(BookingLocation).where(BookingLocation.party_pk == party.id))
-        party.token_for_them = token_for_them
-        party.token_from_them_hash = hash_token(token_from_them)
-        party.pending_token_hash = None
-    return party
+def _claim_for(caller: Caller, role: dict[str, Any], *, update: bool) -> tuple[str, str]:
+    """The identity the credentials claim, if the caller's token may claim it: a PUT keeps the
+    caller's own; an invite issued for one party registers only that one."""
+    claim = identity_of(role)
+    if update:
+        assert caller.party is not None
+        own = (caller.party.country_code, caller.party.party_id)
+        if claim != own:
+            raise IdentityMismatch(f"credentials name {label(claim)}, but this token is {label(own)}'s")
+    elif caller.invite is not None and caller.invite.country_code and caller.invite.party_id:
+        invited = (caller.invite.country_code, caller.invite.party_id)
+        if claim != invited:
+            raise IdentityMismatch(f"credentials name {label(claim)}, but this token A is for {label(invited)}")
+    return claim
 
 
 async def accept_registration(
@@ -208,33 +201,105 @@ async def accept_registration(
     "knows the version from which credentials URL was POSTed to"; a PUT "switches to the
     version this credentials URL belongs to"): the CPO, as the registering side, picked it
     from our versions list. It must offer that version itself.
+
+    Identity is bound to the token, checked before we call the CPO and again in the write:
+    a token A registers one party once (the invite's, or the first it names), a PUT keeps the
+    caller's identity, and an identity another connection holds is refused.
     """
-    if update and caller.party is None:
+    if update and (caller.party is None or caller.registration is not None):
         raise Forbidden("PUT credentials needs a registered party's token")
-    if not update and caller.party is not None:
+    if not update and caller.invite is None:
         raise AlreadyRegistered("already registered: use PUT to update credentials")
     their_token = credentials.get("token")
     versions_url = credentials.get("url")
     if not isinstance(their_token, str) or not isinstance(versions_url, str):
         raise InvalidRequest("credentials need token and url")
-    role = _cpo_role(credentials)
+    role = cpo_role(credentials)
+    claim = _claim_for(caller, role, update=update)
+    if not update:
+        async with db.read() as session:
+            ensure_free(await party_by_identity(session, claim), claim)
     try:
         async with OcpiClient(token=their_token) as client:
             version, endpoints = await _discover(client, versions_url, version)
     except PeerError as exc:
         raise InvalidRequest(f"could not read the party's versions: {exc}") from exc
     ours = t.new_token()
-    await _store_party(
-        db, role, version=version, versions_url=versions_url, endpoints=endpoints,
-        token_for_them=their_token, token_from_them=ours,
-        fallback_name=caller.invite.name if caller.invite else role["party_id"],
-    )
-    if caller.invite is not None:
-        async with db.write() as session:
+    async with db.write() as session:
+        invite = None
+        if update:
+            assert caller.party is not None
+            party = await session.get(Party, caller.party.id, with_for_update=True)
+            if party is None or party.status != "registered":
+                raise Unauthenticated("Unknown or revoked token")
+        else:
+            assert caller.invite is not None
             invite = await session.get(OcpiInvite, caller.invite.id, with_for_update=True)
-            if invite is not None:
-                invite.used_at = utcnow()
+            if invite is None or invite.used_at is not None:
+                raise Unauthenticated("Unknown or revoked token")  # token A is spent
+            party = await party_by_identity(session, claim)
+            ensure_free(party, claim)
+        party = await apply_party(
+            session, party, role, version=version, versions_url=versions_url, endpoints=endpoints,
+            token_for_them=their_token, token_from_them=ours,
+            fallback_name=invite.name if invite else claim[1],
+        )
+        if invite is not None:  # spent, and it records whom it registered
+            invite.used_at, invite.party_pk = utcnow(), party.id
+            invite.country_code, invite.party_id = claim
     return identity.credentials(ours)
+
+
+async def _their_role(client: OcpiClient, credentials_url: str) -> dict[str, Any] | None:
+    """The CPO's role from GET credentials with token A, when it offers it (many do not)."""
+    try:
+        return cpo_role((await client.get(credentials_url)).data)
+    except (PeerError, InvalidRequest):
+        return None
+
+
+async def _bind(db: Database, registration_id: str, role: dict[str, Any], name: str | None) -> None:
+    """The CPO's identity is known: token B opens its pushes from now on."""
+    claim = identity_of(role)
+    async with db.write() as session:
+        registration = await pending.locked_registration(session, registration_id)
+        if registration is None:
+            raise InvalidRequest("the registration expired")
+        party = await party_by_identity(session, claim)
+        ensure_free(party, claim)
+        if party is None:
+            party = new_party(session, claim, name or claim[1], "registering")
+            await session.flush()
+        registration.party_pk = party.id
+
+
+async def _complete(
+    db: Database, registration_id: str, theirs: Any, *, version: str, versions_url: str,
+    endpoints: dict[str, str], token_b: str, name: str | None,
+) -> Party:
+    """The CPO answered our POST: bind the registration to the party it names, store the party
+    with token C, remove the pending registration (token B is now the party's token)."""
+    role = cpo_role(theirs)
+    claim = identity_of(role)
+    token_c = theirs.get("token")
+    if not isinstance(token_c, str) or not token_c:
+        raise InvalidRequest("the CPO's credentials answer carries no token")
+    async with db.write() as session:
+        registration = await pending.locked_registration(session, registration_id)
+        if registration is None or registration.expires_at <= utcnow():
+            raise InvalidRequest("the CPO answered after our registration expired")
+        party = await pending.bound_party(session, registration)
+        if party is not None and (party.country_code, party.party_id) != claim:
+            raise IdentityMismatch(f"the CPO answered as {label(claim)} but its credentials named "
+                                   f"{party.country_code}-{party.party_id}")
+        holder = await party_by_identity(session, claim)
+        ensure_free(holder, claim, mine=party)
+        await session.delete(registration)
+        await session.flush()
+        return await apply_party(
+            session, party or holder, role, version=version, versions_url=versions_url, endpoints=endpoints,
+            token_for_them=token_c, token_from_them=token_b, fallback_name=name or claim[1],
+        )
 
 
 async def connect(db: Database, versions_url: str, token_a: str, identity: Identity, name: str | None) -> Party:
@@ -242,36 +307,25 @@ async def connect(db: Database, versions_url: str, token_a: str, identity: Ident
     (token B for it to use), keep the token C it answers with.
 
     The CPO calls us with token B while our POST is still open (to read our versions) and may
-    push its catalogue the moment it answers, so token B must work before the POST returns:
-    we learn the CPO's identity first (GET credentials with token A) and store the party as
-    ``registering`` with token B, then complete it with the answer.
+    push its catalogue the moment it answers, so token B works from before the POST leaves: a
+    pending registration holds it, bound to the party as soon as we know who it is (GET
+    credentials with token A when the CPO allows it, else its answer). Any failure removes it.
     """
     token_b = t.new_token()
     async with OcpiClient(token=token_a) as client:
         version, endpoints = await _discover(client, versions_url)
-        url = endpoints.get("credentials:SENDER") or endpoints.get("credentials:RECEIVER")
-        if url is None:
-            raise InvalidRequest("the party offers no credentials endpoint")
+        url = _credentials_url(endpoints)
+        known = await _their_role(client, url)
+        registration_id = await pending.open_registration(db, hash_token(token_b), versions_url)
         try:
-            role = _cpo_role((await client.get(url)).data or {})
-        except (PeerError, InvalidRequest):
-            role = None  # not offered with token A: learn the identity from the POST's answer
-        if role is not None:
-            await _store_party(db, role, version=version, versions_url=versions_url, endpoints=endpoints,
-                               token_for_them=token_a, token_from_them=token_b,
-                               fallback_name=name or role["party_id"], status="registering")
-        try:
+            if known is not None:
+                await _bind(db, registration_id, known, name)
             reply = await client.request("POST", url, body=identity.credentials(token_b))
-        except PeerError:
-            if role is not None:
-                await _abandon(db, token_b)
+            return await _complete(db, registration_id, reply.data, version=version, versions_url=versions_url,
+                                   endpoints=endpoints, token_b=token_b, name=name)
+        except BaseException:
+            await pending.close_registration(db, registration_id)
             raise
-    theirs = reply.data or {}
-    role = _cpo_role(theirs)
-    return await _store_party(
-        db, role, version=version, versions_url=versions_url, endpoints=endpoints,
-        token_for_them=theirs["token"], token_from_them=token_b, fallback_name=name or role["party_id"],
-    )
 
 
 async def update_credentials(db: Database, party: Party, identity: Identity) -> Party:
@@ -281,6 +335,7 @@ async def update_credentials(db: Database, party: Party, identity: Identity) -> 
 
     The CPO reads our versions with the new token while our PUT is open, so that token is
     valid (beside the old one) from before the PUT; if the update fails, the old one stays.
+    The answer must name the party we already know: a CPO does not change identity by a PUT.
     """
     if party.status != "registered" or not party.versions_url or not party.token_for_them:
         raise InvalidRequest(f"{party.country_code}-{party.party_id} is not registered")
@@ -292,31 +347,28 @@ async def update_credentials(db: Database, party: Party, identity: Identity) -> 
     try:
         async with OcpiClient(token=party.token_for_them) as client:
             version, endpoints = await _discover(client, party.versions_url)
-            url = endpoints.get("credentials:SENDER") or endpoints.get("credentials:RECEIVER")
-            if url is None:
-                raise InvalidRequest("the party offers no credentials endpoint")
-            reply = await client.request("PUT", url, body=identity.credentials(new_token))
-        theirs = reply.data or {}
-        role = _cpo_role(theirs)
+            reply = await client.request("PUT", _credentials_url(endpoints), body=identity.credentials(new_token))
+        theirs = reply.data if isinstance(reply.data, dict) else {}
+        role = cpo_role(theirs)
+        if identity_of(role) != (party.country_code, party.party_id):
+            raise IdentityMismatch(f"the CPO answered as {label(identity_of(role))}, not as "
+                                   f"{party.country_code}-{party.party_id}")
         if not isinstance(theirs.get("token"), str):
             raise InvalidRequest("the CPO's credentials answer carries no token")
+        async with db.write() as session:
+            row = await session.get(Party, party.id, with_for_update=True)
+            if row is None:
+                raise NotFound("party not found")
+            return await apply_party(
+                session, row, role, version=version, versions_url=party.versions_url, endpoints=endpoints,
+                token_for_them=theirs["token"], token_from_them=new_token, fallback_name=party.name,
+            )
     except BaseException:
         async with db.write() as session:
             row = await session.get(Party, party.id, with_for_update=True)
-            if row is not None:
+            if row is not None and row.pending_token_hash == hash_token(new_token):
                 row.pending_token_hash = None
         raise
-    return await _store_party(
-        db, role, version=version, versions_url=party.versions_url, endpoints=endpoints,
-        token_for_them=theirs["token"], token_from_them=new_token, fallback_name=party.name,
-    )
-
-
-async def _abandon(db: Database, token: str) -> None:
-    async with db.write() as session:
-        party = await session.scalar(select(Party).where(Party.token_from_them_hash == hash_token(token)))
-        if party is not None and party.status == "registering":
-            party.status, party.token_from_them_hash = "unregistered", None
 
 
 async def unregister(db: Database, party: Party) -> None:
