@@ -232,3 +232,43 @@ def test_request_and_correlation_ids_are_echoed(connected: Connection) -> None:
     )
     versions = httpx.get(connected.sim.versions_url, headers=auth(connected.token))
     assert "OCPI-from-party-id" not in versions.headers  # not on configuration modules
+
+
+def test_refuse_credentials_get_answers_token_a_with_a_bare_401(
+    sim_factory: Callable[..., SimulatorServer], emsp: RecordingEmsp
+) -> None:
+    sim = sim_factory(refuse_credentials_get=True)
+    refused = httpx.get(credentials_url(sim), headers=auth(sim.token_a))
+    assert refused.status_code == 401 and refused.json() == {"detail": "Unauthorized"}
+    # Token A still registers, and the registered eMSP reads its credentials.
+    token_c = emsp_registers(sim, emsp)
+    mine = httpx.get(credentials_url(sim), headers=auth(token_c))
+    assert mine.status_code == 200 and body(mine)["data"]["token"] == token_c
+
+
+def test_early_callback_reads_every_version_with_token_b_before_answering(
+    sim_factory: Callable[..., SimulatorServer],
+) -> None:
+    sim = sim_factory(early_callback=True)
+    emsp = RecordingEmsp(versions=("2.2.1", "2.3.0")).start()
+    try:
+        token_b = emsp.issue_token()
+        answer = httpx.post(credentials_url(sim), headers=auth(sim.token_a), json=emsp.credentials(token_b))
+        assert body(answer)["status_code"] == 1000
+        called = emsp.find("GET", "/emsp/2.3.0") + emsp.find("GET", "/emsp/versions")
+        assert called and {c.token for c in called} == {token_b} and all(c.authorized for c in called)
+        assert any(entry["kind"] == "early_callback" for entry in sim.simulator.store.events)
+    finally:
+        emsp.stop()
+
+
+def test_early_callback_refused_fails_the_post_with_3001(
+    sim_factory: Callable[..., SimulatorServer], emsp: RecordingEmsp
+) -> None:
+    sim = sim_factory(early_callback=True)
+    unknown_b = "not-accepted-by-the-emsp"
+    answer = httpx.post(credentials_url(sim), headers=auth(sim.token_a), json=emsp.credentials(unknown_b))
+    assert answer.status_code == 200 and body(answer)["status_code"] == 3001
+    assert "calling back with token B failed" in body(answer)["status_message"]
+    # Nothing registered: token A still works.
+    assert httpx.get(sim.versions_url, headers=auth(sim.token_a)).status_code == 200

@@ -79,6 +79,14 @@ def cpo_sim(
     malformed_share: Share = 0.0,
     malformed_kind: Annotated[str, typer.Option(help="non_json or non_envelope.")] = "non_json",
     never_answer_share: Share = 0.0,
+    refuse_credentials_get: Annotated[
+        bool,
+        typer.Option(help="Answer GET /credentials with token A by HTTP 401 {\"detail\": ...}."),
+    ] = False,
+    early_callback: Annotated[
+        bool,
+        typer.Option(help="On a credentials POST, first call back every version with token B."),
+    ] = False,
     admin_token: Annotated[
         str | None, typer.Option(help="Require 'Authorization: Bearer TOKEN' on /sim.")
     ] = None,
@@ -102,6 +110,8 @@ def cpo_sim(
         "seed": seed,
         "admin_enabled": not no_admin,
         "admin_token": admin_token,
+        "refuse_credentials_get": refuse_credentials_get,
+        "early_callback": early_callback,
         "commands": {"timeout_seconds": command_timeout, "reject_share": reject_share},
         "driver": {
             "arrive_after_seconds": arrive_after,

@@ -22,12 +22,25 @@ def identity(cfg: Settings) -> ocpi_parties.Identity:
 
 
 @app.command()
-def invite(name: str) -> None:
-    """Print our versions URL and a fresh token A for a CPO that registers with us."""
+def invite(name: str,
+           country_code: Optional[str] = typer.Option(None, help="The CPO's country code."),
+           party_id: Optional[str] = typer.Option(None, help="The CPO's party id.")) -> None:
+    """Print our versions URL and a fresh token A for a CPO that registers with us.
+
+    The token registers one party, once: the one named here (recommended), or else the first
+    one that registers with it."""
+    if (country_code is None) != (party_id is None):
+        raise typer.BadParameter("give both --country-code and --party-id, or neither")
     cfg = settings()
-    token = run_with_db(lambda db: ocpi_parties.issue_invite(db, name), cfg)
+    party = (country_code, party_id) if country_code and party_id else None
+    try:
+        token = run_with_db(lambda db: ocpi_parties.issue_invite(db, name, party), cfg)
+    except DomainError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     console.print(f"versions_url: {identity(cfg).versions_url}")
     console.print(f"token_a:      {token}")
+    console.print(f"for party:    {'-'.join(party).upper() if party else 'the first that registers with it'}")
 
 
 @app.command()

@@ -275,6 +275,18 @@ class SimConfig(BaseModel):
     http_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Timeout of our calls to the eMSP."
     )
+    refuse_credentials_get: bool = Field(
+        default=False,
+        description="Answer an eMSP's GET /credentials with token A with HTTP 401 "
+        '{"detail": "Unauthorized"} (not an OCPI envelope), as many CPOs do: the spec promises '
+        "token A for the registration POST only.",
+    )
+    early_callback: bool = Field(
+        default=False,
+        description="On an eMSP's credentials POST, first thing, before the handshake proper: "
+        "GET its versions and the details of every version it lists with its token B, and fail "
+        "the POST (3001) if any is refused.",
+    )
     admin_enabled: bool = Field(default=True, description="Serve the /sim admin API.")
     admin_token: str | None = Field(
         default=None, description="When set, /sim needs 'Authorization: Bearer <admin_token>'."

@@ -82,11 +82,30 @@ async def fetch_endpoints(
 # --- we are the Receiver (the eMSP POSTs / PUTs / DELETEs our credentials) -----------------
 
 
+async def call_back_early(sim: Simulator, theirs: Credentials) -> None:
+    """``early_callback``: before anything else, GET the eMSP's versions and the details of every
+    version it lists, with token B (so token B must work from the moment its POST left)."""
+    client = sim.client(theirs.token, functional=False)
+    try:
+        reply = await client.get(theirs.url)
+        urls = [v.get("url") for v in reply.data or [] if isinstance(v, dict)]
+        for url in urls:
+            if isinstance(url, str):
+                await client.get(url)
+    except PeerError as exc:
+        raise RegistrationError(
+            StatusCode.UNABLE_TO_USE_CLIENT_API, f"calling back with token B failed: {exc}"
+        ) from exc
+    sim.store.log("early_callback", versions_url=theirs.url, details=len(urls))
+
+
 async def accept_registration(
     sim: Simulator, theirs: Credentials, version: str = VERSION
 ) -> Credentials | v230.Credentials:
     """POST on ``version``: store B, fetch the eMSP's endpoints of that version with it,
     answer with a new token C."""
+    if sim.config.early_callback:
+        await call_back_early(sim, theirs)
     version, endpoints = await fetch_endpoints(sim, theirs.url, theirs.token, version)
     token_c = new_token()
     sim.store.peer = Peer(

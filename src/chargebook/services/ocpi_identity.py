@@ -52,7 +52,8 @@ def identity_of(role: dict[str, Any]) -> tuple[str, str]:
     country, party = role.get("country_code"), role.get("party_id")
     if not (isinstance(country, str) and len(country) == 2 and country.isalpha()):
         raise InvalidRequest("the CPO role needs a country_code of 2 letters")
-    if not (isinstance(party, str) and 1 <= len(party) <= 3 and party.isalnum() and party.isascii()):
+    if not (isinstance(party, str) and 1 <= len(party) <= 3 and party.isascii()
+            and party.isalnum()):
         raise InvalidRequest("the CPO role needs a party_id of up to 3 letters or digits")
     return country.upper(), party.upper()
 
@@ -63,10 +64,13 @@ def label(identity: tuple[str, str]) -> str:
 
 async def party_by_identity(session: AsyncSession, identity: tuple[str, str]) -> Party | None:
     country, party = identity
-    return await session.scalar(select(Party).where(Party.country_code == country, Party.party_id == party))
+    return await session.scalar(
+        select(Party).where(Party.country_code == country, Party.party_id == party))
 
 
-def ensure_free(holder: Party | None, identity: tuple[str, str], *, mine: Party | None = None) -> None:
+def ensure_free(
+    holder: Party | None, identity: tuple[str, str], *, mine: Party | None = None
+) -> None:
     """Refuse an identity another connection holds (registered, or mid-registration)."""
     if holder is not None and holder.status in HELD and (mine is None or holder.id != mine.id):
         raise IdentityTaken(f"{label(identity)} is already registered with another token")

@@ -110,8 +110,9 @@ async def issue_invite(db: Database, name: str, identity: tuple[str, str] | None
         identity = identity_of({"country_code": identity[0], "party_id": identity[1]})
     token = t.new_token()
     async with db.write() as session:
-        session.add(OcpiInvite(id=new_id("inv"), name=name, token_hash=hash_token(token), created_at=utcnow(),
-                               country_code=identity and identity[0], party_id=identity and identity[1]))
+        session.add(OcpiInvite(
+            id=new_id("inv"), name=name, token_hash=hash_token(token), created_at=utcnow(),
+            country_code=identity and identity[0], party_id=identity and identity[1]))
     return token
 
 
@@ -136,7 +137,8 @@ async def identify(db: Database, candidates: list[str]) -> Caller:
             return Caller(party=party)
         registration = await pending.live_registration(session, hashes, utcnow())
         if registration is not None:
-            return Caller(party=await pending.bound_party(session, registration), registration=registration)
+            bound = await pending.bound_party(session, registration)
+            return Caller(party=bound, registration=registration)
         invite = await session.scalar(
             select(OcpiInvite).where(OcpiInvite.token_hash.in_(hashes), OcpiInvite.used_at.is_(None))
         )
@@ -182,11 +184,13 @@ def _claim_for(caller: Caller, role: dict[str, Any], *, update: bool) -> tuple[s
         assert caller.party is not None
         own = (caller.party.country_code, caller.party.party_id)
         if claim != own:
-            raise IdentityMismatch(f"credentials name {label(claim)}, but this token is {label(own)}'s")
+            raise IdentityMismatch(
+                f"credentials name {label(claim)}, but this token is {label(own)}'s")
     elif caller.invite is not None and caller.invite.country_code and caller.invite.party_id:
         invited = (caller.invite.country_code, caller.invite.party_id)
         if claim != invited:
-            raise IdentityMismatch(f"credentials name {label(claim)}, but this token A is for {label(invited)}")
+            raise IdentityMismatch(
+                f"credentials name {label(claim)}, but this token A is for {label(invited)}")
     return claim
 
 
@@ -258,7 +262,9 @@ async def _their_role(client: OcpiClient, credentials_url: str) -> dict[str, Any
         return None
 
 
-async def _bind(db: Database, registration_id: str, role: dict[str, Any], name: str | None) -> None:
+async def bind_registration(
+    db: Database, registration_id: str, role: dict[str, Any], name: str | None
+) -> None:
     """The CPO's identity is known: token B opens its pushes from now on."""
     claim = identity_of(role)
     async with db.write() as session:
@@ -297,12 +303,15 @@ async def _complete(
         await session.delete(registration)
         await session.flush()
         return await apply_party(
-            session, party or holder, role, version=version, versions_url=versions_url, endpoints=endpoints,
-            token_for_them=token_c, token_from_them=token_b, fallback_name=name or claim[1],
+            session, party or holder, role, version=version, versions_url=versions_url,
+            endpoints=endpoints, token_for_them=token_c, token_from_them=token_b,
+            fallback_name=name or claim[1],
         )
 
 
-async def connect(db: Database, versions_url: str, token_a: str, identity: Identity, name: str | None) -> Party:
+async def connect(
+    db: Database, versions_url: str, token_a: str, identity: Identity, name: str | None
+) -> Party:
     """We register with a CPO: discover its endpoints with token A, POST our credentials
     (token B for it to use), keep the token C it answers with.
 
@@ -319,10 +328,11 @@ async def connect(db: Database, versions_url: str, token_a: str, identity: Ident
         registration_id = await pending.open_registration(db, hash_token(token_b), versions_url)
         try:
             if known is not None:
-                await _bind(db, registration_id, known, name)
+                await bind_registration(db, registration_id, known, name)
             reply = await client.request("POST", url, body=identity.credentials(token_b))
-            return await _complete(db, registration_id, reply.data, version=version, versions_url=versions_url,
-                                   endpoints=endpoints, token_b=token_b, name=name)
+            return await _complete(
+                db, registration_id, reply.data, version=version, versions_url=versions_url,
+                endpoints=endpoints, token_b=token_b, name=name)
         except BaseException:
             await pending.close_registration(db, registration_id)
             raise
@@ -347,7 +357,8 @@ async def update_credentials(db: Database, party: Party, identity: Identity) -> 
     try:
         async with OcpiClient(token=party.token_for_them) as client:
             version, endpoints = await _discover(client, party.versions_url)
-            reply = await client.request("PUT", _credentials_url(endpoints), body=identity.credentials(new_token))
+            reply = await client.request(
+                "PUT", _credentials_url(endpoints), body=identity.credentials(new_token))
         theirs = reply.data if isinstance(reply.data, dict) else {}
         role = cpo_role(theirs)
         if identity_of(role) != (party.country_code, party.party_id):
@@ -360,8 +371,8 @@ async def update_credentials(db: Database, party: Party, identity: Identity) -> 
             if row is None:
                 raise NotFound("party not found")
             return await apply_party(
-                session, row, role, version=version, versions_url=party.versions_url, endpoints=endpoints,
-                token_for_them=theirs["token"], token_from_them=new_token, fallback_name=party.name,
+                session, row, role, version=version, versions_url=party.versions_url,
+                endpoints=endpoints, token_for_them=theirs["token"], token_from_them=new_token, fallback_name=party.name,
             )
     except BaseException:
         async with db.write() as session:

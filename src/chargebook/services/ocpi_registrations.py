@@ -53,7 +53,9 @@ async def bound_party(session: AsyncSession, registration: OcpiRegistration) -> 
     return await session.get(Party, registration.party_pk) if registration.party_pk else None
 
 
-async def locked_registration(session: AsyncSession, registration_id: str) -> OcpiRegistration | None:
+async def locked_registration(
+    session: AsyncSession, registration_id: str
+) -> OcpiRegistration | None:
     return await session.get(OcpiRegistration, registration_id, with_for_update=True)
 
 

@@ -1,6 +1,7 @@
 """Credentials module, the server side (OCPI 2.2.1 credentials.asciidoc § Interfaces).
 
-* GET: the credentials the caller uses towards us.
+* GET: the credentials the caller uses towards us (with ``refuse_credentials_get``, token A
+  gets HTTP 401 ``{"detail": "Unauthorized"}`` instead).
 * POST (token A only): registration. HTTP 405 when the caller is already registered.
 * PUT (the peer's token): new token and endpoints. HTTP 405 when not registered.
 * DELETE (the peer's token): unregister. HTTP 405 when not registered.
@@ -15,7 +16,7 @@ the OCPI layer and was authenticated (transport_and_format.asciidoc § Response 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from chargebook.cpo_sim import registration
 from chargebook.cpo_sim.protocol import (
@@ -42,6 +43,9 @@ def _not_allowed(message: str) -> OcpiError:
 async def get_credentials(version: ApiVersion, sim: Sim, caller: CredentialsCaller) -> Response:
     if caller is Caller.PEER and sim.store.peer is not None:
         return ok(sim.credentials(sim.store.peer.server_token, version))
+    if sim.config.refuse_credentials_get:
+        # As CPOs met in the field answer it: a framework's 401, not an OCPI envelope.
+        return JSONResponse({"detail": "Unauthorized"}, status_code=401)
     assert sim.store.token_a is not None
     return ok(sim.credentials(sim.store.token_a, version))
 
