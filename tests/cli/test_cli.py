@@ -159,3 +159,16 @@ def test_keys_and_limits_from_the_cli_take_effect_at_once(fresh_database_url: st
 
         bad = chargebook("clients", "update", client_id, "--monthly-quota", "0", url=url)
         assert bad.returncode == 2 and "must be positive" in bad.stderr
+
+
+def test_ocpi_invite_names_the_party_it_registers(fresh_database_url: str) -> None:
+    named = chargebook("ocpi", "invite", "Stadtwerke", "--country-code", "de", "--party-id", "swk",
+                       url=fresh_database_url)
+    assert named.returncode == 0, named.stderr
+    assert re.search(r"token_a:\s+\S+", named.stdout) and "for party:    DE-SWK" in named.stdout
+    anyone = chargebook("ocpi", "invite", "Someone", url=fresh_database_url)
+    assert anyone.returncode == 0 and "the first that registers with it" in anyone.stdout
+    half = chargebook("ocpi", "invite", "Half", "--country-code", "DE", url=fresh_database_url)
+    assert half.returncode != 0 and "Traceback" not in half.stderr
+    bad = chargebook("ocpi", "invite", "Bad", "--country-code", "D1", "--party-id", "X", url=fresh_database_url)
+    assert bad.returncode == 2 and "country_code" in bad.stderr and "Traceback" not in bad.stderr

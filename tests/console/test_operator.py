@@ -122,6 +122,10 @@ def test_cpo_invitation_shows_our_versions_url_and_token_a(
     versions = httpx.get(f"{live.base}/ocpi/versions", headers={"Authorization": f"Token {token}"})
     assert versions.status_code == 200  # token A opens our versions endpoint
     assert "cpo.invite" in operator.get("/ops/audit").text
+    # An invitation for one party names it; half an identity is refused.
+    named = operator.post("/ops/cpos/invite", {"name": "Named", "country_code": "de", "party_id": "abc"})
+    assert named.status_code == 200 and '<strong id="invite-party">DE-ABC</strong>' in named.text
+    assert operator.post("/ops/cpos/invite", {"name": "Half", "country_code": "DE"}).status_code == 400
 
 
 def test_connect_to_an_unreachable_cpo_is_a_502_page(operator: Visitor) -> None:

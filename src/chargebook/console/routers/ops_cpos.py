@@ -80,7 +80,12 @@ async def list_cpos(request: Request, who: Operator) -> Response:
 async def invite(request: Request, who: Operator, form: Posted) -> Response:
     st = state(request)
     name = form.text("name")
-    token = await ocpi_parties.issue_invite(st.db, name)
+    country, party_id = form.optional_text("country_code"), form.optional_text("party_id")
+    if (country is None) != (party_id is None):
+        raise InvalidRequest("country_code and party_id: give both, or neither")
+    # The invitation registers one party, once: this one, or the first that registers with it.
+    identity = (country, party_id) if country and party_id else None
+    token = await ocpi_parties.issue_invite(st.db, name, identity)
     await audit.record(st.db, who.actor(client_ip(request)), "cpo.invite", target=name)
     return await page(
         request,
@@ -88,6 +93,7 @@ async def invite(request: Request, who: Operator, form: Posted) -> Response:
         who,
         name=name,
         token=token,
+        party="-".join(identity).upper() if identity else None,
         versions_url=_identity(request).versions_url,
     )
 
