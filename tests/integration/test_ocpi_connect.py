@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 
 from chargebook.cpo_sim import SimulatorServer
 from chargebook.db.models import Location, OcpiRegistration, Party
+from chargebook.domain.errors import IdentityTaken
+from chargebook.services import ocpi_parties
 from chargebook.settings import Settings
 from tests.conftest import LiveServer
 from tests.factories import with_db
@@ -95,3 +97,39 @@ def test_a_post_the_cpo_refuses_leaves_no_pending_registration_nor_party(
         assert failed.returncode == 2 and "3003" in failed.stderr, failed.stderr
         assert _state(fresh_database_url) == {"parties": [], "registrations": 0, "locations": 0}
         assert "early_callback" in [e["kind"] for e in sim.simulator.store.events]
+
+
+def test_connect_to_another_cpo_naming_a_registered_identity_is_refused(
+    stack: tuple[LiveServer, SimulatorServer],
+) -> None:
+    live, sim = stack
+    url = live.settings.database_url
+    me = ocpi_parties.Identity("DE", "CBK", "chargebook", live.base)
+    with_db(url, lambda db: ocpi_parties.connect(db, sim.versions_url, sim.token_a, me, None))
+    before = _state(url)["parties"]
+    # Another server says it is DE-SIM too (its credentials GET would say so as well).
+    impostor = SimulatorServer(sim_config(locations=1, push_on_register=False))
+    with impostor, pytest.raises(IdentityTaken, match="DE-SIM is already registered"):
+        with_db(url, lambda db: ocpi_parties.connect(db, impostor.versions_url, impostor.token_a, me, None))
+    after = _state(url)
+    assert after["parties"] == before and after["registrations"] == 0
+
+
+def test_connect_again_to_the_same_versions_url_renews_the_party(
+    stack: tuple[LiveServer, SimulatorServer],
+) -> None:
+    live, sim = stack
+    url = live.settings.database_url
+    me = ocpi_parties.Identity("DE", "CBK", "chargebook", live.base)
+    first = with_db(url, lambda db: ocpi_parties.connect(db, sim.versions_url, sim.token_a, me, None))
+
+    async def forget_us() -> str:  # the CPO lost our connection and issues a new token A
+        sim.simulator.store.peer = None
+        sim.simulator.store.token_a = "fresh-token-a"
+        return "fresh-token-a"
+
+    token_a = sim.call(forget_us)
+    again = with_db(url, lambda db: ocpi_parties.connect(db, sim.versions_url, token_a, me, None))
+    assert again.id == first.id and again.status == "registered"
+    assert again.token_from_them_hash != first.token_from_them_hash
+    assert _state(url)["registrations"] == 0

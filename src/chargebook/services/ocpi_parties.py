@@ -262,6 +262,12 @@ async def _their_role(client: OcpiClient, credentials_url: str) -> dict[str, Any
         return None
 
 
+def _reconnecting(party: Party | None, registration: OcpiRegistration) -> Party | None:
+    """The operator connects again to the CPO at the versions URL a party was registered from
+    (it lost our credentials, say): that party, which the handshake may renew."""
+    return party if party is not None and party.versions_url == registration.versions_url else None
+
+
 async def bind_registration(
     db: Database, registration_id: str, role: dict[str, Any], name: str | None
 ) -> None:
@@ -272,7 +278,7 @@ async def bind_registration(
         if registration is None:
             raise InvalidRequest("the registration expired")
         party = await party_by_identity(session, claim)
-        ensure_free(party, claim)
+        ensure_free(party, claim, mine=_reconnecting(party, registration))
         if party is None:
             party = new_party(session, claim, name or claim[1], "registering")
             await session.flush()
@@ -299,7 +305,7 @@ async def _complete(
             raise IdentityMismatch(f"the CPO answered as {label(claim)} but its credentials named "
                                    f"{party.country_code}-{party.party_id}")
         holder = await party_by_identity(session, claim)
-        ensure_free(holder, claim, mine=party)
+        ensure_free(holder, claim, mine=party or _reconnecting(holder, registration))
         await session.delete(registration)
         await session.flush()
         return await apply_party(
