@@ -25,7 +25,7 @@ def _open(database_url: str, token_b: str) -> str:
 def _bind(database_url: str, registration_id: str, party_id: str) -> None:
     role = {"role": "CPO", "country_code": "de", "party_id": party_id.lower(),
             "business_details": {"name": "Pending CPO"}}
-    with_db(database_url, lambda db: ocpi_parties.bind_registration(db, registration_id, role, None))
+    with_db(database_url, lambda db: ocpi_registrations.bind_registration(db, registration_id, role, None))
 
 
 def _rows(database_url: str, party_id: str) -> tuple[int, list[str]]:

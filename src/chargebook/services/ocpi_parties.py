@@ -36,7 +36,6 @@ from chargebook.services.ocpi_identity import (
     hash_token,
     identity_of,
     label,
-    new_party,
     party_by_identity,
 )
 from chargebook.settings import Settings
@@ -262,59 +261,6 @@ async def _their_role(client: OcpiClient, credentials_url: str) -> dict[str, Any
         return None
 
 
-def _reconnecting(party: Party | None, registration: OcpiRegistration) -> Party | None:
-    """The operator connects again to the CPO at the versions URL a party was registered from
-    (it lost our credentials, say): that party, which the handshake may renew."""
-    return party if party is not None and party.versions_url == registration.versions_url else None
-
-
-async def bind_registration(
-    db: Database, registration_id: str, role: dict[str, Any], name: str | None
-) -> None:
-    """The CPO's identity is known: token B opens its pushes from now on."""
-    claim = identity_of(role)
-    async with db.write() as session:
-        registration = await pending.locked_registration(session, registration_id)
-        if registration is None:
-            raise InvalidRequest("the registration expired")
-        party = await party_by_identity(session, claim)
-        ensure_free(party, claim, mine=_reconnecting(party, registration))
-        if party is None:
-            party = new_party(session, claim, name or claim[1], "registering")
-            await session.flush()
-        registration.party_pk = party.id
-
-
-async def _complete(
-    db: Database, registration_id: str, theirs: Any, *, version: str, versions_url: str,
-    endpoints: dict[str, str], token_b: str, name: str | None,
-) -> Party:
-    """The CPO answered our POST: bind the registration to the party it names, store the party
-    with token C, remove the pending registration (token B is now the party's token)."""
-    role = cpo_role(theirs)
-    claim = identity_of(role)
-    token_c = theirs.get("token")
-    if not isinstance(token_c, str) or not token_c:
-        raise InvalidRequest("the CPO's credentials answer carries no token")
-    async with db.write() as session:
-        registration = await pending.locked_registration(session, registration_id)
-        if registration is None or registration.expires_at <= utcnow():
-            raise InvalidRequest("the CPO answered after our registration expired")
-        party = await pending.bound_party(session, registration)
-        if party is not None and (party.country_code, party.party_id) != claim:
-            raise IdentityMismatch(f"the CPO answered as {label(claim)} but its credentials named "
-                                   f"{party.country_code}-{party.party_id}")
-        holder = await party_by_identity(session, claim)
-        ensure_free(holder, claim, mine=party or _reconnecting(holder, registration))
-        await session.delete(registration)
-        await session.flush()
-        return await apply_party(
-            session, party or holder, role, version=version, versions_url=versions_url,
-            endpoints=endpoints, token_for_them=token_c, token_from_them=token_b,
-            fallback_name=name or claim[1],
-        )
-
-
 async def connect(
     db: Database, versions_url: str, token_a: str, identity: Identity, name: str | None
 ) -> Party:
@@ -334,9 +280,9 @@ async def connect(
         registration_id = await pending.open_registration(db, hash_token(token_b), versions_url)
         try:
             if known is not None:
-                await bind_registration(db, registration_id, known, name)
+                await pending.bind_registration(db, registration_id, known, name)
             reply = await client.request("POST", url, body=identity.credentials(token_b))
-            return await _complete(
+            return await pending.complete_registration(
                 db, registration_id, reply.data, version=version, versions_url=versions_url,
                 endpoints=endpoints, token_b=token_b, name=name)
         except BaseException:
