@@ -79,6 +79,13 @@ def cpo_sim(
     malformed_share: Share = 0.0,
     malformed_kind: Annotated[str, typer.Option(help="non_json or non_envelope.")] = "non_json",
     never_answer_share: Share = 0.0,
+    quirks: Annotated[
+        str,
+        typer.Option(
+            help="Behave like CPOs in the field: a profile ('field') or quirk switches, "
+            "comma-separated (docs/cpo-simulator.md § Quirks). Default: none."
+        ),
+    ] = "",
     admin_token: Annotated[
         str | None, typer.Option(help="Require 'Authorization: Bearer TOKEN' on /sim.")
     ] = None,
@@ -119,6 +126,7 @@ def cpo_sim(
             "malformed_kind": malformed_kind,
             "never_answer_share": never_answer_share,
         },
+        "quirks": [quirks] if quirks else [],
     }
     if public_url:
         values["public_url"] = public_url
@@ -139,6 +147,8 @@ def cpo_sim(
             f"CPO simulator [bold]{config.country_code}*{config.party_id}[/bold] "
             f"({config.locations} locations) listening on {server.url}"
         )
+        if config.quirks:
+            console.print(f"  quirks       : {', '.join(config.quirks)}")
         console.print(f"  versions URL : {server.versions_url}")
         console.print(f"  token A      : {server.token_a}")
         if not no_admin:

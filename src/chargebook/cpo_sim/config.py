@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chargebook.cpo_sim.quirks import expand
 from chargebook.ocpi.transport import new_token
 from chargebook.ocpi.v221 import CommandResultType
 
@@ -283,6 +284,16 @@ class SimConfig(BaseModel):
     driver: DriverRules = Field(default_factory=DriverRules)
     bookings: BookingRules = Field(default_factory=BookingRules)
     faults: Faults = Field(default_factory=Faults)
+    quirks: list[str] = Field(
+        default_factory=list,
+        description="Quirk switches or profiles (cpo_sim/quirks.py), e.g. ['field']: behave "
+        "like CPO implementations seen in the field. Empty: a well-behaved CPO.",
+    )
+
+    @field_validator("quirks")
+    @classmethod
+    def _known_quirks(cls, names: list[str]) -> list[str]:
+        return expand(names)  # profiles become their switches
 
     @field_validator("ocpi_versions")
     @classmethod
