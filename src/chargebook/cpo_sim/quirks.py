@@ -118,9 +118,12 @@ def _all_optional_model(annotation: Any) -> type[BaseModel] | None:
     if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
         return None
     for arg in typing.get_args(annotation):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            if not any(f.is_required() for f in arg.model_fields.values()):
-                return arg
+        if (
+            isinstance(arg, type)
+            and issubclass(arg, BaseModel)
+            and not any(f.is_required() for f in arg.model_fields.values())
+        ):
+            return arg
     return None
 
 

@@ -17,9 +17,10 @@ What holds for every model built on :class:`OcpiModel`:
   as an aware UTC datetime; it is written as ``YYYY-MM-DDTHH:MM:SS[.ffff]Z``.
 * String lengths and character sets are enforced on every validation, so an over-long id
   is refused before we send it, not only when we receive it.
-* An optional field sent as ``null`` is read as not sent outside PATCH bodies (CPOs in the field send every unset
-  field as ``null``, whole objects of nulls included); a required field sent as ``null`` is
-  still refused, naming the field. Stored copies drop the nulls too (``without_nulls``).
+* An optional field sent as ``null`` is read as not sent, outside PATCH bodies (CPOs in the
+  field send every unset field as ``null``, whole objects of nulls included); a required
+  field sent as ``null`` is still refused, naming the field. Stored copies drop the nulls
+  too (``without_nulls``).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
-    model_validator,
     StringConstraints,
+    model_validator,
 )
 
 # --- JSON in and out ---------------------------------------------------------------------
