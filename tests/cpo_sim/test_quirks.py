@@ -9,8 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
+import typer
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
+from chargebook.cli.cpo_sim import cpo_sim
 from chargebook.cpo_sim import SimConfig, SimulatorServer
 from chargebook.cpo_sim.quirks import PROFILES, SWITCHES, expand
 from chargebook.ocpi import transport as t
@@ -114,3 +117,19 @@ def test_our_client_reads_the_field_profile(field: Connection) -> None:
     seen, one = asyncio.run(read())
     assert len(seen) == field.sim.simulator.config.locations == len({x["id"] for x in seen})
     assert one["id"] == seen[0]["id"]
+
+
+def test_the_cli_takes_a_profile_or_switches() -> None:
+    app = typer.Typer()
+    app.command("cpo-sim")(cpo_sim)
+    app.command("other")(lambda: None)
+    args = ["cpo-sim", "--port", "0", "--locations", "1", "--exit-after", "0.1", "--quirks"]
+    result = CliRunner().invoke(app, [*args, "field"])
+    assert result.exit_code == 0, result.output
+    assert f"quirks : {', '.join(sorted(PROFILES['field']))}" in " ".join(result.output.split())
+    chosen = CliRunner().invoke(app, [*args, "explicit_nulls,bare_requests"])
+    assert "quirks : bare_requests, explicit_nulls" in " ".join(chosen.output.split())
+    wrong = CliRunner().invoke(app, [*args, "nope"])
+    assert wrong.exit_code == 2 and "unknown quirk 'nope'" in wrong.output
+    plain = CliRunner().invoke(app, args[:-1])
+    assert plain.exit_code == 0 and "quirks" not in plain.output
