@@ -117,3 +117,17 @@ async def walk_any(handler: Any, **kwargs: Any) -> tuple[list[str], list[str]]:
         async for items, _total in client.pages(BASE, None, **kwargs):
             ids += [i["id"] for i in items]
     return ids, requested
+
+
+async def test_offset_paging_goes_on_where_a_slash_redirect_led() -> None:
+    pages = catalogue(lambda o: None)
+
+    def redirecting(request: httpx.Request) -> httpx.Response:
+        if not request.url.path.endswith("/"):
+            return httpx.Response(307, headers={"Location": str(request.url.copy_with(path=request.url.path + "/"))})
+        return pages(request)
+
+    ids, requested = await walk(redirecting)
+    assert ids == EVERY
+    assert requested == [f"{BASE}?limit=100", f"{BASE}/?limit=100",
+                         f"{BASE}/?limit=3&offset=3", f"{BASE}/?limit=3&offset=6"]

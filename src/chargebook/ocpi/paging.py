@@ -69,7 +69,7 @@ class Pager:
             if total is None or offset >= total:
                 return
             limit = _int(reply.headers.get(t.LIMIT)) or _int(self.params.get("limit")) or len(items)
-            url, query = self.url, {**self.params, "offset": offset, "limit": limit}
+            url, query = self._base(reply.url), {**self.params, "offset": offset, "limit": limit}
         self._note("page cap reached, pull cut short", max_pages=self.max_pages)
 
     def usable(self, link: str) -> bool:
@@ -80,6 +80,12 @@ class Pager:
         if theirs.path.rstrip("/") != ours.path.rstrip("/"):
             return False
         return not any(v.strip().lower() in _JUNK_VALUES for _, v in parse_qsl(theirs.query))
+
+    def _base(self, answered: str) -> str:
+        """The endpoint to page on at: where the last page was answered (after a slash
+        redirect), without its query, if that is still the endpoint we paged."""
+        base = urlsplit(answered)._replace(query="").geturl() if answered else ""
+        return base if base and self.usable(base) else self.url
 
     def _first_time(self, url: str, query: dict[str, Any], offset: int) -> bool:
         request = url + ("?" + urlencode(sorted((k, str(v)) for k, v in query.items())) if query else "")
