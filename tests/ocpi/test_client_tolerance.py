@@ -16,8 +16,8 @@ from chargebook.ocpi.client import (
     PeerProtocolError,
     PeerRejected,
     PeerTimeout,
-    other_form,
 )
+from chargebook.ocpi.redirects import other_form
 from tests.trickle import Trickler
 
 CPO = Party("DE", "XTW")

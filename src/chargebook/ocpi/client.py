@@ -12,7 +12,7 @@ Foreign errors are translated here, once, keeping the cause:
 
 Tolerances of what peers in the field send (docs/ocpi-conformance.md § Tolerances): 307/308
 redirects between a module URL's slash and no-slash forms (followed for GET within the same
-origin; a POST/PUT is retried once at the other form), single objects sent as one-element
+origin; a POST/PUT is retried once at the other form: ``ocpi/redirects.py``), single objects sent as one-element
 lists (:meth:`OcpiReply.object`), a generic 3000 in HTTP 200 named as what it usually means,
 and unusable pagination links (``ocpi/paging.py``).
 """
@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -32,6 +32,7 @@ from chargebook import metrics
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.answers import Unreadable, single_object
 from chargebook.ocpi.paging import Pager
+from chargebook.ocpi.redirects import MAX_REDIRECTS, REDIRECTS, error_detail, redirect_target
 from chargebook.ocpi.v221.types import dump_json, load_json
 
 
@@ -83,9 +84,6 @@ UNDECODABLE_TOKEN_NOTE = (
     "decode; check the token we hold for them and its encoding"
 )
 
-#: How many redirects a GET follows (within the peer's own origin).
-MAX_REDIRECTS = 3
-REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +193,7 @@ class OcpiClient:
         response = await self._once(method, url, content, params)
         hops = 0
         while response.status_code in REDIRECTS and hops < MAX_REDIRECTS:
-            target = _redirect_target(method, url, response, retried=hops > 0)
+            target = redirect_target(method, url, response, retried=hops > 0)
             if target is None:
                 break
             hops += 1
@@ -222,7 +220,7 @@ class OcpiClient:
         if response.status_code >= 500 and not _looks_like_envelope(response):
             raise PeerUnreachable(f"{method} {url}: HTTP {response.status_code}")
         if response.status_code in (401, 403) and not _looks_like_envelope(response):
-            raise PeerAuthRefused(self.peer, response.status_code, _detail(response))
+            raise PeerAuthRefused(self.peer, response.status_code, error_detail(response))
         if response.status_code in REDIRECTS:
             raise PeerProtocolError(
                 f"{method} {url}: HTTP {response.status_code} redirect to "
@@ -313,41 +311,3 @@ def _looks_like_envelope(response: httpx.Response) -> bool:
     except ValueError:
         return False
     return isinstance(payload, dict) and "status_code" in payload
-
-
-def other_form(url: str) -> str:
-    """The same URL with its path's trailing slash toggled (query kept)."""
-    parts = urlsplit(url)
-    path = parts.path[:-1] if parts.path.endswith("/") else parts.path + "/"
-    return parts._replace(path=path).geturl()
-
-
-def same_origin(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())
-
-
-def _redirect_target(method: str, url: str, response: httpx.Response, *, retried: bool) -> str | None:
-    """Where to go after a redirect, or None to stop. A GET follows any redirect within the
-    peer's own origin (our token goes with it, so never elsewhere). Any other method is
-    retried once, at the other slash form of the same URL, and only on 307/308 (which keep
-    the method and body)."""
-    location = response.headers.get("Location")
-    target = urljoin(url, location) if location else None
-    if method == "GET":
-        return target if target is not None and same_origin(url, target) else None
-    if retried or response.status_code not in (307, 308):
-        return None
-    return other_form(url)
-
-
-def _detail(response: httpx.Response) -> str | None:
-    """A short description from a non-envelope error body (``{"detail": ...}`` or text)."""
-    try:
-        payload = response.json()
-    except ValueError:
-        return response.text[:200] or None
-    if isinstance(payload, dict):
-        value = payload.get("detail") or payload.get("message") or payload.get("error")
-        return str(value)[:200] if value else None
-    return None
