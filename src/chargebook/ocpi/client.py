@@ -12,9 +12,9 @@ Foreign errors are translated here, once, keeping the cause:
 
 Tolerances of what peers in the field send (docs/ocpi-conformance.md § Tolerances): 307/308
 redirects between a module URL's slash and no-slash forms (followed for GET within the same
-origin; a POST/PUT is retried once at the other form: ``ocpi/redirects.py``), single objects sent as one-element
-lists (:meth:`OcpiReply.object`), a generic 3000 in HTTP 200 named as what it usually means,
-and unusable pagination links (``ocpi/paging.py``).
+origin; a POST/PUT is retried once at the other form: ``ocpi/redirects.py``), single objects
+sent as one-element lists (:meth:`OcpiReply.object`), a generic 3000 in HTTP 200 named as
+what it usually means, and unusable pagination links (``ocpi/paging.py``).
 """
 
 from __future__ import annotations
