@@ -79,7 +79,7 @@ class BodyLimit:
 
 class RequestId:
     """Take a caller's X-Request-ID (if sane) or make one; echo it (and an OCPI caller's
-    X-Correlation-ID) on the response. The id is bound (``correlation.bind``) for everything
+    X-Correlation-ID, made from the request id when an OCPI caller sent none) on the response. The id is bound (``correlation.bind``) for everything
     the request logs and stores."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -99,6 +99,9 @@ class RequestId:
                     else:
                         correlation_id = candidate
         request_id = request_id or secrets.token_hex(8)
+        if correlation_id is None and scope["path"].startswith("/ocpi/"):
+            # OCPI answers carry both ids; a CPO that sent none (seen in the field) gets ours.
+            correlation_id = request_id
         scope.setdefault("state", {})["request_id"] = request_id
         correlation.bind(request_id)
 

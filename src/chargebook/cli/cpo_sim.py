@@ -87,6 +87,13 @@ def cpo_sim(
         bool,
         typer.Option(help="On a credentials POST, first call back every version with token B."),
     ] = False,
+    quirks: Annotated[
+        str,
+        typer.Option(
+            help="Behave like CPOs in the field: a profile ('field') or quirk switches, "
+            "comma-separated (docs/cpo-simulator.md § Quirks). Default: none."
+        ),
+    ] = "",
     admin_token: Annotated[
         str | None, typer.Option(help="Require 'Authorization: Bearer TOKEN' on /sim.")
     ] = None,
@@ -129,6 +136,7 @@ def cpo_sim(
             "malformed_kind": malformed_kind,
             "never_answer_share": never_answer_share,
         },
+        "quirks": [quirks] if quirks else [],
     }
     if public_url:
         values["public_url"] = public_url
@@ -149,6 +157,8 @@ def cpo_sim(
             f"CPO simulator [bold]{config.country_code}*{config.party_id}[/bold] "
             f"({config.locations} locations) listening on {server.url}"
         )
+        if config.quirks:
+            console.print(f"  quirks       : {', '.join(config.quirks)}")
         console.print(f"  versions URL : {server.versions_url}")
         console.print(f"  token A      : {server.token_a}")
         if not no_admin:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from chargebook.cpo_sim.config import SimConfig
+from chargebook.cpo_sim.field_quirks import FieldQuirks
 from chargebook.cpo_sim.middleware import OCPI_PREFIX, Faults, OcpiHeaders, TrailingSlash
 from chargebook.cpo_sim.protocol import OcpiError, ocpi_error_response
 from chargebook.cpo_sim.routers import ADMIN_ROUTERS, OCPI_ROUTERS
@@ -67,4 +68,5 @@ def create_app(config: SimConfig | None = None, *, sim: Simulator | None = None)
     app.add_middleware(Faults, sim=simulator)
     app.add_middleware(OcpiHeaders, sim=simulator)
     app.add_middleware(TrailingSlash)
+    app.add_middleware(FieldQuirks, sim=simulator)  # outermost: sees the path as sent
     return app

@@ -23,6 +23,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from chargebook.cpo_sim.quirks import CDR_WITHOUT_EVSE_UID
 from chargebook.cpo_sim.simulator import Simulator
 from chargebook.cpo_sim.store import Reservation, SimSession
 from chargebook.domain.tariff import (
@@ -237,7 +238,10 @@ def total(price: TariffPrice) -> Price:
 # --- CDR -----------------------------------------------------------------------------------
 
 
-def _cdr_location(location: Location, evse: EVSE, connector: Connector) -> CdrLocation:
+def _cdr_location(
+    location: Location, evse: EVSE, connector: Connector, *, evse_uid: bool = True
+) -> CdrLocation:
+    """The CDR's location; ``evse_uid=False`` leaves the EVSE uid out (a field quirk)."""
     fields = {
         "id": location.id,
         "address": location.address[:45],  # CdrLocation keeps string(45) (no erratum there)
@@ -251,6 +255,8 @@ def _cdr_location(location: Location, evse: EVSE, connector: Connector) -> CdrLo
         "connector_format": connector.format,
         "connector_power_type": connector.power_type,
     }
+    if not evse_uid:
+        del fields["evse_uid"]
     if location.name:
         fields["name"] = location.name
     if location.postal_code:
@@ -332,7 +338,9 @@ def build_cdr(
         "end_date_time": end,
         "cdr_token": cdr_token(token),
         "auth_method": auth_method,
-        "cdr_location": _cdr_location(location, evse, connector),
+        "cdr_location": _cdr_location(
+            location, evse, connector, evse_uid=not sim.quirk(CDR_WITHOUT_EVSE_UID)
+        ),
         "currency": tariff.currency,
         "tariffs": [tariff],
         "charging_periods": periods,

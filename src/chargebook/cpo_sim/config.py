@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chargebook.cpo_sim.quirks import REGISTRATION_SWITCHES, expand
 from chargebook.ocpi.transport import new_token
 from chargebook.ocpi.v221 import CommandResultType
 
@@ -295,6 +296,24 @@ class SimConfig(BaseModel):
     driver: DriverRules = Field(default_factory=DriverRules)
     bookings: BookingRules = Field(default_factory=BookingRules)
     faults: Faults = Field(default_factory=Faults)
+    quirks: list[str] = Field(
+        default_factory=list,
+        description="Quirk switches or profiles (cpo_sim/quirks.py), e.g. ['field']: behave "
+        "like CPO implementations seen in the field. Empty: a well-behaved CPO.",
+    )
+
+    @field_validator("quirks")
+    @classmethod
+    def _known_quirks(cls, names: list[str]) -> list[str]:
+        return expand(names)  # profiles become their switches
+
+    @model_validator(mode="after")
+    def _switches_from_quirks(self) -> SimConfig:
+        # The registration switches are quirks too: named in a profile, they turn on.
+        for name in REGISTRATION_SWITCHES:
+            if name in self.quirks:
+                setattr(self, name, True)
+        return self
 
     @field_validator("ocpi_versions")
     @classmethod

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from chargebook.cpo_sim import editions
 from chargebook.cpo_sim.booked import SimBooking
+from chargebook.cpo_sim.quirks import EXPLICIT_NULLS, NULLS, with_explicit_nulls
 from chargebook.cpo_sim.simulator import NotRegistered, Simulator
 from chargebook.ocpi.client import OcpiReply, PeerError, PeerRejected, PeerUnreachable
 from chargebook.ocpi.v221 import (
@@ -45,8 +46,11 @@ def join(base: str, *segments: str) -> str:
 
 
 def wire(value: Any) -> Any:
-    """A model (or list of models) as plain data with exact Decimals, for an envelope."""
+    """A model (or list of models) as plain data with exact Decimals, for an envelope; with
+    every unset optional field as ``null`` while the ``explicit_nulls`` quirk is on."""
     if isinstance(value, BaseModel):
+        if NULLS.get():
+            return with_explicit_nulls(value)
         return value.model_dump(mode="python", exclude_unset=True)
     if isinstance(value, (list, tuple)):
         return [wire(item) for item in value]
@@ -66,8 +70,13 @@ async def send(
 
     ``body`` is converted to the OCPI version the eMSP registered on (``editions``)."""
     body = editions.for_version(sim.peer_version, body)
+    nulls = NULLS.set(sim.quirk(EXPLICIT_NULLS))
     try:
-        reply = await sim.client().request(method, url, body=wire(body), params=params)
+        data = wire(body)
+    finally:
+        NULLS.reset(nulls)
+    try:
+        reply = await sim.client().request(method, url, body=data, params=params)
     except (PeerError, NotRegistered) as exc:
         sim.store.log("outbound_failed", what=what, method=method, url=url, error=str(exc))
         return None

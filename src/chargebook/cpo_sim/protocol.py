@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from chargebook.cpo_sim.outbound import wire
+from chargebook.cpo_sim.quirks import BAD_LINK_HEADERS, spoil_link
 from chargebook.cpo_sim.simulator import VERSION, Simulator
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.v221 import StatusCode, load_json, parse_datetime
@@ -208,4 +209,6 @@ def paginate(
         limit=limit,
         total=len(matching),
     )
+    if sim.quirk(BAD_LINK_HEADERS):
+        headers = spoil_link(headers, offset // limit)
     return ok(matching[offset : offset + limit], headers=headers)

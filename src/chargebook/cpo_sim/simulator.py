@@ -17,8 +17,10 @@ import httpx
 
 from chargebook.cpo_sim.catalogue import generate_locations
 from chargebook.cpo_sim.config import SimConfig
+from chargebook.cpo_sim.quirks import BARE_REQUESTS
 from chargebook.cpo_sim.store import Store
 from chargebook.cpo_sim.tariffs import standard_tariffs
+from chargebook.ocpi import transport as t
 from chargebook.ocpi import v230
 from chargebook.ocpi.client import OcpiClient, Party
 from chargebook.ocpi.v221 import (
@@ -36,6 +38,12 @@ V230 = "2.3.0"  # OCPI 2.3.0 with the Bookings module 1.1
 
 class NotRegistered(Exception):
     """An action needs a registered eMSP and there is none."""
+
+
+#: The headers a ``bare_requests`` simulator leaves out of its requests.
+BARE_HEADERS = (
+    t.REQUEST_ID, t.CORRELATION_ID, t.FROM_COUNTRY, t.FROM_PARTY, t.TO_COUNTRY, t.TO_PARTY
+)
 
 
 class Simulator:
@@ -65,7 +73,20 @@ class Simulator:
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self._closing = asyncio.Event()
-        self._http = httpx.AsyncClient(timeout=self.config.http_timeout_seconds)
+        self._http = httpx.AsyncClient(
+            timeout=self.config.http_timeout_seconds,
+            event_hooks={"request": [self._strip_ids]},
+        )
+
+    def quirk(self, name: str) -> bool:
+        """Whether quirk switch ``name`` (cpo_sim/quirks.py) is on."""
+        return name in self.config.quirks
+
+    async def _strip_ids(self, request: httpx.Request) -> None:
+        # Quirk: our requests carry no request/correlation ids and no routing headers.
+        if self.quirk(BARE_REQUESTS):
+            for header in BARE_HEADERS:
+                request.headers.pop(header, None)
 
     def begin_shutdown(self) -> None:
         """Wake everything sleeping in :meth:`sleep` (e.g. timeout faults) so the server can

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargebook.db.engine import Database
 from chargebook.db.models import Connector, Evse, Location, Party
 from chargebook.domain.geocells import EvseSummary, lat_band, search_power_columns
+from chargebook.ocpi.v221.types import without_nulls
 from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id
 
@@ -67,7 +68,9 @@ async def ensure_party(
 
 
 async def store_location(session: AsyncSession, party: Party, data: dict[str, Any]) -> Location:
-    """Insert or replace one OCPI Location with its EVSEs and connectors."""
+    """Insert or replace one OCPI Location with its EVSEs and connectors (explicit nulls
+    dropped: an unset field is stored as absent, so ``publish: null`` is not ``False``)."""
+    data = without_nulls(data)
     now = utcnow()
     coords = data["coordinates"]
     location = await session.scalar(

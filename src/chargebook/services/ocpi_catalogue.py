@@ -22,7 +22,7 @@ from chargebook.ocpi.client import OcpiClient
 from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
-from chargebook.ocpi.v221.types import parse_datetime
+from chargebook.ocpi.v221.types import parse_datetime, without_nulls
 from chargebook.services.booking_calendars import pull_booking_locations
 from chargebook.services.catalogue import store_location
 from chargebook.services.clock import utcnow
@@ -179,6 +179,7 @@ async def _put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str
 
 
 async def store_tariff(session: Any, party: Party, body: dict[str, Any]) -> None:
+    body = without_nulls(body)
     row = await session.scalar(select(Tariff).where(Tariff.party_pk == party.id, Tariff.id == body["id"]))
     stamp = parse_datetime(body["last_updated"]) if body.get("last_updated") else utcnow()
     if row is None:

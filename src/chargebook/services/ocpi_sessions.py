@@ -25,7 +25,7 @@ from chargebook.domain.tariff_model import parse_tariff
 from chargebook.domain.tariff_session import SessionProfile
 from chargebook.ocpi.editions import models, price_parts
 from chargebook.ocpi.validation import check
-from chargebook.ocpi.v221.types import parse_datetime
+from chargebook.ocpi.v221.types import parse_datetime, without_nulls
 from chargebook.services.billing import record_charge
 from chargebook.services.booking_state import booking_by_cpo_id, mark_attending, transition_booking
 from chargebook.services.clock import utcnow
@@ -85,13 +85,14 @@ async def put_session(
             if body.get("id") != session_id:
                 raise InvalidRequest("id in the body differs from the URL")
             data = body
+        data = without_nulls(data)
         check(models(version).Session, data, "Session")
         token_uid = (data.get("cdr_token") or {}).get("uid", "")
         start = parse_datetime(data["start_date_time"])
         if row is None:
             row = ChargingSession(party_pk=party.id, id=session_id, booking_id=None, status=data["status"],
                                   token_uid=token_uid, location_id=data["location_id"],
-                                  evse_uid=data["evse_uid"], data=data, last_updated=parse_datetime(data["last_updated"]))
+                                  evse_uid=data.get("evse_uid"), data=data, last_updated=parse_datetime(data["last_updated"]))
             session.add(row)
         else:
             row.status, row.data = data["status"], data
@@ -171,6 +172,7 @@ async def _our_price(session: AsyncSession, party: Party, cdr: dict[str, Any]) -
 async def receive_cdr(db: Database, party: Party, body: dict[str, Any], version: str = "2.2.1") -> str:
     """Store a CDR (never lost: unknown or repeated ones are flagged) and complete its booking.
     A 2.3.0 CDR names its booking (Bookings 1.1 ``booking_id``: the CPO's booking id)."""
+    body = without_nulls(body)
     check(models(version).CDR, body, "CDR")
     now = utcnow()
     async with db.write() as session:

@@ -118,7 +118,10 @@ class CdrLocation(OcpiModel):
     state: String20 | None = None
     country: String3
     coordinates: GeoLocation
-    evse_uid: CiString36
+    # Required by the spec; tolerated missing (docs/ocpi-conformance.md): CPOs in the field
+    # leave it out of CDRs from GET /cdrs. Such a CDR is matched through its session or
+    # authorization_reference instead.
+    evse_uid: CiString36 | None = None
     evse_id: CiString48
     connector_id: CiString36
     connector_standard: OpenConnectorType

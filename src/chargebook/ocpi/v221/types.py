@@ -17,6 +17,10 @@ What holds for every model built on :class:`OcpiModel`:
   as an aware UTC datetime; it is written as ``YYYY-MM-DDTHH:MM:SS[.ffff]Z``.
 * String lengths and character sets are enforced on every validation, so an over-long id
   is refused before we send it, not only when we receive it.
+* An optional field sent as ``null`` is read as not sent, outside PATCH bodies (CPOs in the
+  field send every unset field as ``null``, whole objects of nulls included); a required
+  field sent as ``null`` is still refused, naming the field. Stored copies drop the nulls
+  too (``without_nulls``).
 """
 
 from __future__ import annotations
@@ -37,9 +41,20 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    model_validator,
 )
 
 # --- JSON in and out ---------------------------------------------------------------------
+
+
+def without_nulls(value: Any) -> Any:
+    """A received object as we store it: every key whose value is ``null`` dropped, at any
+    depth (an optional field sent as null is not set; see :class:`OcpiModel`)."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
 
 
 def load_json(raw: str | bytes | bytearray) -> Any:
@@ -87,6 +102,23 @@ class OcpiModel(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_unset(cls, data: Any) -> Any:
+        # Tolerance (docs/ocpi-conformance.md): an optional field sent as null is not set.
+        # A PATCH body (``…Patch`` models) is the exception: there null is a value, and its
+        # handler tells "sent as null" from "not sent" with ``model_fields_set``.
+        if cls.__name__.endswith("Patch"):
+            return data
+        if isinstance(data, dict) and any(v is None for v in data.values()):
+            fields = cls.model_fields
+            return {
+                k: v
+                for k, v in data.items()
+                if v is not None or (k in fields and fields[k].is_required())
+            }
+        return data
 
     @classmethod
     def from_ocpi_json(cls, raw: str | bytes | bytearray) -> Self:
