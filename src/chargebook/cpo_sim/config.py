@@ -311,8 +311,9 @@ class SimConfig(BaseModel):
     def _switches_from_quirks(self) -> SimConfig:
         # The registration switches are quirks too: named in a profile, they turn on.
         for name in REGISTRATION_SWITCHES:
-            if name in self.quirks:
-                setattr(self, name, True)
+            if name in self.quirks and not getattr(self, name):
+                # object.__setattr__: validate_assignment would run this validator again.
+                object.__setattr__(self, name, True)
         return self
 
     @field_validator("ocpi_versions")
