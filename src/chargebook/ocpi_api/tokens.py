@@ -60,7 +60,10 @@ async def authorize(request: Request, party: PartyDep, db: Db, token_uid: str, t
             raise InvalidRequest("body is not valid JSON") from None
         references = parsed if isinstance(parsed, dict) else {}
     location_id = references.get("location_id")
-    evse_uids = [str(e) for e in references.get("evse_uids") or []]  # type: ignore[union-attr]
+    listed = references.get("evse_uids") or []
+    if not isinstance(listed, list):  # LocationReferences.evse_uids is a list (CiString(36) *)
+        raise InvalidRequest("evse_uids must be a list of EVSE uids")
+    evse_uids = [str(e) for e in listed]
     try:
         decision = await auth.authorize(
             db, party, token_uid, type, str(location_id) if location_id else None, evse_uids,

@@ -135,7 +135,10 @@ async def _discover(
     """GET their versions, pick the highest we share (or ``version``, when the CPO chose it by
     the credentials URL it called), GET its details: (version, endpoints)."""
     reply = await client.get(versions_url)
-    offered = {v.get("version"): v.get("url") for v in reply.data or [] if isinstance(v, dict)}
+    offered = {
+        v.get("version"): v["url"]
+        for v in reply.data or [] if isinstance(v, dict) and isinstance(v.get("url"), str)
+    }
     mutual = [v for v in SUPPORTED_VERSIONS if v in offered and version in (None, v)]
     if not mutual:
         wanted = version or f"one of {list(SUPPORTED_VERSIONS)}"
