@@ -9,9 +9,11 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Location, Party, Tariff
@@ -51,7 +53,7 @@ def _ts(body: dict[str, Any]) -> datetime:
     return parse_datetime(body["last_updated"])
 
 
-async def _load(session: Any, party: Party, location_id: str) -> Location | None:
+async def _load(session: AsyncSession, party: Party, location_id: str) -> Location | None:
     return await session.scalar(select(Location).where(Location.party_pk == party.id, Location.id == location_id))
 
 
@@ -178,7 +180,7 @@ async def _put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str
         await store_tariff(session, party, body)
 
 
-async def store_tariff(session: Any, party: Party, body: dict[str, Any]) -> None:
+async def store_tariff(session: AsyncSession, party: Party, body: dict[str, Any]) -> None:
     row = await session.scalar(select(Tariff).where(Tariff.party_pk == party.id, Tariff.id == body["id"]))
     stamp = parse_datetime(body["last_updated"]) if body.get("last_updated") else utcnow()
     if row is None:
@@ -210,7 +212,7 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
             if url is None:
                 continue
             async for items, total in client.pages(url, {"limit": PAGE_LIMIT}):
-                await retrying(lambda: _store_page(db, party, items, model, store))
+                await retrying(partial(_store_page, db, party, items, model, store))
                 counts[module] += len(items)
                 if progress is not None:
                     maybe = progress(module, counts[module], total)

@@ -212,7 +212,7 @@ def _command_json(cmd: Any) -> dict[str, Any]:
             "result": cmd.result, "message": cmd.message, "created_at": iso_z(cmd.created_at)}
 
 
-async def _session_command(request: Request, booking_id: str, client: Any, db: Any, kind: str) -> JSON:
+async def _session_command(request: Request, booking_id: str, client: CurrentClient, db: Db, kind: str) -> JSON:
     base = request.app.state.settings.base_url(str(request.base_url))
     cmd = await commands.request_session_command(db, client.id, booking_id, kind, base, request.app.state.issuer)
     return JSON({"command": _command_json(cmd)}, status_code=202)
