@@ -27,8 +27,6 @@ import sys as _sys
 from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).parent))
-from common import drop_database, free_port, make_database  # noqa: E402
-
 import argparse
 import asyncio
 import http.client
@@ -48,6 +46,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from common import drop_database, free_port, make_database  # noqa: E402
 
 LIVE = ("REQUESTED", "PENDING", "CONFIRMED", "ATTENDING")
 CHUNK = 5_000

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
@@ -34,7 +32,7 @@ def invite(name: str) -> None:
 
 @app.command()
 def connect(versions_url: str, token_a: str = typer.Option(..., "--token-a"),
-            name: Optional[str] = typer.Option(None, "--name")) -> None:
+            name: str | None = typer.Option(None, "--name")) -> None:
     """Register with a CPO (credentials handshake), then pull its catalogue."""
     cfg = settings()
 

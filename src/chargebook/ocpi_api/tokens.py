@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.ocpi_api.common import Body, Db, PartyDep
 from chargebook.ocpi.transport import ocpi_response, page_headers
 from chargebook.ocpi.v221.types import parse_datetime
+from chargebook.ocpi_api.common import Body, Db, PartyDep
 from chargebook.services import authorization as auth
 from chargebook.services.commands import apply_result
 from chargebook.services.token_objects import token_object

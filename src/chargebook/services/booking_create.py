@@ -70,7 +70,8 @@ from chargebook.domain.tokens import (
     WhitelistType,
     strategy_fields,
 )
-from chargebook.domain.windows import WindowRules, check_window as window_rules, sent_at_once
+from chargebook.domain.windows import WindowRules, sent_at_once
+from chargebook.domain.windows import check_window as window_rules
 from chargebook.services import webhook_events
 from chargebook.services.booking_calendars import booking_location_for
 from chargebook.services.booking_requests import check_terms, record_create

@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargebook.db.engine import Database
 from chargebook.db.models import Location, Party, Tariff
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.ocpi.editions import models
-from chargebook.ocpi.validation import check
 from chargebook.ocpi.client import OcpiClient
 from chargebook.ocpi.client import Party as OcpiParty
+from chargebook.ocpi.editions import models
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
 from chargebook.ocpi.v221.types import parse_datetime
+from chargebook.ocpi.validation import check
 from chargebook.services.booking_calendars import pull_booking_locations
 from chargebook.services.catalogue import store_location
 from chargebook.services.clock import utcnow

@@ -24,9 +24,9 @@ from chargebook.api.wire import JSON, Iso8601, iso_z
 from chargebook.domain.errors import InvalidRequest
 from chargebook.domain.lifecycle import BookingStatus
 from chargebook.services import bookings as svc
+from chargebook.services import commands
 from chargebook.services.booking_create import BookingRequest
 from chargebook.services.booking_create import create_booking as create
-from chargebook.services import commands
 
 router = APIRouter(tags=["bookings"])
 
