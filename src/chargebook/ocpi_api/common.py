@@ -24,7 +24,7 @@ def ocpi_version(request: Request) -> str:
 
 
 async def get_db(request: Request) -> Database:
-    # Its own dependency, not the client API's: the two adapters import nothing of each other.
+    # Its own dependency, not the client API's: nothing here imports api/ (which mounts us).
     return request.app.state.db  # type: ignore[no-any-return]  # app.state is untyped
 
 
