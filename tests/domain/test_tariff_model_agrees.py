@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from chargebook.domain.tariff_model import InvalidTariff, parse_tariff
 from chargebook.ocpi import v221, v230
 
-EDITIONS = {"2.2.1": v221.Tariff, "2.3.0": v230.Tariff}
+EDITIONS: dict[str, type[BaseModel]] = {"2.2.1": v221.Tariff, "2.3.0": v230.Tariff}
 IDENTITY = {"country_code", "party_id", "id", "last_updated"}
 DIMENSIONS = ["ENERGY", "FLAT", "TIME", "PARKING_TIME"]
 DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
