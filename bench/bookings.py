@@ -16,8 +16,6 @@ import sys as _sys
 from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).parent))
-from common import drop_database, free_port, make_database  # noqa: E402
-
 import argparse
 import asyncio
 import json
@@ -31,6 +29,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from common import drop_database, free_port, make_database  # noqa: E402
 
 DOUBLE_BOOKINGS_SQL = """
 SELECT count(*) FROM bookings a JOIN bookings b

@@ -22,8 +22,6 @@ import sys as _sys
 from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).parent))
-from common import drop_database, free_port, make_database  # noqa: E402
-
 import argparse
 import asyncio
 import multiprocessing as mp
@@ -35,6 +33,8 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+
+from common import drop_database, free_port, make_database  # noqa: E402
 
 REDIS_URL = os.environ.get("CHARGEBOOK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 UNLIMITED = 10**9

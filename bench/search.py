@@ -27,8 +27,6 @@ import sys as _sys
 from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).parent))
-from common import drop_database, free_port, make_database  # noqa: E402
-
 import argparse
 import asyncio
 import http.client
@@ -48,6 +46,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from common import drop_database, free_port, make_database  # noqa: E402
 
 LIVE = ("REQUESTED", "PENDING", "CONFIRMED", "ATTENDING")
 CHUNK = 5_000
@@ -526,7 +526,7 @@ def run(kind: str, size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
             server.wait(timeout=30)
         # The SQL baseline computes distances in SQL, so exact ties may order differently;
         # anything else would be a bug worth a look.
-        agree = sum(a == b for a, b in zip(naive_ids, http_ids))
+        agree = sum(a == b for a, b in zip(naive_ids, http_ids, strict=False))
         windowed = ["start_time" in q for q in queries]
         rows = []
         for strategy, lat in (
@@ -544,8 +544,8 @@ def run(kind: str, size: int, args: argparse.Namespace) -> list[dict[str, Any]]:
                     "p50": percentile(lat, 50),
                     "p95": percentile(lat, 95),
                     "p99": percentile(lat, 99),
-                    "p95_no_window": percentile([x for x, w in zip(lat, flags) if not w], 95),
-                    "p95_window": percentile([x for x, w in zip(lat, flags) if w], 95),
+                    "p95_no_window": percentile([x for x, w in zip(lat, flags, strict=True) if not w], 95),
+                    "p95_window": percentile([x for x, w in zip(lat, flags, strict=True) if w], 95),
                     "load_s": round(load_s),
                     "agree_with_naive": f"{agree}/{len(naive_ids)}",
                 }

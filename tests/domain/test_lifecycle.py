@@ -97,7 +97,7 @@ def test_random_event_sequences(events: list[BookingEvent]) -> None:
         status = step.to_status
         path.append(status)
     # Nothing comes back to life, and CONFIRMED is only ever reached through PENDING.
-    for before, after in zip(path, path[1:]):
+    for before, after in zip(path, path[1:], strict=False):
         assert before in LIVE_STATES
         if after == S.CONFIRMED:
             assert before == S.PENDING

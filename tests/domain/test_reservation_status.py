@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chargebook.domain.lifecycle import BookingEvent, BookingStatus, StatusReason, TRANSITIONS
+from chargebook.domain.lifecycle import TRANSITIONS, BookingEvent, BookingStatus, StatusReason
 from chargebook.domain.reservation_status import events_for, status_after
 from chargebook.ocpi.v230.bookings import ReservationStatus
 

@@ -90,6 +90,9 @@ def tariffs(draw: st.DrawFn, restricted: bool = True) -> Tariff:
         element: dict[str, Any] = {"price_components": draw(components())}
         if restricted and draw(st.booleans()):
             element["restrictions"] = draw(restrictions())
+            if not {c["type"] for c in element["price_components"]} <= {"FLAT", "TIME"}:
+                # "A reservation can only have: FLAT and TIME" (mod_tariffs.asciidoc).
+                element["restrictions"].pop("reservation", None)
         elements.append(element)
     return parse_tariff({"currency": "EUR", "elements": elements, **limits(draw)})
 

@@ -13,7 +13,11 @@ from chargebook.services import ocpi_catalogue, ocpi_parties
 from chargebook.settings import Settings
 from tests.conftest import LiveServer, WorkerThread
 from tests.factories import make_client, with_db
-from tests.integration.test_ocpi_loop import Loop, sim_config
+from tests.integration.test_ocpi_loop import (
+    Loop,
+    loop_factory,  # noqa: F401 (a fixture these tests share)
+    sim_config,
+)
 
 #: Our command sends give up after this (the simulator's late answers come later).
 SEND_TIMEOUT = 1.5

@@ -22,7 +22,7 @@ from chargebook.services import ocpi_catalogue, ocpi_parties
 from chargebook.settings import Settings
 from tests.conftest import LiveServer, WorkerThread
 from tests.factories import with_db
-from tests.integration.test_ocpi_loop import Loop, loop_factory, sim_config  # noqa: F401
+from tests.integration.test_ocpi_loop import Loop, sim_config
 
 pytestmark = pytest.mark.integration
 

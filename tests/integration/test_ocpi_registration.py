@@ -17,7 +17,7 @@ from chargebook.services import ocpi_parties
 from chargebook.settings import Settings
 from tests.conftest import LiveServer, WorkerThread
 from tests.factories import with_db
-from tests.integration.test_ocpi_loop import Loop, loop_factory, sim_config  # noqa: F401
+from tests.integration.test_ocpi_loop import Loop, sim_config
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +80,7 @@ def test_cpo_registers_with_us_rotates_and_unregisters(stack: tuple[LiveServer, 
     assert gone.status == "unregistered" and gone.token_from_them_hash is None
 
 
-def test_cpo_initiated_cancellation(loop_factory: Any) -> None:  # type: ignore[no-untyped-def]
+def test_cpo_initiated_cancellation(loop_factory: Any) -> None:
     loop: Loop = loop_factory(driver={"no_show_share": 1.0, "session_seconds": 0.5})
     (loc, evse), = loop.bookable()
     booking = loop.wait_for(loop.book(loc, evse)["id"], {"CONFIRMED", "CANCELLED"})

@@ -14,7 +14,7 @@ import pytest
 
 from chargebook.cpo_sim import DriverRules
 from tests.factories import window
-from tests.integration.test_ocpi_loop import Loop, loop_factory  # noqa: F401
+from tests.integration.test_ocpi_loop import Loop
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def _log_lines(text: str) -> list[dict[str, Any]]:
     return lines
 
 
-def test_request_ids_reach_logs_and_the_cpo(loop_factory: Callable[..., Loop],  # noqa: F811
+def test_request_ids_reach_logs_and_the_cpo(loop_factory: Callable[..., Loop],
                                             capfd: pytest.CaptureFixture[str]) -> None:
     loop = loop_factory(driver=DriverRules(no_show_share=1.0, session_seconds=0.5))
     (location_id, evse_uid), = loop.bookable()

@@ -113,6 +113,15 @@ def test_token_list_is_paginated(cpo: Cpo, live: LiveServer, database_url: str) 
             "last_updated"} <= set(token)
 
 
+def test_authorization_references_must_list_evse_uids(cpo: Cpo) -> None:
+    """LocationReferences.evse_uids is a list: anything else is 2001, never a 500 (a number) nor
+    a string read letter by letter."""
+    for evse_uids in (5, "EVSE1", {"uid": "EVSE1"}):
+        refs = {"location_id": "LOC9", "evse_uids": evse_uids}
+        r = cpo.http.post(cpo.url("/tokens/DEADBEEF/authorize"), json=refs)
+        assert r.status_code == 400 and r.json()["status_code"] == 2001, (evse_uids, r.text)
+
+
 def test_authorization_rules(cpo: Cpo, live: LiveServer, database_url: str) -> None:
     # A booking at this CPO's location with each strategy.
     cpo.http.put(cpo.url(f"/locations/DE/{cpo.party_id}/LOC9"), json=location(cpo, "LOC9"))

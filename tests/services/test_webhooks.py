@@ -16,6 +16,7 @@ from chargebook.domain.errors import Conflict, SlotTaken
 from chargebook.domain.lifecycle import BookingEvent
 from chargebook.metrics import WEBHOOK_DELIVERIES
 from chargebook.services import webhooks
+from chargebook.services.booking_state import transition_booking
 from chargebook.services.bookings import (
     BookingPolicy,
     BookingRequest,
@@ -23,7 +24,6 @@ from chargebook.services.bookings import (
     create_booking,
     get_booking,
 )
-from chargebook.services.booking_state import transition_booking
 from chargebook.services.clients import ClientContext, authenticate, create_client
 from chargebook.services.webhook_deliveries import DeliveryPolicy, claim_due, record_attempt
 from chargebook.services.wire import booking_json

@@ -12,12 +12,12 @@ from chargebook import __version__, metrics
 from chargebook.api import docs_ui, errors, openapi, rate_limits
 from chargebook.api.http_metrics import HttpMetrics
 from chargebook.api.middleware import BodyLimit, RequestId
-from chargebook.logs import configure as configure_logs
 from chargebook.api.routers import billing, bookings, fleet, operations, search, usage, webhooks
 from chargebook.console.app import MOUNT as CONSOLE_MOUNT
 from chargebook.console.app import create_console
 from chargebook.db.engine import Database
 from chargebook.db.migrate import script_revisions
+from chargebook.logs import configure as configure_logs
 from chargebook.ocpi_api import ocpi_router
 from chargebook.services.bookings import BookingPolicy
 from chargebook.services.operations import ReadinessRules

@@ -19,11 +19,11 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="BearerAuth")
 # Dependencies are `async def` on purpose: FastAPI runs plain `def` dependencies in a thread
 # pool, which costs a thread hand-off per request.
 async def get_db(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
+    return request.app.state.db  # type: ignore[no-any-return]  # app.state is untyped
 
 
 async def get_policy(request: Request) -> BookingPolicy:
-    return request.app.state.policy  # type: ignore[no-any-return]
+    return request.app.state.policy  # type: ignore[no-any-return]  # app.state is untyped
 
 
 async def current_client(

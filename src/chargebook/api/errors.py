@@ -43,7 +43,7 @@ STATUS: dict[type[e.DomainError], int] = {
 def status_for(exc: e.DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 

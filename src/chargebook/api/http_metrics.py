@@ -74,7 +74,7 @@ def route_template(scope: Scope, status: int) -> str:
     sets no ``scope["route"]`` (the docs pages) has no parameters: its path is its template.
     """
     route = scope.get("route")
-    relative = getattr(route, "path_format", None)
+    relative: str | None = getattr(route, "path_format", None)
     path: str = scope["path"]
     if relative is None:
         if status < 400 and not scope.get("path_params"):
@@ -82,5 +82,5 @@ def route_template(scope: Scope, status: int) -> str:
         return UNMATCHED
     depth = relative.count("/")
     if path.count("/") <= depth:
-        return relative  # type: ignore[no-any-return]
+        return relative
     return path.rsplit("/", depth)[0] + relative if depth else relative

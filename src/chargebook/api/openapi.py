@@ -189,4 +189,4 @@ def install(app: FastAPI, tags: list[dict[str, Any]]) -> None:
             ))
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

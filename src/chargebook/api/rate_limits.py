@@ -47,7 +47,7 @@ async def check_rate_limit(request: Request, client: ClientContext) -> Decision:
 
 
 def current_decision(request: Request) -> Decision:
-    return request.scope["state"][STATE_KEY]  # type: ignore[no-any-return]
+    return request.scope["state"][STATE_KEY]  # type: ignore[no-any-return]  # ASGI scope: untyped
 
 
 class RateLimitHeaders:

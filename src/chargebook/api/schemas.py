@@ -152,7 +152,7 @@ class Actor(StrEnum):
 
 
 #: A transition's event: the booking's creation, or one of the lifecycle's events.
-TransitionEvent = StrEnum(  # type: ignore[misc]
+TransitionEvent = StrEnum(  # type: ignore[misc]  # members built from the lifecycle's
     "TransitionEvent", {"CREATED": "CREATED", **{e.name: e.value for e in BookingEvent}}
 )
 

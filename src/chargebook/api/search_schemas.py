@@ -12,7 +12,7 @@ from chargebook.ocpi.v221.location_enums import Status
 from chargebook.ocpi.v230.locations import ConnectorType
 
 #: OCPI 2.2.1 mod_locations.asciidoc § Status enum, under the name the document shows.
-EvseStatus = StrEnum("EvseStatus", {s.name: s.value for s in Status})  # type: ignore[misc]
+EvseStatus = StrEnum("EvseStatus", {s.name: s.value for s in Status})  # type: ignore[misc]  # dynamic members
 
 CONNECTOR_TYPE_HELP = (
     "OCPI ConnectorType. An open enum since OCPI 2.3.0: a CPO may send a value not listed, so "

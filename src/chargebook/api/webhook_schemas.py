@@ -18,11 +18,11 @@ DELIVERY_ID = "whd_8e2b4a6c1d3f5a70"
 URL = "https://example.com/chargebook/events"
 
 #: What an endpoint subscribes to: one type per booking status, or ``*`` for all of them.
-EventTypeFilter = StrEnum(  # type: ignore[misc]
+EventTypeFilter = StrEnum(  # type: ignore[misc]  # members built from the event types
     "EventTypeFilter", {"ALL": rules.ALL_EVENTS, **{t.upper().replace(".", "_"): t for t in sorted(rules.EVENT_TYPES)}}
 )
 #: What a delivery carries: a booking event, or the ``ping`` of ``POST /webhooks/{id}/test``.
-WebhookEventType = StrEnum(  # type: ignore[misc]
+WebhookEventType = StrEnum(  # type: ignore[misc]  # members built from the event types
     "WebhookEventType", {**{t.upper().replace(".", "_"): t for t in sorted(rules.EVENT_TYPES)}, "PING": rules.PING}
 )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -13,9 +12,8 @@ from chargebook.db.engine import Database
 from chargebook.db.models import Client
 from chargebook.domain.errors import DomainError
 from chargebook.services import clients as svc
-from chargebook.services import console_users
+from chargebook.services import console_users, contracts
 from chargebook.services.audit import Actor
-from chargebook.services import contracts
 from chargebook.services.clock import utcnow
 from chargebook.services.rate_limits import limiter_for
 
@@ -87,11 +85,11 @@ def list_() -> None:
 @app.command()
 def update(
     client_id: str,
-    rate_limit_per_minute: Optional[int] = typer.Option(None, help="Requests per minute (sliding window)."),
-    monthly_quota: Optional[int] = typer.Option(None, help="Requests per calendar month (UTC)."),
-    reservation_fee: Optional[str] = typer.Option(None, help="EUR added to every booking."),
-    commission_percent: Optional[str] = typer.Option(None, help="Percent of the CPO's cost added."),
-    cpos: Optional[str] = typer.Option(
+    rate_limit_per_minute: int | None = typer.Option(None, help="Requests per minute (sliding window)."),
+    monthly_quota: int | None = typer.Option(None, help="Requests per calendar month (UTC)."),
+    reservation_fee: str | None = typer.Option(None, help="EUR added to every booking."),
+    commission_percent: str | None = typer.Option(None, help="Percent of the CPO's cost added."),
+    cpos: str | None = typer.Option(
         None, "--cpos", help="Contract the client for these connected CPOs only, e.g. DE*SIM,DE*SBK: "
                              "search, booking and reads show no other CPO."),
     all_cpos: bool = typer.Option(False, "--all-cpos", help="Contract the client for every connected CPO "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Optional
 
 import typer
 import uvicorn
@@ -50,7 +49,7 @@ def serve(
 
 @app.command()
 def worker(
-    metrics_port: Optional[int] = typer.Option(
+    metrics_port: int | None = typer.Option(
         None, help="Serve this worker's Prometheus metrics on this port (lag, OCPI calls, …)."),
     metrics_host: str = typer.Option("127.0.0.1", help="Interface for --metrics-port."),
 ) -> None:
@@ -64,7 +63,7 @@ def worker(
 def demo(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on (0 picks a free one)."),
-    exit_after: Optional[float] = typer.Option(None, help="Stop after this many seconds (for scripts)."),
+    exit_after: float | None = typer.Option(None, help="Stop after this many seconds (for scripts)."),
     fast_forward: bool = typer.Option(
         True, "--fast-forward/--real-time",
         help="Simulated drivers arrive seconds after the CPO confirms and charge briefly "

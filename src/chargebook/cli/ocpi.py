@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from chargebook.cli.common import console, err_console, run_with_db, settings
+from chargebook.db.engine import Database
+from chargebook.db.models import Party
 from chargebook.domain.errors import DomainError
 from chargebook.ocpi.client import PeerError
 from chargebook.services import ocpi_catalogue, ocpi_parties
@@ -22,9 +24,11 @@ def identity(cfg: Settings) -> ocpi_parties.Identity:
 
 
 @app.command()
-def invite(name: str,
-           country_code: Optional[str] = typer.Option(None, help="The CPO's country code."),
-           party_id: Optional[str] = typer.Option(None, help="The CPO's party id.")) -> None:
+def invite(
+    name: str,
+    country_code: Annotated[str | None, typer.Option(help="The CPO's country code.")] = None,
+    party_id: Annotated[str | None, typer.Option(help="The CPO's party id.")] = None,
+) -> None:
     """Print our versions URL and a fresh token A for a CPO that registers with us.
 
     The token registers one party, once: the one named here (recommended), or else the first
@@ -45,11 +49,11 @@ def invite(name: str,
 
 @app.command()
 def connect(versions_url: str, token_a: str = typer.Option(..., "--token-a"),
-            name: Optional[str] = typer.Option(None, "--name")) -> None:
+            name: str | None = typer.Option(None, "--name")) -> None:
     """Register with a CPO (credentials handshake), then pull its catalogue."""
     cfg = settings()
 
-    async def run(db):  # type: ignore[no-untyped-def]
+    async def run(db: Database) -> tuple[Party, dict[str, int]]:
         party = await ocpi_parties.connect(db, versions_url, token_a, identity(cfg), name)
         counts = await ocpi_catalogue.sync_party(db, party)
         return party, counts
@@ -72,7 +76,7 @@ def update(party: str) -> None:
     """Rotate our credentials with a CPO and re-negotiate the OCPI version (PUT credentials)."""
     cfg = settings()
 
-    async def run(db):  # type: ignore[no-untyped-def]
+    async def run(db: Database) -> Party:
         found = await ocpi_parties.find_party(db, party)
         return await ocpi_parties.update_credentials(db, found, identity(cfg))
 
@@ -102,10 +106,10 @@ def sync(party: str) -> None:
     """Pull a CPO's catalogue now (Locations and Tariffs, all pages)."""
     cfg = settings()
 
-    async def run(db):  # type: ignore[no-untyped-def]
+    async def run(db: Database) -> dict[str, int]:
         found = await ocpi_parties.find_party(db, party)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def progress(module: str, done: int, total: int | None) -> None:
                 if module not in tasks:

@@ -10,8 +10,12 @@ import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chargebook.settings import Settings
+
+if TYPE_CHECKING:  # the command imports the database layer only when it runs
+    from chargebook.db.engine import Database
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable
 
@@ -56,7 +60,7 @@ def run_worker(cfg: Settings, metrics_port: int | None, metrics_host: str) -> No
 
         start_http_server(metrics_port, addr=metrics_host, registry=collecting_registry())
 
-    async def main(db):  # type: ignore[no-untyped-def]
+    async def main(db: Database) -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -52,7 +52,7 @@ class ConsoleState:
 
 
 def state(request: Request) -> ConsoleState:
-    return request.app.state.console  # type: ignore[no-any-return]
+    return request.app.state.console  # type: ignore[no-any-return]  # app.state is untyped
 
 
 async def keys(request: Request) -> Keys:

@@ -19,9 +19,8 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -71,7 +70,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
+def _sqlite_begin(conn: Connection) -> None:
     if conn.get_execution_options().get(_IMMEDIATE):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:

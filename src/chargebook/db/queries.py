@@ -8,6 +8,7 @@ from sqlalchemy import Select, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
 
 T = TypeVar("T")
 
@@ -26,11 +27,13 @@ async def claim(session: AsyncSession, query: Select[T], limit: int) -> list[T]:
 
 
 
-async def insert_missing(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
+async def insert_missing(
+    session: AsyncSession, table: Table | type[DeclarativeBase], values: dict[str, Any]
+) -> None:
     """Insert the row unless one with its primary key exists (``ON CONFLICT DO NOTHING``,
     spelt per dialect). On PostgreSQL a concurrent insert of the same key makes this wait for
     that transaction, which is what callers that then lock the row rely on."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
     else:
         stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()

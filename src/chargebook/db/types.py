@@ -25,6 +25,11 @@ SCALE = 10_000
 E = TypeVar("E", bound=StrEnum)
 
 
+def money_from_units(units: int) -> Decimal:
+    """What a Money column holds (a scaled integer, or a SUM of them) as the amount it means."""
+    return (Decimal(units) / SCALE).quantize(Decimal("0.0001"))
+
+
 class Money(TypeDecorator[Decimal]):
     impl = BigInteger
     cache_ok = True
@@ -42,7 +47,7 @@ class Money(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return (Decimal(int(value)) / SCALE).quantize(Decimal("0.0001"))
+        return money_from_units(int(value))
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -23,7 +23,13 @@ request is on its way). No function here does I/O.
 
 from __future__ import annotations
 
-from chargebook.domain.lifecycle import FINAL_STATES, BookingEvent, BookingStatus, can_apply, next_status
+from chargebook.domain.lifecycle import (
+    FINAL_STATES,
+    BookingEvent,
+    BookingStatus,
+    can_apply,
+    next_status,
+)
 
 E = BookingEvent
 

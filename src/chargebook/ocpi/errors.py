@@ -28,5 +28,5 @@ OCPI_STATUS: dict[type[e.DomainError], tuple[int, int]] = {
 def ocpi_status_for(exc: e.DomainError) -> tuple[int, int]:
     for cls in type(exc).__mro__:
         if cls in OCPI_STATUS:
-            return OCPI_STATUS[cls]  # type: ignore[index]
+            return OCPI_STATUS[cls]
     return 400, 2000

@@ -20,8 +20,8 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from chargebook.ocpi_api.common import Body, Db, PartyDep
 from chargebook.ocpi.transport import ocpi_response
+from chargebook.ocpi_api.common import Body, Db, PartyDep
 from chargebook.services import booking_calendars as calendars
 from chargebook.services import ocpi_bookings as svc
 from chargebook.services.ocpi_catalogue import check_owner

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from chargebook.db.engine import Database
 from chargebook.db.models import Party
 from chargebook.domain.errors import InvalidRequest, Unauthenticated
-from chargebook.api.deps import Db as Db
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.v221.types import load_json
 from chargebook.services.ocpi_parties import Caller, Identity, identify
@@ -21,6 +21,11 @@ def ocpi_version(request: Request) -> str:
     from 2.2.1 (Price with taxes, Tariff tax_included), handlers check against its models."""
     path = request.url.path
     return path.split("/ocpi/", 1)[1].split("/", 1)[0] if "/ocpi/" in path else VERSION
+
+
+async def get_db(request: Request) -> Database:
+    # Its own dependency, not the client API's: nothing here imports api/ (which mounts us).
+    return request.app.state.db  # type: ignore[no-any-return]  # app.state is untyped
 
 
 async def caller(request: Request) -> Caller:
@@ -50,6 +55,7 @@ async def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+Db = Annotated[Database, Depends(get_db)]
 CallerDep = Annotated[Caller, Depends(caller)]
 PartyDep = Annotated[Party, Depends(registered_party)]
 Me = Annotated[Identity, Depends(identity)]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from chargebook.ocpi_api.common import Body, CallerDep, Db, Me, Version
 from chargebook.ocpi.transport import ocpi_response, token_from_authorization
+from chargebook.ocpi_api.common import Body, CallerDep, Db, Me, Version
 from chargebook.services import ocpi_parties as svc
 
 router = APIRouter()

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from chargebook.ocpi_api.common import Body, Db, PartyDep, Version
 from chargebook.ocpi.transport import ocpi_response
+from chargebook.ocpi_api.common import Body, Db, PartyDep, Version
 from chargebook.services import ocpi_catalogue as svc
 
 router = APIRouter()  # mounted under each version (ocpi_api/__init__.py)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from chargebook.ocpi_api.common import Body, Db, Me, PartyDep, Version
 from chargebook.ocpi.transport import ocpi_response
+from chargebook.ocpi_api.common import Body, Db, Me, PartyDep, Version
 from chargebook.services import ocpi_sessions as svc
 from chargebook.services.ocpi_catalogue import check_owner
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.ocpi_api.common import Body, Db, PartyDep
 from chargebook.ocpi.transport import ocpi_response, page_headers
 from chargebook.ocpi.v221.types import parse_datetime
+from chargebook.ocpi_api.common import Body, Db, PartyDep
 from chargebook.services import authorization as auth
 from chargebook.services.commands import apply_result
 from chargebook.services.token_objects import token_object
@@ -60,7 +60,10 @@ async def authorize(request: Request, party: PartyDep, db: Db, token_uid: str, t
             raise InvalidRequest("body is not valid JSON") from None
         references = parsed if isinstance(parsed, dict) else {}
     location_id = references.get("location_id")
-    evse_uids = [str(e) for e in references.get("evse_uids") or []]  # type: ignore[union-attr]
+    listed = references.get("evse_uids") or []
+    if not isinstance(listed, list):  # LocationReferences.evse_uids is a list (CiString(36) *)
+        raise InvalidRequest("evse_uids must be a list of EVSE uids")
+    evse_uids = [str(e) for e in listed]
     try:
         decision = await auth.authorize(
             db, party, token_uid, type, str(location_id) if location_id else None, evse_uids,

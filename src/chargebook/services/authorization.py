@@ -19,14 +19,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Booking, Evse, Location, Party, Token
 from chargebook.domain.errors import NotFound
 from chargebook.domain.lifecycle import LIVE_STATES, BookingStatus
 from chargebook.domain.tokens import AdHocScope, TokenKind
-from chargebook.services.clock import utcnow
 from chargebook.services.booking_state import mark_attending
+from chargebook.services.clock import utcnow
 from chargebook.services.token_objects import pipelet_token, token_object
 
 # OCPI 2.2.1 RESERVE_NOW holds the charger from the moment the CPO accepts it (we send it
@@ -58,7 +59,7 @@ async def authorize(
                 if not token.valid or now >= scope.valid_until:
                     allowed = "EXPIRED"
                 elif location_id is None or not all(
-                    scope.allows(location_id, evse, now) for evse in (evse_uids or [None])
+                    scope.allows(location_id, evse, now) for evse in (evse_uids or (None,))
                 ):
                     allowed = "NOT_ALLOWED"
             booking = await _live_booking(session, party, uid, location_id, evse_uids, now) if location_id else None
@@ -75,7 +76,7 @@ async def authorize(
                         [booking.evse_uid], booking.id)
 
 
-async def _live_booking(session: Any, party: Party, uid: str, location_id: str | None, evse_uids: list[str],
+async def _live_booking(session: AsyncSession, party: Party, uid: str, location_id: str | None, evse_uids: list[str],
                         now: datetime) -> Booking | None:
     query = (
         select(Booking)

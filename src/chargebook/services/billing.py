@@ -83,7 +83,7 @@ async def open_period_for(session: AsyncSession, client_id: str, month: str) -> 
     period's row is read ``FOR SHARE`` on PostgreSQL, so a close of it waits for this
     transaction, and this one, started after a close, sees it closed."""
     while True:
-        await insert_missing(session, BillingPeriod.__table__,
+        await insert_missing(session, BillingPeriod,
                              {"client_id": client_id, "period": month, "status": "open"})
         if await session.scalar(_PERIOD_STATUS, {"client_id": client_id, "period": month}) == "open":
             return month

@@ -138,7 +138,7 @@ async def close_period(db: Database, client_id: str, month: str) -> PeriodSummar
     if end > utcnow():
         raise InvalidRequest(f"Only a past month can be closed: {month} ends at {iso_z(end)}")
     async with db.write() as session:
-        await insert_missing(session, BillingPeriod.__table__,
+        await insert_missing(session, BillingPeriod,
                              {"client_id": client_id, "period": month, "status": "open"})
         # FOR UPDATE: waits for charges being booked into this month, which read it FOR SHARE.
         period = await session.get(BillingPeriod, (client_id, month), with_for_update=True,

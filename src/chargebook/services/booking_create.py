@@ -70,7 +70,8 @@ from chargebook.domain.tokens import (
     WhitelistType,
     strategy_fields,
 )
-from chargebook.domain.windows import WindowRules, check_window as window_rules, sent_at_once
+from chargebook.domain.windows import WindowRules, sent_at_once
+from chargebook.domain.windows import check_window as window_rules
 from chargebook.services import webhook_events
 from chargebook.services.booking_calendars import booking_location_for
 from chargebook.services.booking_requests import check_terms, record_create
@@ -288,7 +289,8 @@ async def resolve_evse(session: AsyncSession, client: ClientContext, request: Bo
             f"EVSE {request.evse_uid} at location {request.location_id} exists at more than one "
             f"CPO ({names}): send cpo_party_id (and cpo_country_code) as search returned them",
             choices)
-    return LockedEvse(*rows[0][:-1], has_webhooks=bool(rows[0][-1]))
+    values = [*rows[0][:-1], bool(rows[0][-1])]  # the last column is has_webhooks
+    return LockedEvse(*values)
 
 
 async def _raise_not_found(
@@ -428,6 +430,7 @@ async def choose_token(
 ) -> tuple[Token | None, str]:
     """Which token the CPO will see for this booking, per strategy."""
     strategy = request.token_strategy
+    token: Token | None  # a group may have none yet
     if strategy is TokenStrategy.PIPELET:
         return None, request.token_uid or ""
     if strategy is TokenStrategy.AD_HOC:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Booking, Customer, FleetGroup, LedgerEntry, Token
-from chargebook.db.types import Money
+from chargebook.db.types import money_from_units
 from chargebook.domain.errors import InvalidRequest, NotFound, UidTaken
 from chargebook.domain.lifecycle import LIVE_STATES
 from chargebook.domain.tokens import TokenKind, TokenType, WhitelistType
@@ -213,7 +213,9 @@ async def group_spend(session: AsyncSession, group: FleetGroup, at: datetime) ->
 
 
 def _money(value: object) -> Decimal:
-    return value if isinstance(value, Decimal) else Money().process_result_value(value, None) or Decimal(0)
+    if value is None:
+        return Decimal(0)
+    return value if isinstance(value, Decimal) else money_from_units(int(str(value)))
 
 
 async def get_group(

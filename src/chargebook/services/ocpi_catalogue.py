@@ -9,20 +9,22 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Location, Party, Tariff
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.ocpi.editions import models
-from chargebook.ocpi.validation import check
 from chargebook.ocpi.client import OcpiClient
 from chargebook.ocpi.client import Party as OcpiParty
+from chargebook.ocpi.editions import models
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
 from chargebook.ocpi.v221.types import parse_datetime, without_nulls
+from chargebook.ocpi.validation import check
 from chargebook.services.booking_calendars import pull_booking_locations
 from chargebook.services.catalogue import store_location
 from chargebook.services.clock import utcnow
@@ -51,7 +53,7 @@ def _ts(body: dict[str, Any]) -> datetime:
     return parse_datetime(body["last_updated"])
 
 
-async def _load(session: Any, party: Party, location_id: str) -> Location | None:
+async def _load(session: AsyncSession, party: Party, location_id: str) -> Location | None:
     return await session.scalar(select(Location).where(Location.party_pk == party.id, Location.id == location_id))
 
 
@@ -178,7 +180,7 @@ async def _put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str
         await store_tariff(session, party, body)
 
 
-async def store_tariff(session: Any, party: Party, body: dict[str, Any]) -> None:
+async def store_tariff(session: AsyncSession, party: Party, body: dict[str, Any]) -> None:
     body = without_nulls(body)
     row = await session.scalar(select(Tariff).where(Tariff.party_pk == party.id, Tariff.id == body["id"]))
     stamp = parse_datetime(body["last_updated"]) if body.get("last_updated") else utcnow()
@@ -211,7 +213,7 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
             if url is None:
                 continue
             async for items, total in client.pages(url, {"limit": PAGE_LIMIT}):
-                await retrying(lambda: _store_page(db, party, items, model, store))
+                await retrying(partial(_store_page, db, party, items, model, store))
                 counts[module] += len(items)
                 if progress is not None:
                     maybe = progress(module, counts[module], total)

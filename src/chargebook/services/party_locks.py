@@ -6,10 +6,11 @@ BookingLocations; imports no use case.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.models import Party
 
@@ -28,7 +29,7 @@ async def retrying(work: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
     raise AssertionError("unreachable")
 
 
-async def lock_party(session: Any, party: Party) -> None:
+async def lock_party(session: AsyncSession, party: Party) -> None:
     """Catalogue writes of one CPO take turns (its pushes racing our pull-sync would otherwise
     insert the same EVSE or connector twice). PostgreSQL: the party row's lock; SQLite's write
     transactions are exclusive already."""

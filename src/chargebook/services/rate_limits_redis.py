@@ -106,7 +106,7 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self.redis.aclose()
-        await self.storage.bridge.storage.aclose()  # type: ignore[attr-defined]
+        await self.storage.bridge.storage.aclose()  # type: ignore[attr-defined]  # limits' private client
 
 
 def _is_redis_failure(exc: BaseException) -> bool:

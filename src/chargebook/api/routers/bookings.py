@@ -24,9 +24,9 @@ from chargebook.api.wire import JSON, Iso8601, iso_z
 from chargebook.domain.errors import InvalidRequest
 from chargebook.domain.lifecycle import BookingStatus
 from chargebook.services import bookings as svc
+from chargebook.services import commands
 from chargebook.services.booking_create import BookingRequest
 from chargebook.services.booking_create import create_booking as create
-from chargebook.services import commands
 
 router = APIRouter(tags=["bookings"])
 
@@ -212,7 +212,7 @@ def _command_json(cmd: Any) -> dict[str, Any]:
             "result": cmd.result, "message": cmd.message, "created_at": iso_z(cmd.created_at)}
 
 
-async def _session_command(request: Request, booking_id: str, client: Any, db: Any, kind: str) -> JSON:
+async def _session_command(request: Request, booking_id: str, client: CurrentClient, db: Db, kind: str) -> JSON:
     base = request.app.state.settings.base_url(str(request.base_url))
     cmd = await commands.request_session_command(db, client.id, booking_id, kind, base, request.app.state.issuer)
     return JSON({"command": _command_json(cmd)}, status_code=202)

@@ -12,7 +12,13 @@ from starlette.responses import Response
 from chargebook.cpo_sim import chargepoints
 from chargebook.cpo_sim.protocol import VERSIONED, OcpiError, PeerCaller, Sim, ok, read_model
 from chargebook.ocpi.transport import CORRELATION_ID, REQUEST_ID
-from chargebook.ocpi.v221 import CommandResponse, CommandResponseType, CommandType, StatusCode, ci_equal
+from chargebook.ocpi.v221 import (
+    CommandResponse,
+    CommandResponseType,
+    CommandType,
+    StatusCode,
+    ci_equal,
+)
 
 router = APIRouter(dependencies=VERSIONED)
 

@@ -13,12 +13,13 @@ Restriction times and dates are local to the Location's ``time_zone``; the cost 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from chargebook.ocpi.v221.locations import EnergyMix, HourMinute
+from chargebook.ocpi.v221.locations import EnergyMix
 from chargebook.ocpi.v221.types import (
     CiString2,
     CiString3,
@@ -32,13 +33,29 @@ from chargebook.ocpi.v221.types import (
     Url,
 )
 
+
+def _real_day(value: str) -> str:
+    date.fromisoformat(value)  # 2026-02-31 matches the pattern but names no day
+    return value
+
+
 # mod_tariffs.asciidoc § TariffRestrictions class: local date "YYYY-MM-DD".
 LocalDate = Annotated[
     str,
     StringConstraints(
         pattern=r"^([12][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
     ),
+    AfterValidator(_real_day),
 ]
+# mod_tariffs.asciidoc § TariffRestrictions class: start_time/end_time "HH:MM" (24h). Some
+# CPOs end a day with "24:00", which means the spec's 00:00 end; accepted (the engine reads it
+# so, docs/ocpi-conformance.md).
+ClockTime = Annotated[
+    str, StringConstraints(pattern=r"^(([0-1][0-9]|2[0-3]):[0-5][0-9]|24:00)$")
+]
+# Prices, amounts and bounds of a Tariff are never negative: the engine cannot price a
+# negative one, and a stored tariff it cannot price would be quoted as free.
+Amount = Annotated[Number, Field(ge=0)]
 
 
 class DayOfWeek(StrEnum):
@@ -92,26 +109,26 @@ class PriceComponent(OcpiModel):
     """
 
     type: TariffDimensionType
-    price: Number
-    vat: Number | None = None
+    price: Amount
+    vat: Amount | None = None
     step_size: int = Field(ge=0)
 
 
 class TariffRestrictions(OcpiModel):
     """OCPI 2.2.1 mod_tariffs.asciidoc § TariffRestrictions class (all set fields ANDed)."""
 
-    start_time: HourMinute | None = None
-    end_time: HourMinute | None = None  # < start_time wraps past midnight; 00:00 = end of day
+    start_time: ClockTime | None = None
+    end_time: ClockTime | None = None  # < start_time wraps past midnight; 00:00 = end of day
     start_date: LocalDate | None = None  # inclusive
     end_date: LocalDate | None = None  # exclusive
-    min_kwh: Number | None = None
-    max_kwh: Number | None = None
-    min_current: Number | None = None  # A, sum over phases
-    max_current: Number | None = None
-    min_power: Number | None = None  # kW
-    max_power: Number | None = None
-    min_duration: int | None = None  # s
-    max_duration: int | None = None
+    min_kwh: Amount | None = None
+    max_kwh: Amount | None = None
+    min_current: Amount | None = None  # A, sum over phases
+    max_current: Amount | None = None
+    min_power: Amount | None = None  # kW
+    max_power: Amount | None = None
+    min_duration: int | None = Field(default=None, ge=0)  # s
+    max_duration: int | None = Field(default=None, ge=0)
     day_of_week: list[DayOfWeek] | None = None
     reservation: ReservationRestrictionType | None = None
 
@@ -146,7 +163,7 @@ class TariffBase(OcpiModel):
     country_code: CiString2
     party_id: CiString3
     id: CiString36
-    currency: String3  # ISO 4217
+    currency: Annotated[String3, Field(min_length=3)]  # ISO 4217
     type: TariffType | None = None  # absent: valid for all sessions
     tariff_alt_text: list[DisplayText] | None = None
     tariff_alt_url: Url | None = None
@@ -165,3 +182,10 @@ class Tariff(TariffBase):
 
     min_price: Price | None = None
     max_price: Price | None = None
+
+    @model_validator(mode="after")
+    def _limits_not_negative(self) -> Tariff:
+        for limit in (self.min_price, self.max_price):
+            if limit is not None and (limit.excl_vat < 0 or (limit.incl_vat or 0) < 0):
+                raise ValueError("min_price and max_price are never negative")
+        return self

@@ -53,8 +53,8 @@ class TaxIncluded(StrEnum):
 class PriceLimit(OcpiModel):
     """OCPI 2.3.0 mod_tariffs.asciidoc § PriceLimit class (Tariff min_price/max_price)."""
 
-    before_taxes: Number
-    after_taxes: Number | None = None
+    before_taxes: Number = Field(ge=0)  # never negative, as 2.2.1's tariff amounts
+    after_taxes: Number | None = Field(default=None, ge=0)
 
 
 class TariffRestrictions(v221.TariffRestrictions):

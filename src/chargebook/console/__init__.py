@@ -1,0 +1,1 @@
+"""chargebook.console: the web console under /console (server-rendered pages; see README.md)."""
