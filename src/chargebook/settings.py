@@ -91,6 +91,15 @@ class Settings(BaseSettings):
         default=10.0, gt=0,
         description="Wait after a webhook delivery's first failed attempt; it doubles per attempt (capped at 6 h), ±20% jitter.",
     )
+    webhook_allow_private_networks: bool = Field(
+        default=False,
+        description=(
+            "Let webhooks reach loopback, private, link-local and other non-public addresses. "
+            "Off by default: a tenant's webhook URL must not reach inside the operator's network "
+            "(checked at registration and at every delivery, after DNS). `chargebook demo` turns "
+            "it on because its receivers run on loopback."
+        ),
+    )
     worker_interval_seconds: float = Field(
         default=1.0, description="How often each worker loop asks 'what needs doing now?'."
     )
