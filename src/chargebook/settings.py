@@ -31,7 +31,17 @@ class Settings(BaseSettings):
         ),
     )
     max_body_bytes: int = Field(
-        default=64 * 1024, description="Request bodies larger than this are refused with 400."
+        default=64 * 1024,
+        description="Client API request bodies larger than this are refused with 400 (see "
+        "ocpi_max_body_bytes for /ocpi).",
+    )
+    ocpi_max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        description=(
+            "Request bodies to our OCPI endpoints (/ocpi) larger than this are refused with HTTP "
+            "413 and OCPI status 2001. CDRs with many charging periods and big charging hubs "
+            "exceed the client API's limit."
+        ),
     )
     min_lead_minutes: int = Field(
         default=15, description="A booking window must start at least this many minutes ahead."
