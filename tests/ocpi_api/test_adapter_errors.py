@@ -38,6 +38,7 @@ def limited_cpo(limited: LiveServer, database_url: str) -> Iterator[Cpo]:
 def _big_location(cpo: Cpo, size: int) -> dict[str, Any]:
     """A Location whose body is about ``size`` bytes (long directions, as big hubs send)."""
     body = location(cpo, "BIGHUB")
+    body["coordinates"] = {"latitude": "-46.000000", "longitude": "168.000000"}  # away from searches
     body["directions"] = [{"language": "en", "text": "x" * 500} for _ in range(size // 540)]
     return body
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -51,10 +52,13 @@ def _encode_cursor(pk: int) -> str:
     return base64.urlsafe_b64encode(f"d|{pk}".encode()).decode().rstrip("=")
 
 
+_PK = re.compile(r"[1-9][0-9]{0,18}")  # a row number: positive, and within a 64-bit integer
+
+
 def _decode_cursor(cursor: str) -> int:
     try:
         kind, pk = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|", 1)
-        if kind != "d":
+        if kind != "d" or not _PK.fullmatch(pk) or int(pk) >= 2**63:
             raise ValueError(kind)
         return int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
