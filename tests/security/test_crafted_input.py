@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import LiveServer
 from tests.factories import api, make_client
-from tests.ocpi_api.conftest import Cpo, cpo  # noqa: F401 - the fixture
+from tests.ocpi_api.conftest import Cpo
 from tests.ocpi_api.test_receivers import location
 
 FAR_AWAY = {"latitude": "-46.000000", "longitude": "168.000000"}
