@@ -17,9 +17,13 @@ from starlette.responses import Response
 
 from chargebook.db.engine import translate
 from chargebook.domain import errors as e
+from chargebook.domain.tariff_model import InvalidTariff
 
+#: Every class of the tree has its own row (tests/api/test_error_table.py fails otherwise), so
+#: a new error is a decision, never an inherited guess.
 STATUS: dict[type[e.DomainError], int] = {
     e.InvalidRequest: 400,
+    InvalidTariff: 400,
     e.SpendingLimitExceeded: 400,
     e.NotCancellable: 400,
     e.Unauthenticated: 401,
@@ -40,10 +44,12 @@ STATUS: dict[type[e.DomainError], int] = {
 
 
 def status_for(exc: e.DomainError) -> int:
+    """The row of the error's class, or of its nearest ancestor that has one. An error with
+    none raises: there is no silent default."""
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
-    return 400
+            return STATUS[cls]
+    raise LookupError(f"{type(exc).__name__} has no client API status in api/errors.py: STATUS")
 
 
 def error_response(
