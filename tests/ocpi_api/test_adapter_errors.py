@@ -97,3 +97,8 @@ def test_ocpi_requests_keep_request_ids_and_metrics(cpo: Cpo) -> None:
     r = cpo.http.get(cpo.url(f"/locations/DE/{cpo.party_id}/NOPE"), headers={"X-Request-ID": "ocpi-req-7"})
     assert r.status_code == 404 and r.headers["X-Request-ID"] == "ocpi-req-7"
     assert REGISTRY.get_sample_value("chargebook_http_requests_total", labels) == before + 1
+
+
+def test_a_path_with_a_newline_is_still_answered_by_the_ocpi_adapter(cpo: Cpo) -> None:
+    r = cpo.http.get(cpo.url(f"/locations/DE/{cpo.party_id}/LOC%0A1/x%0Ay"))
+    assert r.status_code == 404 and r.json()["status_code"] in (2000, 2003) and "error" not in r.json()

@@ -19,7 +19,7 @@ from chargebook.console.app import create_console
 from chargebook.db.engine import Database
 from chargebook.db.migrate import script_revisions
 from chargebook.ocpi_api.app import MOUNT as OCPI_MOUNT
-from chargebook.ocpi_api.app import create_ocpi_app
+from chargebook.ocpi_api.app import create_ocpi_app, ocpi_mount
 from chargebook.services.bookings import BookingPolicy
 from chargebook.services.operations import ReadinessRules
 from chargebook.services.tokens import Issuer
@@ -127,7 +127,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
     # OCPI 2.2.1 and 2.3.0, eMSP side: CPOs talk to us here. An application of its own, with
     # its own error handlers (OCPI envelopes) and body limit; not part of the client API's docs.
-    app.mount(OCPI_MOUNT, create_ocpi_app(settings, app.state))
+    app.router.routes.append(ocpi_mount(create_ocpi_app(settings, app.state)))
 
     app.include_router(operations.router)  # /healthz, /readyz, /metrics: no key, tag "operations"
 

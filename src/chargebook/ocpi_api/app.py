@@ -9,14 +9,26 @@ with one too. It shares the parent's state (settings, database), and the parent'
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 from starlette.datastructures import State
+from starlette.routing import Mount
 
 from chargebook.api.middleware import BodyLimit
 from chargebook.ocpi_api import errors, ocpi_router
 from chargebook.settings import Settings
 
 MOUNT = "/ocpi"
+
+
+def ocpi_mount(app: FastAPI) -> Mount:
+    """``/ocpi`` and everything under it, whatever the path holds: Starlette's own pattern
+    stops at a newline (``%0A`` in a path segment), which would hand such a request to the
+    client API and its ``{"error"}`` bodies."""
+    mount = Mount(MOUNT, app=app)
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    return mount
 
 
 def create_ocpi_app(settings: Settings, state: State) -> FastAPI:
