@@ -53,7 +53,7 @@ def ocpi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for context in iter_route_contexts(app.router.routes):
         path = context.path
-        if "/credentials" in path or not (path.startswith("/2.2.1/") or path.startswith("/2.3.0/bookings")):
+        if "/credentials" in path or not path.startswith(("/2.2.1/", "/2.3.0/bookings")):
             continue
         for method in sorted(context.methods or ()):
             paths.setdefault(MOUNT + path, {})[method.lower()] = _operation(context, method)
