@@ -113,7 +113,7 @@ class UnexpectedFailure:
             await self.app(scope, receive, tracking_send)
         except BodyTooLarge:
             raise  # the body limit outside answers it
-        except Exception as exc:  # noqa: BLE001 - the point: no failure leaves without an envelope
+        except Exception as exc:  # the point: no failure leaves without an envelope
             translated = translate(exc)
             if translated is None:
                 log.error("unhandled error", path=scope.get("path"), exc_info=exc)
