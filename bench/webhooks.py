@@ -47,7 +47,7 @@ async def run(kind: str, creates: int, rounds: int) -> None:
                 _, key = await create_client(db, name)
                 clients[name] = await authenticate(db, key)
             await webhooks.create_endpoint(db, clients["one endpoint"].id, url="http://127.0.0.1:9/x",
-                                           event_types=["*"])
+                                           event_types=["*"], allow_private_networks=True)
             plain = (False, False, False)  # no CPO named, contracted for every CPO
             with_probe = booking_create._evse_statement(*plain)
             columns = list(with_probe.selected_columns)[:-1]

@@ -143,7 +143,9 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live(database_url: str) -> Iterator[LiveServer]:
-    with LiveServer(Settings(database_url=database_url)) as server:
+    # Tests register webhooks on loopback (receivers, the discard port); the default refusal
+    # is tested by tests/security/test_webhook_ssrf.py with servers of its own.
+    with LiveServer(Settings(database_url=database_url, webhook_allow_private_networks=True)) as server:
         yield server
 
 

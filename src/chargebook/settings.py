@@ -31,7 +31,17 @@ class Settings(BaseSettings):
         ),
     )
     max_body_bytes: int = Field(
-        default=64 * 1024, description="Request bodies larger than this are refused with 400."
+        default=64 * 1024,
+        description="Client API request bodies larger than this are refused with 400 (see "
+        "ocpi_max_body_bytes for /ocpi).",
+    )
+    ocpi_max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        description=(
+            "Request bodies to our OCPI endpoints (/ocpi) larger than this are refused with HTTP "
+            "413 and OCPI status 2001. CDRs with many charging periods and big charging hubs "
+            "exceed the client API's limit."
+        ),
     )
     min_lead_minutes: int = Field(
         default=15, description="A booking window must start at least this many minutes ahead."
@@ -90,6 +100,15 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(
         default=10.0, gt=0,
         description="Wait after a webhook delivery's first failed attempt; it doubles per attempt (capped at 6 h), ±20% jitter.",
+    )
+    webhook_allow_private_networks: bool = Field(
+        default=False,
+        description=(
+            "Let webhooks reach loopback, private, link-local and other non-public addresses. "
+            "Off by default: a tenant's webhook URL must not reach inside the operator's network "
+            "(checked at registration and at every delivery, after DNS). `chargebook demo` turns "
+            "it on because its receivers run on loopback."
+        ),
     )
     worker_interval_seconds: float = Field(
         default=1.0, description="How often each worker loop asks 'what needs doing now?'."

@@ -25,7 +25,8 @@ from tests.factories import api, booking_body, make_client, make_site, with_db
 
 @pytest.fixture
 def server(fresh_database_url: str) -> Iterator[LiveServer]:
-    with LiveServer(Settings(database_url=fresh_database_url, worker_heartbeat_stale_seconds=30)) as live:
+    with LiveServer(Settings(database_url=fresh_database_url, worker_heartbeat_stale_seconds=30,
+                                 webhook_allow_private_networks=True)) as live:
         yield live
 
 

@@ -48,6 +48,7 @@ def verifies(snippet: str, secret: str, headers: dict[str, str], body: bytes) ->
 @pytest.fixture
 def loop(fresh_database_url: str) -> Iterator[Loop]:
     settings = Settings(database_url=fresh_database_url, worker_interval_seconds=0.1,
+                        webhook_allow_private_networks=True,
                         webhook_backoff_seconds=0.1, webhook_max_attempts=30)
     with LiveServer(settings) as live, WorkerThread(live.settings):
         sim = SimulatorServer(sim_config())

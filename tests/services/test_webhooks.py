@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -29,6 +30,9 @@ from chargebook.services.webhook_deliveries import DeliveryPolicy, claim_due, re
 from chargebook.services.wire import booking_json
 from tests.factories import Site, seed_site
 
+#: The endpoints here are never reached (the discard port); the operator setting allows them.
+loopback_endpoint = functools.partial(webhooks.create_endpoint, allow_private_networks=True)
+
 
 async def _client(db: Database) -> ClientContext:
     _, key = await create_client(db, "hooks")
@@ -52,8 +56,8 @@ async def _deliveries(db: Database, booking_id: str) -> list[WebhookDelivery]:
 async def test_events_carry_the_booking_as_the_api_shows_it(db: Database) -> None:
     client = await _client(db)
     site = await seed_site(db)
-    every = await webhooks.create_endpoint(db, client.id, url="http://127.0.0.1:9/a", event_types=["*"])
-    cancels = await webhooks.create_endpoint(
+    every = await loopback_endpoint(db, client.id, url="http://127.0.0.1:9/a", event_types=["*"])
+    cancels = await loopback_endpoint(
         db, client.id, url="http://127.0.0.1:9/b", event_types=["booking.cancelled"])
     booking_id = await _book(db, client, site)
     created = booking_json(await get_booking(db, client.id, booking_id), with_history=True)
@@ -80,7 +84,7 @@ async def test_no_endpoints_no_events_and_a_rolled_back_change_announces_nothing
     quiet = await _book(db, client, site, evse=0)
     assert await _deliveries(db, quiet) == []
 
-    await webhooks.create_endpoint(db, client.id, url="http://127.0.0.1:9/a", event_types=["*"])
+    await loopback_endpoint(db, client.id, url="http://127.0.0.1:9/a", event_types=["*"])
     booking_id = await _book(db, client, site, evse=1)
     with pytest.raises(SlotTaken):  # a create that fails writes no event either
         await _book(db, client, site, evse=1)
@@ -101,9 +105,9 @@ async def test_no_endpoints_no_events_and_a_rolled_back_change_announces_nothing
 async def test_endpoints_are_limited_per_client(db: Database) -> None:
     client = await _client(db)
     for n in range(rules.MAX_ENDPOINTS_PER_CLIENT):
-        await webhooks.create_endpoint(db, client.id, url=f"http://127.0.0.1:9/{n}", event_types=["*"])
+        await loopback_endpoint(db, client.id, url=f"http://127.0.0.1:9/{n}", event_types=["*"])
     with pytest.raises(Conflict):
-        await webhooks.create_endpoint(db, client.id, url="http://127.0.0.1:9/x", event_types=["*"])
+        await loopback_endpoint(db, client.id, url="http://127.0.0.1:9/x", event_types=["*"])
     assert len(await webhooks.list_endpoints(db, client.id)) == rules.MAX_ENDPOINTS_PER_CLIENT
 
 
@@ -111,7 +115,7 @@ async def test_order_per_booking_backoff_and_giving_up(fresh_db: Database) -> No
     db = fresh_db
     client = await _client(db)
     site = await seed_site(db)
-    await webhooks.create_endpoint(db, client.id, url="http://127.0.0.1:9/a", event_types=["*"])
+    await loopback_endpoint(db, client.id, url="http://127.0.0.1:9/a", event_types=["*"])
     first = await _book(db, client, site, evse=0)
     await cancel_booking(db, client.id, first, None)  # requested, then cancelled
     other = await _book(db, client, site, evse=1)  # another booking: not held back by the first
@@ -140,7 +144,7 @@ async def test_order_per_booking_backoff_and_giving_up(fresh_db: Database) -> No
         later = now + timedelta(hours=attempt)
         (again,) = await claim_due(db, later, policy)
         assert (again.pk, again.attempt) == (requested.pk, attempt)
-        outcome = await record_attempt(db, again, policy, status_code=None, error="ConnectError: refused",
+        outcome = await record_attempt(db, again, policy, status_code=None, error="connection_refused",
                                        duration_ms=1, now=later)
     assert outcome == "gave_up"
     assert WEBHOOK_DELIVERIES.labels(outcome="gave_up")._value.get() == gave_up_before + 1
@@ -153,14 +157,14 @@ async def test_order_per_booking_backoff_and_giving_up(fresh_db: Database) -> No
     by_pk = {v.delivery.pk: v for v in views}
     assert by_pk[requested.pk].delivery.status == "failed"
     assert [(a.status_code, a.error) for a in by_pk[requested.pk].attempts] == [
-        (500, None), (None, "ConnectError: refused"), (None, "ConnectError: refused")]
+        (500, None), (None, "connection_refused"), (None, "connection_refused")]
     assert by_pk[cancelled.pk].delivery.status == "delivered"
     assert [v.delivery.pk for v in views] == sorted(by_pk, reverse=True)  # newest first
 
 
 async def test_concurrent_claims_never_take_one_delivery_twice(fresh_db: Database, fresh_database_url: str) -> None:
     client = await _client(fresh_db)
-    endpoint = await webhooks.create_endpoint(fresh_db, client.id, url="http://127.0.0.1:9/a", event_types=["*"])
+    endpoint = await loopback_endpoint(fresh_db, client.id, url="http://127.0.0.1:9/a", event_types=["*"])
     for _ in range(40):
         await webhooks.send_test(fresh_db, client.id, endpoint.id)
     workers = [Database(fresh_database_url, pool_size=2) for _ in range(4)]
@@ -181,7 +185,7 @@ async def test_concurrent_claims_never_take_one_delivery_twice(fresh_db: Databas
 async def test_delete_drops_pending_deliveries_and_rotation_keeps_the_old_secret_a_while(fresh_db: Database) -> None:
     db = fresh_db
     client = await _client(db)
-    endpoint = await webhooks.create_endpoint(db, client.id, url="http://127.0.0.1:9/a", event_types=["*"])
+    endpoint = await loopback_endpoint(db, client.id, url="http://127.0.0.1:9/a", event_types=["*"])
     await webhooks.send_test(db, client.id, endpoint.id)
     rotated = await webhooks.rotate_secret(db, client.id, endpoint.id)
     assert rotated.secret != endpoint.secret and rotated.secret.startswith("whsec_")

@@ -66,6 +66,7 @@ async def test_a_hanging_cpo_and_webhook_receiver_stall_nothing_else(
         database_url=fresh_database_url,
         worker_interval_seconds=0.1,
         command_send_timeout_seconds=STUCK_FOR,
+        webhook_allow_private_networks=True,  # the receivers are on loopback
     )
     trickler, receiver = Trickler().start(), Receiver().start()
     live = LiveServer(settings).__enter__()
@@ -131,9 +132,12 @@ async def test_a_hanging_cpo_and_webhook_receiver_stall_nothing_else(
         stalled_client, stalled_key = await create_client(fresh_db, "stalled tenant")
         served_client, served_key = await create_client(fresh_db, "served tenant")
         await create_endpoint(
-            fresh_db, stalled_client.id, url=f"{trickler.url}/hooks", event_types=["*"]
+            fresh_db, stalled_client.id, url=f"{trickler.url}/hooks", event_types=["*"],
+            allow_private_networks=True,
         )
-        await create_endpoint(fresh_db, served_client.id, url=receiver.url, event_types=["*"])
+        await create_endpoint(
+            fresh_db, served_client.id, url=receiver.url, event_types=["*"], allow_private_networks=True
+        )
         stuck = await book(
             stalled_key,
             stuck_site.location_id,

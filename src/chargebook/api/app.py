@@ -18,7 +18,8 @@ from chargebook.console.app import create_console
 from chargebook.db.engine import Database
 from chargebook.db.migrate import script_revisions
 from chargebook.logs import configure as configure_logs
-from chargebook.ocpi_api import ocpi_router
+from chargebook.ocpi_api.app import MOUNT as OCPI_MOUNT
+from chargebook.ocpi_api.app import create_ocpi_app, ocpi_mount
 from chargebook.services.bookings import BookingPolicy
 from chargebook.services.operations import ReadinessRules
 from chargebook.services.tokens import Issuer
@@ -124,8 +125,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.include_router(client_api)
     app.include_router(billing.fleet_router, prefix="/api/v1/fleet")
 
-    # OCPI 2.2.1 and 2.3.0, eMSP side: CPOs talk to us here (not part of the client API's docs).
-    app.include_router(ocpi_router())
+    # OCPI 2.2.1 and 2.3.0, eMSP side: CPOs talk to us here. An application of its own, with
+    # its own error handlers (OCPI envelopes) and body limit; not part of the client API's docs.
+    app.router.routes.append(ocpi_mount(create_ocpi_app(settings, app.state)))
 
     app.include_router(operations.router)  # /healthz, /readyz, /metrics: no key, tag "operations"
 
@@ -133,7 +135,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # The console: server-rendered pages for operators and client users (its own errors and
     # security headers; it shares this process's database and rate-limit backend).
     app.mount(CONSOLE_MOUNT, create_console(settings, database, limiter, issuer))
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt=OCPI_MOUNT)
     app.add_middleware(RequestId)
     app.add_middleware(HttpMetrics, log_requests=settings.log_requests)
     return app

@@ -1,4 +1,7 @@
-"""One table: each domain error class → one HTTP status, body ``{"error": "..."}``."""
+"""One table: each domain error class → one HTTP status, body ``{"error": "..."}``.
+
+The client API's handlers. The OCPI adapter is an application of its own with handlers of its
+own (``ocpi_api/errors.py``), so nothing here looks at the URL."""
 
 from __future__ import annotations
 
@@ -14,11 +17,13 @@ from starlette.responses import Response
 
 from chargebook.db.engine import translate
 from chargebook.domain import errors as e
-from chargebook.ocpi.errors import ocpi_status_for
-from chargebook.ocpi.transport import ocpi_response
+from chargebook.domain.tariff_model import InvalidTariff
 
+#: Every class of the tree has its own row (tests/api/test_error_table.py fails otherwise), so
+#: a new error is a decision, never an inherited guess.
 STATUS: dict[type[e.DomainError], int] = {
     e.InvalidRequest: 400,
+    InvalidTariff: 400,
     e.SpendingLimitExceeded: 400,
     e.NotCancellable: 400,
     e.Unauthenticated: 401,
@@ -41,10 +46,12 @@ STATUS: dict[type[e.DomainError], int] = {
 
 
 def status_for(exc: e.DomainError) -> int:
+    """The row of the error's class, or of its nearest ancestor that has one. An error with
+    none raises: there is no silent default."""
     for cls in type(exc).__mro__:
         if cls in STATUS:
             return STATUS[cls]
-    return 400
+    raise LookupError(f"{type(exc).__name__} has no client API status in api/errors.py: STATUS")
 
 
 def error_response(
@@ -78,16 +85,9 @@ def validation_message(exc: RequestValidationError) -> str:
     return f"{_field(loc)}: {message}"
 
 
-def _is_ocpi(request: Request) -> bool:
-    return request.url.path.startswith("/ocpi/")
-
-
 def install(app: FastAPI) -> None:
     @app.exception_handler(e.DomainError)
     async def _domain(request: Request, exc: e.DomainError) -> Response:
-        if _is_ocpi(request):
-            http_status, code = ocpi_status_for(exc)
-            return ocpi_response(status_code=code, message=exc.message, http_status=http_status)
         headers = None
         if isinstance(exc, (e.Unavailable, e.RateLimited)):
             headers = {"Retry-After": str(exc.retry_after_seconds)}
@@ -95,8 +95,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        if _is_ocpi(request):
-            return ocpi_response(status_code=2001, message=validation_message(exc), http_status=400)
         return error_response(400, validation_message(exc))
 
     @app.exception_handler(json.JSONDecodeError)

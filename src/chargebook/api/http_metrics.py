@@ -81,6 +81,8 @@ def route_template(scope: Scope, status: int) -> str:
             return path
         return UNMATCHED
     depth = relative.count("/")
+    if depth == 0:  # a router's own root ("" under its prefix): the prefixes are the template
+        return path
     if path.count("/") <= depth:
         return relative
-    return path.rsplit("/", depth)[0] + relative if depth else relative
+    return path.rsplit("/", depth)[0] + relative

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +17,15 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 class BodyTooLarge(Exception):
     pass
+
+
+#: Answers a refused body: ``(send, max_bytes)``. The client API's is ``{"error": ...}`` with
+#: 400; the OCPI adapter's is an OCPI envelope (``ocpi_api/app.py``).
+Refusal = Callable[[Send, int], Awaitable[None]]
+
+
+async def refuse_client_body(send: Send, max_bytes: int) -> None:
+    await _reply(send, 400, f"Request body too large: the limit is {max_bytes} bytes")
 
 
 async def _reply(send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
@@ -32,17 +42,23 @@ async def _reply(send: Send, status: int, message: str, headers: list[tuple[byte
 
 
 class BodyLimit:
-    """Refuse bodies over ``max_bytes`` with 400 before the app parses them."""
+    """Refuse bodies over ``max_bytes`` before the app parses them, answered by ``refuse``.
+    Paths under ``exempt`` are left to a limit of their own (the OCPI adapter's)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, refuse: Refusal = refuse_client_body,
+                 exempt: str | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.refuse = refuse
+        self.exempt = exempt
+
+    def _exempt(self, path: str) -> bool:
+        return self.exempt is not None and (path == self.exempt or path.startswith(self.exempt + "/"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self._exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
-        message = f"Request body too large: the limit is {self.max_bytes} bytes"
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -50,7 +66,7 @@ class BodyLimit:
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await _reply(send, 400, message)
+                    await self.refuse(send, self.max_bytes)
                     return
         seen = 0
         started = False
@@ -74,7 +90,7 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _reply(send, 400, message)
+                await self.refuse(send, self.max_bytes)
 
 
 class RequestId:

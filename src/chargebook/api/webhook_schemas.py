@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from chargebook.api.schemas import BOOKING_ID, WHEN, Request, doc, nested
 from chargebook.api.wire import WireTime
 from chargebook.domain import webhooks as rules
+from chargebook.domain.webhooks import AttemptFailure
 
 WEBHOOK_ID = "whk_3f0c9a1b7d2e4c65"
 EVENT_ID = "evt_5d1c0e8a9b2f4c3d"
@@ -72,7 +73,11 @@ class AttemptOut(BaseModel):
 
     at: WireTime = doc("When the attempt was made (UTC).", WHEN)
     status_code: int | None = doc("The receiver's HTTP status; null when it was not reached.", 200)
-    error: str | None = doc("Why the receiver was not reached (connection, timeout); null otherwise.", None)
+    error: AttemptFailure | None = doc(
+        "Why no HTTP answer came, as a fixed word: `blocked_address` (the URL's host is or resolves "
+        "to a non-public address), `dns_failure`, `connection_refused`, `connection_failed`, "
+        "`tls_error`, `timeout` (no whole answer within the attempt's deadline) or `bad_response`; "
+        "null when the receiver answered.", None)
     duration_ms: int = doc("How long the attempt took, in milliseconds.", 42)
 
 

@@ -38,7 +38,11 @@ BOOKINGS_LOCATIONS = 60  # the second CPO, with the OCPI 2.3.0 Bookings module
 
 def demo_settings(base: Settings) -> Settings:
     # The demo's own output is the curl instructions: logs only for warnings, readable.
-    quiet = {"log_level": "WARNING", "log_json": False}
+    quiet: dict[str, object] = {"log_level": "WARNING", "log_json": False}
+    # The demo's webhook receivers run on this machine: let webhooks reach loopback, unless
+    # the operator said otherwise (CHARGEBOOK_WEBHOOK_ALLOW_PRIVATE_NETWORKS=false).
+    if "webhook_allow_private_networks" not in base.model_fields_set:
+        quiet["webhook_allow_private_networks"] = True
     if "database_url" in base.model_fields_set:
         return base.model_copy(update=quiet)
     return base.model_copy(update={"database_url": f"sqlite:///{Path('chargebook-demo.db').resolve()}", **quiet})

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from chargebook.console import charts
+from chargebook.domain.webhooks import shown_failure
 
 env = Environment(
     loader=PackageLoader("chargebook.console", "templates"),
@@ -43,7 +44,7 @@ def percent(value: float) -> str:
     return f"{value:.0%}" if value >= 0.01 or value == 0 else "<1%"
 
 
-env.filters.update(money=money, when=when, ago=ago, percent=percent)
+env.filters.update(money=money, when=when, ago=ago, percent=percent, failure=shown_failure)
 env.globals.update(stacked_bars=charts.stacked_bars, meter=charts.meter)
 
 

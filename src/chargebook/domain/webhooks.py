@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from datetime import timedelta
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from chargebook.domain.errors import InvalidRequest
@@ -29,6 +30,27 @@ MAX_URL_LENGTH = 2048
 MAX_ENDPOINTS_PER_CLIENT = 10
 SECRET_PREFIX = "whsec_"
 BACKOFF_CAP = timedelta(hours=6)
+
+
+class AttemptFailure(StrEnum):
+    """Why an attempt got no HTTP answer, as the tenant sees it: a fixed word, never the HTTP
+    library's text (which would describe the operator's network to a tenant)."""
+
+    BLOCKED_ADDRESS = "blocked_address"  # the host is or resolves to a non-public address
+    DNS_FAILURE = "dns_failure"  # the host name did not resolve
+    CONNECTION_REFUSED = "connection_refused"
+    CONNECTION_FAILED = "connection_failed"  # unreachable, reset while connecting
+    TLS_ERROR = "tls_error"  # handshake failed or the certificate was not valid for the host
+    TIMEOUT = "timeout"  # no whole answer within the attempt's deadline
+    BAD_RESPONSE = "bad_response"  # the connection closed or the answer was not HTTP
+
+
+def shown_failure(stored: str | None) -> str | None:
+    """An attempt's failure as the API and console show it. Attempts recorded before failures
+    were fixed words held the library's text; those show as ``connection_failed``."""
+    if stored is None:
+        return None
+    return stored if stored in {f.value for f in AttemptFailure} else AttemptFailure.CONNECTION_FAILED.value
 
 
 def event_type(status: BookingStatus) -> str:

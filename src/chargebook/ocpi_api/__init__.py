@@ -14,10 +14,10 @@ from chargebook.services.ocpi_parties import SUPPORTED_VERSIONS
 
 
 def ocpi_router() -> APIRouter:
-    """Every eMSP endpoint, mounted at ``/ocpi`` (not part of the client API's docs)."""
+    """Every eMSP endpoint, relative to the OCPI application's mount point (``app.py``)."""
     from chargebook.ocpi_api import bookings, credentials, locations, sessions, tokens
 
-    ocpi = APIRouter(prefix="/ocpi", include_in_schema=False)
+    ocpi = APIRouter(include_in_schema=False)
     ocpi.include_router(credentials.router)
     for version in SUPPORTED_VERSIONS:
         ocpi.include_router(credentials.versioned, prefix=f"/{version}")

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from chargebook.ocpi.transport import ocpi_response
-from chargebook.ocpi_api.common import Body, Db, PartyDep
+from chargebook.ocpi_api.common import Body, Db, PartyDep, PatchBody
 from chargebook.services import booking_calendars as calendars
 from chargebook.services import ocpi_bookings as svc
 from chargebook.services.ocpi_catalogue import check_owner
@@ -60,7 +60,7 @@ for base in _BL_PATHS:
             return ocpi_response()
 
         @router.patch(path)
-        async def patch_booking_location(party: PartyDep, db: Db, body: Body, country_code: str, party_id: str,
+        async def patch_booking_location(party: PartyDep, db: Db, body: PatchBody, country_code: str, party_id: str,
                                          booking_location_id: str, calendar_id: str | None = None) -> Response:
             check_owner(party, country_code, party_id)
             applied = await calendars.patch_booking_location(db, party, booking_location_id, calendar_id, body)
@@ -85,7 +85,7 @@ async def put_booking(request: Request, party: PartyDep, db: Db, body: Body, cou
 
 
 @router.patch(BOOKING)
-async def patch_booking(request: Request, party: PartyDep, db: Db, body: Body, country_code: str, party_id: str,
+async def patch_booking(request: Request, party: PartyDep, db: Db, body: PatchBody, country_code: str, party_id: str,
                         booking_id: str) -> Response:
     check_owner(party, country_code, party_id)
     applied = await svc.receive_booking(db, party, booking_id, body, patch=True, poll_every=_poll_every(request))

@@ -10,7 +10,7 @@ from chargebook.db.engine import Database
 from chargebook.db.models import Party
 from chargebook.domain.errors import InvalidRequest, Unauthenticated
 from chargebook.ocpi import transport as t
-from chargebook.ocpi.v221.types import load_json
+from chargebook.ocpi.v221.types import load_json, parse_datetime
 from chargebook.services.ocpi_parties import Caller, Identity, identify
 
 VERSION = "2.2.1"  # the version every CPO speaks; 2.3.0 routes reuse the same handlers
@@ -56,8 +56,26 @@ async def json_body(request: Request) -> dict[str, Any]:
 
 
 Db = Annotated[Database, Depends(get_db)]
+
+
+async def patch_body(request: Request) -> dict[str, Any]:
+    """A PATCH body (transport_and_format § PATCH: ``last_updated`` is required), with its
+    ``last_updated`` checked here, where the body is read: an impossible date is a 2001, never
+    a failure further down."""
+    body = await json_body(request)
+    stamp = body.get("last_updated")
+    if stamp is None:
+        raise InvalidRequest("last_updated is required")
+    try:
+        parse_datetime(stamp)
+    except (ValueError, OverflowError):
+        raise InvalidRequest(f"last_updated is not an OCPI DateTime: {str(stamp)[:40]!r}") from None
+    return body
+
+
 CallerDep = Annotated[Caller, Depends(caller)]
 PartyDep = Annotated[Party, Depends(registered_party)]
 Me = Annotated[Identity, Depends(identity)]
 Body = Annotated[dict[str, Any], Depends(json_body)]
+PatchBody = Annotated[dict[str, Any], Depends(patch_body)]
 Version = Annotated[str, Depends(ocpi_version)]

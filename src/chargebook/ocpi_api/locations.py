@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from chargebook.ocpi.transport import ocpi_response
-from chargebook.ocpi_api.common import Body, Db, PartyDep, Version
+from chargebook.ocpi_api.common import Body, Db, PartyDep, PatchBody, Version
 from chargebook.services import ocpi_catalogue as svc
 
 router = APIRouter()  # mounted under each version (ocpi_api/__init__.py)
@@ -35,7 +35,7 @@ for path in _paths(LOC):
         return ocpi_response()
 
     @router.patch(path)
-    async def patch_location(party: PartyDep, db: Db, body: Body, country_code: str, party_id: str,
+    async def patch_location(party: PartyDep, db: Db, body: PatchBody, country_code: str, party_id: str,
                              location_id: str, evse_uid: str | None = None,
                              connector_id: str | None = None) -> Response:
         svc.check_owner(party, country_code, party_id)

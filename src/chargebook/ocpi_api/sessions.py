@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from chargebook.ocpi.transport import ocpi_response
-from chargebook.ocpi_api.common import Body, Db, Me, PartyDep, Version
+from chargebook.ocpi_api.common import Body, Db, Me, PartyDep, PatchBody, Version
 from chargebook.services import ocpi_sessions as svc
 from chargebook.services.ocpi_catalogue import check_owner
 
@@ -29,7 +29,7 @@ async def put_session(party: PartyDep, db: Db, body: Body, version: Version, cou
 
 
 @router.patch(SESSION)
-async def patch_session(party: PartyDep, db: Db, body: Body, version: Version, country_code: str, party_id: str,
+async def patch_session(party: PartyDep, db: Db, body: PatchBody, version: Version, country_code: str, party_id: str,
                         session_id: str) -> Response:
     check_owner(party, country_code, party_id)
     await svc.put_session(db, party, session_id, body, patch=True, version=version)

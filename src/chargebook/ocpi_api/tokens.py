@@ -19,6 +19,7 @@ from chargebook.services.token_objects import token_object
 
 router = APIRouter()  # mounted under each version (ocpi_api/__init__.py)
 MAX_LIMIT = 100
+MAX_OFFSET = 2**63 - 1  # the databases' largest OFFSET; beyond it is a 2001, not a 500
 
 
 def _when(value: str | None, name: str) -> datetime | None:
@@ -33,7 +34,7 @@ def _when(value: str | None, name: str) -> datetime | None:
 @router.get("/tokens")
 async def list_tokens(
     request: Request, _: PartyDep, db: Db,
-    offset: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1)] = MAX_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0, limit: Annotated[int, Query(ge=1)] = MAX_LIMIT,
     date_from: str | None = None, date_to: str | None = None,
 ) -> Response:
     settings = request.app.state.settings

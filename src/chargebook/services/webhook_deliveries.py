@@ -32,6 +32,8 @@ class DeliveryPolicy:
     max_attempts: int = 15
     backoff_seconds: float = 10.0
     timeout_seconds: float = 10.0
+    #: Deliver to loopback and private addresses too (``CHARGEBOOK_WEBHOOK_ALLOW_PRIVATE_NETWORKS``).
+    allow_private_networks: bool = False
 
     @property
     def lease(self) -> timedelta:

@@ -22,6 +22,7 @@ from chargebook.domain.errors import Conflict, NotFound
 from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id
 from chargebook.services.webhook_events import add_ping
+from chargebook.services.webhook_targets import check_target
 
 #: After a rotation the old secret keeps signing (beside the new one) this long, so that
 #: receivers can switch without rejecting deliveries in between.
@@ -33,10 +34,14 @@ def new_secret() -> str:
 
 
 async def create_endpoint(
-    db: Database, client_id: str, *, url: str, event_types: list[str], description: str | None = None
+    db: Database, client_id: str, *, url: str, event_types: list[str], description: str | None = None,
+    allow_private_networks: bool = False,
 ) -> WebhookEndpoint:
-    """The response carries the secret; it is never shown again (rotate to get a new one)."""
+    """The response carries the secret; it is never shown again (rotate to get a new one).
+    The URL must reach the public internet unless private networks are allowed
+    (``webhook_targets.py``; each delivery checks it again)."""
     url = rules.check_url(url)
+    await check_target(url, allow_private_networks)
     types = rules.check_event_types(event_types)
     async with db.write() as session:
         # Lock the client so that two concurrent creates cannot both pass the count.

@@ -2,7 +2,8 @@
 
 The HTTP call happens outside any transaction (claim and lease commit first; the outcome is
 written in a new one). Redirects are not followed and the response body is not read: only
-the status counts, and a 2xx means delivered.
+the status counts, and a 2xx means delivered. Connections go to public addresses only, checked
+after DNS resolution (``public_network.py``), unless the operator allows private networks.
 
 The runner keeps one :class:`WebhookSender`: a pass claims as many due deliveries as there
 are free slots and starts them without waiting (``in_flight.py``), so a receiver that answers
@@ -18,6 +19,7 @@ import random
 import time
 
 import httpx
+import structlog
 
 from chargebook import __version__
 from chargebook.db.engine import Database
@@ -30,6 +32,9 @@ from chargebook.services.webhook_deliveries import (
     record_attempt,
 )
 from chargebook.worker.in_flight import InFlight
+from chargebook.worker.public_network import failure_of, webhook_client
+
+log = structlog.get_logger("chargebook.worker")
 
 BATCH = 50
 CONCURRENT_SENDS = 10
@@ -56,8 +61,8 @@ class WebhookSender:
         if not batch:
             return 0  # the usual pass: no HTTP client (and no TLS context) is built for nothing
         if self._http is None:
-            self._http = httpx.AsyncClient(
-                timeout=self.policy.timeout_seconds, follow_redirects=False
+            self._http = webhook_client(
+                self.policy.timeout_seconds, self.policy.allow_private_networks
             )
         for out in batch:
             self.in_flight.start(f"delivery {out.pk}", _post(self.db, self._http, out, self.policy))
@@ -77,7 +82,7 @@ async def deliver_due_webhooks(db: Database, policy: DeliveryPolicy) -> int:
         return 0
     sent = 0
     gate = asyncio.Semaphore(CONCURRENT_SENDS)
-    async with httpx.AsyncClient(timeout=policy.timeout_seconds, follow_redirects=False) as http:
+    async with webhook_client(policy.timeout_seconds, policy.allow_private_networks) as http:
 
         async def deliver(out: Outgoing) -> str:
             async with gate:
@@ -115,7 +120,9 @@ async def _post(
             async with http.stream("POST", out.url, content=out.body, headers=headers) as response:
                 status_code = response.status_code
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, it is this attempt's outcome
-        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        error = failure_of(exc).value  # the tenant sees this word; the operator's log the rest
+        log.info("webhook attempt failed", delivery=out.pk, failure=error,
+                 detail=f"{type(exc).__name__}: {exc}")
     duration_ms = round((time.monotonic() - started) * 1000)
     return await record_attempt(
         db,

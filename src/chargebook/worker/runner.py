@@ -95,7 +95,12 @@ def loops(db: Database, settings: Settings, worker_id: str) -> list[Loop]:
     grace = timedelta(minutes=settings.no_show_grace_minutes)
     commands, requests = InFlight(CONCURRENT_SENDS), InFlight(CONCURRENT_SENDS)
     webhooks = WebhookSender(
-        db, DeliveryPolicy(settings.webhook_max_attempts, settings.webhook_backoff_seconds)
+        db,
+        DeliveryPolicy(
+            settings.webhook_max_attempts,
+            settings.webhook_backoff_seconds,
+            allow_private_networks=settings.webhook_allow_private_networks,
+        ),
     )
     return [
         Loop(

@@ -118,11 +118,16 @@ def encode_cursor(created_at: datetime, booking_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """What ``encode_cursor`` wrote, or 400: a time without a UTC offset, or one that is not an
+    instant in UTC's years 1..9999, is no cursor of ours (the database would refuse it)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created, booking_id = raw.split("|", 1)
-        return datetime.fromisoformat(created), booking_id
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        when = datetime.fromisoformat(created)
+        if when.tzinfo is None:
+            raise ValueError("no UTC offset")
+        return when.astimezone(UTC), booking_id
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
         raise InvalidRequest("cursor: not a cursor returned by this API") from None
 
 

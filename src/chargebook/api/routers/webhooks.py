@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from chargebook.api.deps import CurrentClient, Db
 from chargebook.api.openapi import errors
@@ -42,7 +43,7 @@ def _delivery_json(view: svc.DeliveryView) -> dict[str, Any]:
         "status": d.status, "created_at": iso_z(d.created_at),
         "next_attempt_at": time_or_none(d.next_attempt_at) if d.status == "pending" else None,
         "delivered_at": time_or_none(d.delivered_at),
-        "attempts": [{"at": iso_z(a.attempted_at), "status_code": a.status_code, "error": a.error,
+        "attempts": [{"at": iso_z(a.attempted_at), "status_code": a.status_code, "error": rules.shown_failure(a.error),
                       "duration_ms": a.duration_ms} for a in view.attempts],
     }
 
@@ -51,10 +52,13 @@ def _encode_cursor(pk: int) -> str:
     return base64.urlsafe_b64encode(f"d|{pk}".encode()).decode().rstrip("=")
 
 
+_PK = re.compile(r"[1-9][0-9]{0,18}")  # a row number: positive, and within a 64-bit integer
+
+
 def _decode_cursor(cursor: str) -> int:
     try:
         kind, pk = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|", 1)
-        if kind != "d":
+        if kind != "d" or not _PK.fullmatch(pk) or int(pk) >= 2**63:
             raise ValueError(kind)
         return int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -74,9 +78,10 @@ NOT_FOUND = errors(404, examples={404: f"Webhook not found: {WEBHOOK_ID}"})
                                409: f"webhooks: at most {rules.MAX_ENDPOINTS_PER_CLIENT} endpoints per "
                                     "client; delete one first"}),
 )
-async def create_webhook(body: WebhookCreate, client: CurrentClient, db: Db) -> JSON:
+async def create_webhook(body: WebhookCreate, client: CurrentClient, db: Db, request: Request) -> JSON:
     endpoint = await svc.create_endpoint(
-        db, client.id, url=body.url, event_types=[t.value for t in body.event_types], description=body.description
+        db, client.id, url=body.url, event_types=[t.value for t in body.event_types], description=body.description,
+        allow_private_networks=request.app.state.settings.webhook_allow_private_networks,
     )
     return JSON(_endpoint_json(endpoint, with_secret=True), status_code=201)
 

@@ -38,6 +38,7 @@ async def create(request: Request, who: ClientUser, form: Posted) -> Response:
         url=form.text("url", max_length=rules.MAX_URL_LENGTH),
         event_types=types,
         description=form.optional_text("description"),
+        allow_private_networks=st.settings.webhook_allow_private_networks,
     )
     await audit.record(
         st.db,
