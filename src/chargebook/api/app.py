@@ -11,12 +11,13 @@ from fastapi import APIRouter, FastAPI
 from chargebook import __version__, metrics
 from chargebook.api import docs_ui, errors, openapi, rate_limits
 from chargebook.api.http_metrics import HttpMetrics
-from chargebook.api.middleware import BodyLimit, RequestId
+from chargebook.api.middleware import RequestId, refuse_client_body
 from chargebook.api.routers import billing, bookings, fleet, operations, search, usage, webhooks
 from chargebook.console.app import MOUNT as CONSOLE_MOUNT
 from chargebook.console.app import create_console
 from chargebook.db.engine import Database
 from chargebook.db.migrate import script_revisions
+from chargebook.http_edge import BodyLimit
 from chargebook.logs import configure as configure_logs
 from chargebook.ocpi_api.app import MOUNT as OCPI_MOUNT
 from chargebook.ocpi_api.app import create_ocpi_app, ocpi_mount
@@ -135,7 +136,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     # The console: server-rendered pages for operators and client users (its own errors and
     # security headers; it shares this process's database and rate-limit backend).
     app.mount(CONSOLE_MOUNT, create_console(settings, database, limiter, issuer))
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, exempt=OCPI_MOUNT)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, refuse=refuse_client_body, exempt=OCPI_MOUNT
+    )
     app.add_middleware(RequestId)
     app.add_middleware(HttpMetrics, log_requests=settings.log_requests)
     return app

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from chargebook.db.engine import translate
 from chargebook.domain import errors as e
 from chargebook.domain.tariff_model import InvalidTariff
+from chargebook.http_edge import validation_message
 
 #: Every class of the tree has its own row (tests/api/test_error_table.py fails otherwise), so
 #: a new error is a decision, never an inherited guess.
@@ -59,30 +60,6 @@ def error_response(
 ) -> JSONResponse:
     """``{"error": message}``, plus the error's machine-readable fields (e.g. a 409's ``reason``)."""
     return JSONResponse({"error": message, **(fields or {})}, status_code=status, headers=headers)
-
-
-def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
-
-
-def validation_message(exc: RequestValidationError) -> str:
-    """The first problem, naming the field: `reservation_start: Input should be a valid datetime`."""
-    errors = exc.errors()
-    if not errors:
-        return "Invalid request"
-    first = errors[0]
-    if first.get("type") == "json_invalid":
-        return "Malformed JSON body"
-    loc = tuple(first.get("loc", ()))
-    if first.get("type") == "missing":
-        return f"{_field(loc)} is required"
-    if first.get("type") == "extra_forbidden":
-        return f"{_field(loc)}: unknown field"
-    message = str(first.get("msg", "invalid value"))
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    return f"{_field(loc)}: {message}"
 
 
 def install(app: FastAPI) -> None:

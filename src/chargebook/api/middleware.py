@@ -1,11 +1,11 @@
-"""ASGI middleware: request ids and a cap on request body size."""
+"""ASGI middleware of the client API: request ids; its answer to a body over the limit
+(the limit itself is `http_edge.BodyLimit`, shared with the OCPI endpoints)."""
 
 from __future__ import annotations
 
 import json
 import re
 import secrets
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -13,15 +13,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from chargebook import correlation
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-#: Answers a refused body: ``(send, max_bytes)``. The client API's is ``{"error": ...}`` with
-#: 400; the OCPI adapter's is an OCPI envelope (``ocpi_api/app.py``).
-Refusal = Callable[[Send, int], Awaitable[None]]
 
 
 async def refuse_client_body(send: Send, max_bytes: int) -> None:
@@ -39,58 +30,6 @@ async def _reply(send: Send, status: int, message: str, headers: list[tuple[byte
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-class BodyLimit:
-    """Refuse bodies over ``max_bytes`` before the app parses them, answered by ``refuse``.
-    Paths under ``exempt`` are left to a limit of their own (the OCPI adapter's)."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int, refuse: Refusal = refuse_client_body,
-                 exempt: str | None = None) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.refuse = refuse
-        self.exempt = exempt
-
-    def _exempt(self, path: str) -> bool:
-        return self.exempt is not None and (path == self.exempt or path.startswith(self.exempt + "/"))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self._exempt(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    too_big = int(value) > self.max_bytes
-                except ValueError:
-                    too_big = True
-                if too_big:
-                    await self.refuse(send, self.max_bytes)
-                    return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
-            msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge()
-            return msg
-
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self.refuse(send, self.max_bytes)
 
 
 class RequestId:

@@ -174,6 +174,11 @@ def is_transient(exc: BaseException) -> bool:
 _NUL_IN_TEXT = "22021"
 
 
+#: What a database failure is raised as, for adapters that turn one into an answer without
+#: importing the database library themselves (``translate`` says which ones a caller can act on).
+DatabaseFailure = DBAPIError
+
+
 def translate(exc: BaseException) -> DomainError | None:
     """A database failure the caller can act on: transient ones become ``Unavailable`` (a 503),
     text PostgreSQL cannot store becomes ``InvalidRequest`` (a 400)."""

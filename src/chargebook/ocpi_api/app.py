@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from starlette.datastructures import State
 from starlette.routing import Mount
 
-from chargebook.api.middleware import BodyLimit
+from chargebook.http_edge import BodyLimit
 from chargebook.ocpi_api import errors, ocpi_router
 from chargebook.settings import Settings
 

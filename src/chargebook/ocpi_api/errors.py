@@ -17,15 +17,13 @@ import json
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chargebook.api.errors import validation_message
-from chargebook.api.middleware import BodyTooLarge
-from chargebook.db.engine import translate
+from chargebook.db.engine import DatabaseFailure, translate
 from chargebook.domain import errors as e
+from chargebook.http_edge import BodyTooLarge, validation_message
 from chargebook.ocpi.errors import ocpi_status_for
 from chargebook.ocpi.transport import envelope, ocpi_response
 from chargebook.ocpi.v221.types import dump_json
@@ -66,8 +64,8 @@ def install(app: FastAPI) -> None:
         return ocpi_response(status_code=2000, message=message, http_status=exc.status_code,
                              headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> Response:
+    @app.exception_handler(DatabaseFailure)
+    async def _database(request: Request, exc: DatabaseFailure) -> Response:
         translated = translate(exc)
         if translated is not None:
             return domain_response(translated)
