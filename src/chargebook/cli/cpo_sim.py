@@ -79,6 +79,14 @@ def cpo_sim(
     malformed_share: Share = 0.0,
     malformed_kind: Annotated[str, typer.Option(help="non_json or non_envelope.")] = "non_json",
     never_answer_share: Share = 0.0,
+    recase_ids: Annotated[
+        bool,
+        typer.Option(
+            "--recase-ids",
+            help="Lower-case every OCPI id on the way back (pushes, sessions, CDRs, GETs), "
+            "the eMSP's own reservation ids and token uids included, as some CPOs do.",
+        ),
+    ] = False,
     admin_token: Annotated[
         str | None, typer.Option(help="Require 'Authorization: Bearer TOKEN' on /sim.")
     ] = None,
@@ -101,6 +109,7 @@ def cpo_sim(
         "locations": locations,
         "seed": seed,
         "admin_enabled": not no_admin,
+        "recase_ids": recase_ids,
         "admin_token": admin_token,
         "commands": {"timeout_seconds": command_timeout, "reject_share": reject_share},
         "driver": {

@@ -275,6 +275,12 @@ class SimConfig(BaseModel):
     http_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Timeout of our calls to the eMSP."
     )
+    recase_ids: bool = Field(
+        default=False,
+        description="Lower-case every CiString id on the way back, as some CPOs do: pushes, "
+        "sessions, CDRs, command result URLs, authorization requests and single-object GETs "
+        "(the Locations/Tariffs pulls keep the catalogue's case). See cpo_sim/recase.py.",
+    )
     admin_enabled: bool = Field(default=True, description="Serve the /sim admin API.")
     admin_token: str | None = Field(
         default=None, description="When set, /sim needs 'Authorization: Bearer <admin_token>'."
