@@ -43,11 +43,13 @@ def _stored(loop: Loop) -> dict[str, object]:
 
 
 def test_a_recasing_cpo_confirms_attends_and_completes(loop_factory: Callable[..., Loop]) -> None:
-    loop = loop_factory(country_code="DE", party_id="XTW", recase_ids=True)
+    loop = loop_factory(country_code="DE", party_id="XTW", recase_ids=True, push_on_register=False)
     before = _stored(loop)
     assert before["party"] == ("DE", "XTW")  # registered as de/xtw, one party
     (location_id, evse_uid), = loop.bookable()
     assert location_id == location_id.upper() and evse_uid == evse_uid.upper()  # as pulled
+    pushed = loop.admin.post("/sim/push").json()  # the whole catalogue again, re-cased
+    assert pushed["failed"] == 0 and pushed["locations"] == before["locations"], pushed
     booking = loop.book(location_id, evse_uid, token_strategy="ad_hoc")
     assert booking["token"]["uid"] != booking["token"]["uid"].lower()  # the echo re-cases it
     done = loop.wait_for(booking["id"], {"COMPLETED", "CANCELLED", "EXPIRED", "NO_SHOW"})
@@ -67,6 +69,11 @@ def test_a_recasing_cpo_confirms_attends_and_completes(loop_factory: Callable[..
     assert cdr["cdr_location"]["evse_uid"] == evse_uid.lower()
     assert cdr["cdr_token"]["uid"] == booking["token"]["uid"].lower()
     assert (cdr["country_code"], cdr["party_id"]) == ("de", "xtw")
+    # Every call the CPO made with re-cased ids was understood (pushes, PATCHes, results).
+    calls = loop.admin.get("/sim/events", params={"kind": "outbound"}).json()
+    assert {c["what"] for c in calls} >= {"location", "tariff", "session", "cdr", "command_result"}
+    assert [c for c in calls if c["status_code"] != 1000] == []
+    assert loop.admin.get("/sim/events", params={"kind": "outbound_failed"}).json() == []
 
 
 def test_a_recasing_cpo_cancels_what_the_client_cancels(loop_factory: Callable[..., Loop]) -> None:
