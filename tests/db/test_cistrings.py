@@ -37,7 +37,7 @@ def _ci_columns_in_database(url: str) -> set[tuple[str, str]]:
             found = set()
             for name, sql in conn.execute(sa.text(
                     "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL")):
-                for column in re.findall(r'^\s*"?(\w+)"?\s+VARCHAR\(\d+\)\s+COLLATE\s+NOCASE', sql, re.M | re.I):
+                for column in re.findall(r'^\s*"?(\w+)"?\s+VARCHAR\(\d+\)\s+COLLATE\s+NOCASE', sql, re.MULTILINE | re.IGNORECASE):
                     found.add((name, column))
             return found
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -15,12 +16,14 @@ from sqlalchemy import func, select
 from chargebook.cpo_sim import DriverRules
 from chargebook.db.models import ChargeDetailRecord, ChargingSession, Evse, Location, Party, Tariff
 from tests.factories import with_db
-from tests.integration.test_ocpi_loop import Loop, loop_factory  # noqa: F401 (the fixture)
+from tests.integration import test_ocpi_loop
+from tests.integration.test_ocpi_loop import Loop
 
 pytestmark = pytest.mark.integration
+loop_factory = test_ocpi_loop.loop_factory  # the fixture
 
 
-def _stored(loop: Loop) -> dict[str, object]:
+def _stored(loop: Loop) -> dict[str, Any]:
     async def run(db):  # type: ignore[no-untyped-def]
         async with db.read() as session:
             party = await session.scalar(select(Party).where(Party.party_id == "xtw"))
@@ -61,9 +64,9 @@ def test_a_recasing_cpo_confirms_attends_and_completes(loop_factory: Callable[..
     # The pushes (lower-case ids) updated what the pull stored (upper case): nothing twice.
     for what in ("locations", "evses", "tariffs"):
         assert after[what] == before[what], what
-    sessions = [s for s in after["sessions"] if s[1] == booking["id"]]  # type: ignore[union-attr]
+    sessions = [s for s in after["sessions"] if s[1] == booking["id"]]
     assert len(sessions) == 1 and sessions[0][0] == sessions[0][0].lower()
-    cdrs = [c for c in after["cdrs"] if c[0] == booking["id"]]  # type: ignore[union-attr]
+    cdrs = [c for c in after["cdrs"] if c[0] == booking["id"]]
     assert len(cdrs) == 1 and cdrs[0][1] is None
     cdr = cdrs[0][2]
     assert cdr["cdr_location"]["evse_uid"] == evse_uid.lower()

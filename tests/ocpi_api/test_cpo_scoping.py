@@ -39,7 +39,7 @@ def two_cpos(live: LiveServer, database_url: str) -> Iterator[tuple[Cpo, Cpo]]:
 
 @pytest.fixture
 def client(live: LiveServer, database_url: str) -> Iterator[httpx.Client]:
-    _, key = make_client(database_url, reservation_fee=Decimal("1.50"), commission_percent=Decimal("10"))
+    _, key = make_client(database_url, reservation_fee=Decimal("1.5"), commission_percent=Decimal(10))
     with api(live.client_base, key) as http:
         yield http
 
@@ -85,7 +85,7 @@ def _cdr_flag(database_url: str, cdr_id: str) -> str | None:
 
 
 def _start(booking: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(booking["reservation_start"].replace("Z", "+00:00")) + timedelta(minutes=2)
+    return datetime.fromisoformat(booking["reservation_start"]) + timedelta(minutes=2)
 
 
 def test_sessions_and_cdrs_of_another_cpo_with_the_same_ids_leave_a_booking_alone(

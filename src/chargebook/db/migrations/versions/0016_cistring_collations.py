@@ -141,7 +141,7 @@ def _rebuild_sqlite(table: str, columns: dict[str, int], collate: str) -> None:
     assert named == 1, f"unexpected CREATE TABLE text for {table}"
     for column, length in columns.items():
         pattern = rf'^(\s*"?{column}"?\s+VARCHAR\({length}\))(\s+COLLATE\s+\w+)?'
-        new_sql, changed = re.subn(pattern, rf"\1{collate}", new_sql, count=1, flags=re.M | re.I)
+        new_sql, changed = re.subn(pattern, rf"\1{collate}", new_sql, count=1, flags=re.MULTILINE | re.IGNORECASE)
         assert changed == 1, f"column {table}.{column} not found in its CREATE TABLE text"
     op.execute(new_sql)
     op.execute(f'INSERT INTO "_ci_{table}" SELECT * FROM "{table}"')
