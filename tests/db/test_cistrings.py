@@ -96,3 +96,23 @@ async def test_equality_and_unique_keys_ignore_case(db: Database) -> None:
             session.add(Location(party_pk=f"cpo_{party_id}", id=location_id.upper(), address="a", city="b",
                                  country="DEU", latitude=52.5, longitude=13.4, time_zone="UTC",
                                  data={}, last_updated=datetime.now(UTC)))
+
+
+def test_sqlite_rebuild_keeps_indexes_triggers_and_views(backend: str, fresh_database_url: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("the table rebuild is SQLite's; PostgreSQL alters the columns in place")
+    command.downgrade(alembic_config(fresh_database_url), "0010")
+    engine = create_engine(sync_url(fresh_database_url))
+    schema = sa.text("SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger', 'view') "
+                     "AND sql IS NOT NULL")
+    with engine.begin() as conn:
+        # A trigger on another table and a view, both naming a table the upgrade rebuilds.
+        conn.execute(sa.text("CREATE TRIGGER trg_evse_touch AFTER UPDATE ON evses BEGIN "
+                             "UPDATE locations SET name = name WHERE pk = NEW.location_pk; END"))
+        conn.execute(sa.text("CREATE VIEW v_location_ids AS SELECT id FROM locations"))
+        before = dict(conn.execute(schema).all())
+    upgrade(fresh_database_url)
+    with engine.connect() as conn:
+        assert dict(conn.execute(schema).all()) == before
+        assert conn.execute(sa.text("PRAGMA integrity_check")).scalar() == "ok"
+    engine.dispose()

@@ -146,6 +146,10 @@ def _rebuild_sqlite(table: str, columns: dict[str, int], collate: str) -> None:
     op.execute(new_sql)
     op.execute(f'INSERT INTO "_ci_{table}" SELECT * FROM "{table}"')
     op.execute(f'DROP TABLE "{table}"')
+    # Legacy rename: do not re-check other tables' triggers and views, which name the table
+    # that is briefly missing here (the modern rename refuses: "no such table").
+    op.execute("PRAGMA legacy_alter_table = ON")
     op.execute(f'ALTER TABLE "_ci_{table}" RENAME TO "{table}"')
+    op.execute("PRAGMA legacy_alter_table = OFF")
     for sql in extras:
         op.execute(sql)
