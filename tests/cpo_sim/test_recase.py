@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import typer
+from typer.testing import CliRunner
+
+from chargebook.cli.cpo_sim import cpo_sim
 from chargebook.cpo_sim import SimulatorServer
 from chargebook.cpo_sim.recase import recased, recased_url
 from tests.cpo_sim.conftest import Connection, body, emsp_registers
@@ -48,3 +52,16 @@ def test_pushes_and_single_gets_are_recased_while_the_pull_keeps_the_catalogue_c
     assert all(e["uid"] == e["uid"].lower() for e in one["evses"])
     roles = body(connected.get("credentials"))["data"]["roles"]
     assert {(r["country_code"], r["party_id"]) for r in roles} == {("de", "xtw")}
+
+
+def test_the_cli_switch_turns_it_on(emsp: RecordingEmsp) -> None:
+    app = typer.Typer()
+    app.command("cpo-sim")(cpo_sim)
+    app.command("other")(lambda: None)
+    result = CliRunner().invoke(app, [
+        "cpo-sim", "--port", "0", "--locations", "2", "--party-id", "XTW", "--recase-ids",
+        "--exit-after", "0.3", "--register-with", emsp.versions_url, "--emsp-token-a", emsp.token_a,
+    ])
+    assert result.exit_code == 0, result.output
+    (posted,) = emsp.find("POST", "/credentials")
+    assert {(r["country_code"], r["party_id"]) for r in posted.body["roles"]} == {("de", "xtw")}
