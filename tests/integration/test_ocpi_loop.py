@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from chargebook.cpo_sim import CommandRules, DriverRules, SimConfig, SimulatorServer
-from chargebook.db.models import ChargeDetailRecord, Evse, Location
+from chargebook.db.models import ChargeDetailRecord, Evse, Location, Party
 from chargebook.services import ocpi_catalogue, ocpi_parties
 from chargebook.settings import Settings
 from tests.conftest import LiveServer, WorkerThread
@@ -37,8 +37,9 @@ class Loop:
             async with db.read() as session:
                 rows = await session.execute(
                     select(Location.id, Evse.uid).join(Evse, Evse.location_pk == Location.pk)
+                    .join(Party, Party.id == Location.party_pk)
                     .where(Evse.reservable.is_(True), Evse.status == "AVAILABLE",
-                           Location.id.like(f"DE-{self.sim.simulator.config.party_id}-%"))
+                           Party.party_id == self.sim.simulator.config.party_id)
                     .order_by(Location.id, Evse.uid))
                 return [tuple(r) for r in rows]
 

@@ -94,6 +94,14 @@ def cpo_sim(
             "comma-separated (docs/cpo-simulator.md § Quirks). Default: none."
         ),
     ] = "",
+    recase_ids: Annotated[
+        bool,
+        typer.Option(
+            "--recase-ids",
+            help="Lower-case every OCPI id on the way back (pushes, sessions, CDRs, GETs), "
+            "the eMSP's own reservation ids and token uids included, as some CPOs do.",
+        ),
+    ] = False,
     admin_token: Annotated[
         str | None, typer.Option(help="Require 'Authorization: Bearer TOKEN' on /sim.")
     ] = None,
@@ -116,6 +124,7 @@ def cpo_sim(
         "locations": locations,
         "seed": seed,
         "admin_enabled": not no_admin,
+        "recase_ids": recase_ids,
         "admin_token": admin_token,
         "refuse_credentials_get": refuse_credentials_get,
         "early_callback": early_callback,

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from chargebook.cpo_sim.quirks import REGISTRATION_SWITCHES, expand
+from chargebook.cpo_sim.quirks import SETTING_SWITCHES, expand
 from chargebook.ocpi.transport import new_token
 from chargebook.ocpi.v221 import CommandResultType
 
@@ -288,6 +288,12 @@ class SimConfig(BaseModel):
         "GET its versions and the details of every version it lists with its token B, and fail "
         "the POST (3001) if any is refused.",
     )
+    recase_ids: bool = Field(
+        default=False,
+        description="Lower-case every CiString id on the way back, as some CPOs do: pushes, "
+        "sessions, CDRs, command result URLs, authorization requests and single-object GETs "
+        "(the Locations/Tariffs pulls keep the catalogue's case). See cpo_sim/recase.py.",
+    )
     admin_enabled: bool = Field(default=True, description="Serve the /sim admin API.")
     admin_token: str | None = Field(
         default=None, description="When set, /sim needs 'Authorization: Bearer <admin_token>'."
@@ -309,8 +315,8 @@ class SimConfig(BaseModel):
 
     @model_validator(mode="after")
     def _switches_from_quirks(self) -> SimConfig:
-        # The registration switches are quirks too: named in a profile, they turn on.
-        for name in REGISTRATION_SWITCHES:
+        # The switches that are settings are quirks too: named in a profile, they turn on.
+        for name in SETTING_SWITCHES:
             if name in self.quirks and not getattr(self, name):
                 # object.__setattr__: validate_assignment would run this validator again.
                 object.__setattr__(self, name, True)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from chargebook.cpo_sim import editions
 from chargebook.cpo_sim.booked import SimBooking
 from chargebook.cpo_sim.quirks import EXPLICIT_NULLS, NULLS, with_explicit_nulls
+from chargebook.cpo_sim.recase import recased, recased_url
 from chargebook.cpo_sim.simulator import NotRegistered, Simulator
 from chargebook.ocpi.client import OcpiReply, PeerError, PeerRejected, PeerUnreachable
 from chargebook.ocpi.v221 import (
@@ -75,6 +76,7 @@ async def send(
         data = wire(body)
     finally:
         NULLS.reset(nulls)
+    url, data = on_the_way_back(sim, what, url, data)
     try:
         reply = await sim.client().request(method, url, body=data, params=params)
     except (PeerError, NotRegistered) as exc:
@@ -89,6 +91,18 @@ async def send(
         status_code=reply.status_code,
     )
     return reply
+
+
+def on_the_way_back(sim: Simulator, what: str, url: str, body: Any) -> tuple[str, Any]:
+    """``url`` and ``body`` as sent: with ``recase_ids``, every id in them lower-cased
+    (``recase.py``). A ``response_url`` keeps its command type (an enum)."""
+    peer = sim.store.peer
+    if not sim.config.recase_ids or peer is None:
+        return url, body
+    bases = [] if what == "command_result" else [
+        base for base in peer.endpoints.values() if url.startswith(base.rstrip("/"))
+    ]
+    return recased_url(url, max(bases, key=len) if bases else None), recased(body)
 
 
 # --- Locations and Tariffs (we are the Sender; the eMSP's Receiver interface) -------------
@@ -275,11 +289,10 @@ async def authorize(
     if url is None:
         return None, "no_endpoint"
     full = join(url, token.uid, "authorize")
-    body = LocationReferences(location_id=location_id, evse_uids=[evse_uid])
+    refs = wire(LocationReferences(location_id=location_id, evse_uids=[evse_uid]))
+    full, refs = on_the_way_back(sim, "authorize", full, refs)
     try:
-        reply = await sim.client().request(
-            "POST", full, body=wire(body), params={"type": str(token.type)}
-        )
+        reply = await sim.client().request("POST", full, body=refs, params={"type": str(token.type)})
     except PeerRejected as exc:
         sim.store.log("authorize", token_uid=token.uid, outcome=f"OCPI {exc.status_code}")
         return None, "unknown_token" if exc.status_code == StatusCode.UNKNOWN_TOKEN else "refused"

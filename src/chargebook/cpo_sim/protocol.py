@@ -27,6 +27,7 @@ from starlette.responses import Response
 
 from chargebook.cpo_sim.outbound import wire
 from chargebook.cpo_sim.quirks import BAD_LINK_HEADERS, spoil_link
+from chargebook.cpo_sim.recase import recased
 from chargebook.cpo_sim.simulator import VERSION, Simulator
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.v221 import StatusCode, load_json, parse_datetime
@@ -61,6 +62,11 @@ def ok(
 ) -> Response:
     """A success envelope; models inside ``data`` keep their exact numbers."""
     return t.ocpi_response(wire(data), http_status=http_status, headers=headers)
+
+
+def ok_back(sim: Simulator, data: Any) -> Response:
+    """A single object the eMSP GETs, its ids re-cased when the simulator re-cases them."""
+    return ok(recased(wire(data)) if sim.config.recase_ids else data)
 
 
 def get_sim(request: Request) -> Simulator:
@@ -186,8 +192,10 @@ def paginate(
     *,
     stamp: Callable[[Any], datetime] = lambda obj: obj.last_updated,
     require_date_from: bool = False,
+    recase: bool = False,
 ) -> Response:
-    """One page of ``items`` (already in a stable, oldest-first order) with its headers."""
+    """One page of ``items`` (already in a stable, oldest-first order) with its headers;
+    ``recase``: its ids lower-cased (``recase.py``)."""
     date_from = date_param(request, "date_from")
     if require_date_from and date_from is None:
         raise OcpiError(StatusCode.INVALID_OR_MISSING_PARAMETERS, "date_from is required")
@@ -211,4 +219,5 @@ def paginate(
     )
     if sim.quirk(BAD_LINK_HEADERS):
         headers = spoil_link(headers, offset // limit)
-    return ok(matching[offset : offset + limit], headers=headers)
+    page = matching[offset : offset + limit]
+    return ok(recased(wire(page)) if recase else page, headers=headers)

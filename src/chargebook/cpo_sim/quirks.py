@@ -44,8 +44,10 @@ REFUSE_CREDENTIALS_GET = "refuse_credentials_get"
 #: On our credentials POST, every version called back with token B before answering
 #: (``SimConfig.early_callback``).
 EARLY_CALLBACK = "early_callback"
+#: Every CiString id on the way back lower-cased, ours included (``SimConfig.recase_ids``).
+RECASE_IDS = "recase_ids"
 #: Switches that are also plain settings of the simulator (``SimConfig``).
-REGISTRATION_SWITCHES = (REFUSE_CREDENTIALS_GET, EARLY_CALLBACK)
+SETTING_SWITCHES = (REFUSE_CREDENTIALS_GET, EARLY_CALLBACK, RECASE_IDS)
 
 SWITCHES: frozenset[str] = frozenset({
     LIST_WRAPPED_OBJECTS,
@@ -58,6 +60,7 @@ SWITCHES: frozenset[str] = frozenset({
     BARE_REQUESTS,
     REFUSE_CREDENTIALS_GET,
     EARLY_CALLBACK,
+    RECASE_IDS,
 })
 
 #: Named sets of switches. ``field``: what an OCPI 2.2.1 CPO built on a widely used
@@ -74,6 +77,7 @@ PROFILES: dict[str, frozenset[str]] = {
         BARE_REQUESTS,
         REFUSE_CREDENTIALS_GET,
         EARLY_CALLBACK,
+        RECASE_IDS,
     }),
 }
 

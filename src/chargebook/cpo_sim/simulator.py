@@ -175,11 +175,13 @@ class Simulator:
                 **({"website": self.config.website} if self.config.website else {}),
             }
         )
+        # With recase_ids the party is named in lower case too (``de``/``xtw``).
+        recase = str.lower if self.config.recase_ids else str
         role = CredentialsRole(
             role=Role.CPO,
             business_details=details,
-            party_id=self.config.party_id,
-            country_code=self.config.country_code,
+            party_id=recase(self.config.party_id),
+            country_code=recase(self.config.country_code),
         )
         credentials = Credentials(token=token, url=self.config.versions_url, roles=[role])
         if version == V230:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from chargebook.db.types import Money, StrEnumColumn, UTCDateTime
+from chargebook.db.types import CiString, Money, StrEnumColumn, UTCDateTime
 from chargebook.domain.outbox import OutboxState
 
 NAMING = {
@@ -121,9 +121,9 @@ class Token(Base):
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
     fleet_group_id: Mapped[str | None] = mapped_column(ForeignKey("fleet_groups.id"), index=True)
     # OCPI 2.2.1 mod_tokens.asciidoc § Token Object
-    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    uid: Mapped[str] = mapped_column(CiString(36), unique=True)
     type: Mapped[str] = mapped_column(String(16))
-    contract_id: Mapped[str] = mapped_column(String(36), unique=True)  # the eMA id: one per token
+    contract_id: Mapped[str] = mapped_column(CiString(36), unique=True)  # the eMA id: one per token
     visual_number: Mapped[str | None] = mapped_column(String(64))
     issuer: Mapped[str] = mapped_column(String(64))
     group_id: Mapped[str | None] = mapped_column(String(36))
@@ -133,8 +133,8 @@ class Token(Base):
     last_updated: Mapped[datetime] = mapped_column(index=True)
     # ad_hoc scope: the booking's EVSE and window
     booking_id: Mapped[str | None] = mapped_column(String(40))
-    scope_location_id: Mapped[str | None] = mapped_column(String(36))
-    scope_evse_uid: Mapped[str | None] = mapped_column(String(36))
+    scope_location_id: Mapped[str | None] = mapped_column(CiString(36))
+    scope_evse_uid: Mapped[str | None] = mapped_column(CiString(36))
     valid_from: Mapped[datetime | None]
     valid_until: Mapped[datetime | None]
 
@@ -147,8 +147,8 @@ class Party(Base):
 
     __tablename__ = "parties"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    country_code: Mapped[str] = mapped_column(String(2))
-    party_id: Mapped[str] = mapped_column(String(3))
+    country_code: Mapped[str] = mapped_column(CiString(2))
+    party_id: Mapped[str] = mapped_column(CiString(3))
     name: Mapped[str] = mapped_column(String(200))
     max_reservation_minutes: Mapped[int] = mapped_column(Integer, default=240)
     created_at: Mapped[datetime]
@@ -207,7 +207,7 @@ class Tariff(Base):
     __tablename__ = "tariffs"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
-    id: Mapped[str] = mapped_column(String(36))
+    id: Mapped[str] = mapped_column(CiString(36))
     currency: Mapped[str] = mapped_column(String(3))
     data: Mapped[dict[str, Any]]
     last_updated: Mapped[datetime]
@@ -220,7 +220,7 @@ class Location(Base):
     __tablename__ = "locations"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
-    id: Mapped[str] = mapped_column(String(36))  # the CPO's location id
+    id: Mapped[str] = mapped_column(CiString(36))  # the CPO's location id
     name: Mapped[str | None] = mapped_column(String(255))
     address: Mapped[str] = mapped_column(String(45))
     city: Mapped[str] = mapped_column(String(45))
@@ -265,7 +265,7 @@ class Evse(Base):
     __tablename__ = "evses"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     location_pk: Mapped[int] = mapped_column(ForeignKey("locations.pk", ondelete="CASCADE"), index=True)
-    uid: Mapped[str] = mapped_column(String(36))
+    uid: Mapped[str] = mapped_column(CiString(36))
     evse_id: Mapped[str | None] = mapped_column(String(48))
     status: Mapped[str] = mapped_column(String(16))
     reservable: Mapped[bool] = mapped_column(Boolean)  # capabilities contain RESERVABLE
@@ -281,7 +281,7 @@ class Connector(Base):
     __tablename__ = "connectors"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     evse_pk: Mapped[int] = mapped_column(ForeignKey("evses.pk", ondelete="CASCADE"), index=True)
-    id: Mapped[str] = mapped_column(String(36))
+    id: Mapped[str] = mapped_column(CiString(36))
     standard: Mapped[str] = mapped_column(String(32))
     format: Mapped[str] = mapped_column(String(8))
     power_type: Mapped[str] = mapped_column(String(16))
@@ -299,7 +299,7 @@ class Command(Base):
     transaction that decides it, sent after commit, and its outcome recorded in a new one."""
 
     __tablename__ = "ocpi_commands"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # in our response_url
+    id: Mapped[str] = mapped_column(CiString(40), primary_key=True)  # in our response_url
     party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
     booking_id: Mapped[str | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(24))  # OCPI CommandType
@@ -328,12 +328,12 @@ class ChargingSession(Base):
     __tablename__ = "sessions"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
-    id: Mapped[str] = mapped_column(String(36))
+    id: Mapped[str] = mapped_column(CiString(36))
     booking_id: Mapped[str | None] = mapped_column(String(40), index=True)
     status: Mapped[str] = mapped_column(String(16))
-    token_uid: Mapped[str] = mapped_column(String(36))
-    location_id: Mapped[str] = mapped_column(String(36))
-    evse_uid: Mapped[str] = mapped_column(String(36))
+    token_uid: Mapped[str] = mapped_column(CiString(36))
+    location_id: Mapped[str] = mapped_column(CiString(36))
+    evse_uid: Mapped[str] = mapped_column(CiString(36))
     data: Mapped[dict[str, Any]]
     last_updated: Mapped[datetime]
     __table_args__ = (UniqueConstraint("party_pk", "id"),)
@@ -346,8 +346,8 @@ class ChargeDetailRecord(Base):
     __tablename__ = "cdrs"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
-    id: Mapped[str] = mapped_column(String(39))
-    session_id: Mapped[str | None] = mapped_column(String(36))
+    id: Mapped[str] = mapped_column(CiString(39))
+    session_id: Mapped[str | None] = mapped_column(CiString(36))
     booking_id: Mapped[str | None] = mapped_column(String(40), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     total_cost_excl_vat: Mapped[Decimal]
@@ -370,27 +370,27 @@ LIVE_EXTERNAL_ID = text(
 
 class Booking(Base):
     __tablename__ = "bookings"
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(CiString(40), primary_key=True)
     client_id: Mapped[str] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
     external_id: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
     evse_pk: Mapped[int] = mapped_column(ForeignKey("evses.pk"))
-    location_id: Mapped[str] = mapped_column(String(36))
+    location_id: Mapped[str] = mapped_column(CiString(36))
     location_city: Mapped[str | None] = mapped_column(String(45))
-    evse_uid: Mapped[str] = mapped_column(String(36))
-    connector_id: Mapped[str | None] = mapped_column(String(36))
+    evse_uid: Mapped[str] = mapped_column(CiString(36))
+    connector_id: Mapped[str | None] = mapped_column(CiString(36))
     reservation_start: Mapped[datetime]
     reservation_end: Mapped[datetime]
     token_strategy: Mapped[str] = mapped_column(String(16))
     token_pk: Mapped[str | None] = mapped_column(ForeignKey("tokens.id"))
-    token_uid: Mapped[str] = mapped_column(String(36))
+    token_uid: Mapped[str] = mapped_column(CiString(36))
     customer_id: Mapped[str | None] = mapped_column(String(40))
     fleet_group_id: Mapped[str | None] = mapped_column(ForeignKey("fleet_groups.id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
     status_reason: Mapped[str | None] = mapped_column(String(40))
     status_message: Mapped[str | None] = mapped_column(Text)
     status_updated_at: Mapped[datetime]
-    cpo_reservation_id: Mapped[str | None] = mapped_column(String(36))
+    cpo_reservation_id: Mapped[str | None] = mapped_column(CiString(36))
     client_price: Mapped[Decimal | None]
     client_price_currency: Mapped[str] = mapped_column(String(3), default="EUR")
     price_breakdown: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -538,9 +538,9 @@ class BookingLocation(Base):
     __tablename__ = "booking_locations"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
-    id: Mapped[str] = mapped_column(String(36))
-    location_id: Mapped[str] = mapped_column(String(36))
-    evse_uid: Mapped[str | None] = mapped_column(String(36))
+    id: Mapped[str] = mapped_column(CiString(36))
+    location_id: Mapped[str] = mapped_column(CiString(36))
+    evse_uid: Mapped[str | None] = mapped_column(CiString(36))
     data: Mapped[dict[str, Any]]
     last_updated: Mapped[datetime]
     __table_args__ = (
@@ -556,7 +556,7 @@ class BookingTimeslot(Base):
     __tablename__ = "booking_timeslots"
     pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     booking_location_pk: Mapped[int] = mapped_column(ForeignKey("booking_locations.pk", ondelete="CASCADE"))
-    calendar_id: Mapped[str] = mapped_column(String(36))
+    calendar_id: Mapped[str] = mapped_column(CiString(36))
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
     __table_args__ = (Index("ix_booking_timeslots_location_start", "booking_location_pk", "start_at"),)
@@ -569,9 +569,9 @@ class OcpiBooking(Base):
     __tablename__ = "ocpi_bookings"
     booking_id: Mapped[str] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
     party_pk: Mapped[str] = mapped_column(ForeignKey("parties.id", ondelete="CASCADE"))
-    booking_location_id: Mapped[str] = mapped_column(String(36))
-    request_id: Mapped[str] = mapped_column(String(36))  # ours, the same for every edit
-    cpo_booking_id: Mapped[str | None] = mapped_column(String(36))
+    booking_location_id: Mapped[str] = mapped_column(CiString(36))
+    request_id: Mapped[str] = mapped_column(CiString(36))  # ours, the same for every edit
+    cpo_booking_id: Mapped[str | None] = mapped_column(CiString(36))
     reservation_status: Mapped[str | None] = mapped_column(String(16))  # None: not answered yet
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     last_updated: Mapped[datetime | None]  # the CPO's

@@ -8,6 +8,9 @@
   programming error and raises.
 * :class:`StrEnumColumn` stores a ``StrEnum`` as its string value and hands back the member;
   a value outside the enum raises on the way in and on the way out.
+* :class:`CiString` is an OCPI CiString id (OCPI 2.2.1 types.asciidoc § CiString: compared
+  case-insensitively): a string column whose collation makes ``=``, ``IN``, joins and unique
+  indexes ignore case, on both databases. It keeps the case it was written in.
 """
 
 from __future__ import annotations
@@ -23,6 +26,16 @@ from sqlalchemy.types import TypeDecorator
 
 SCALE = 10_000
 E = TypeVar("E", bound=StrEnum)
+
+#: PostgreSQL: a nondeterministic ICU collation at level 2 (letters compare without case,
+#: accents still count), created by migration 0016. SQLite: the built-in NOCASE (ASCII case
+#: folding, which is all a CiString can hold: printable ASCII).
+PG_CI_COLLATION = "ocpi_ci"
+SQLITE_CI_COLLATION = "NOCASE"
+#: PostgreSQL cannot LIKE (or use pattern operators) on a nondeterministic collation: a
+#: pattern match on a CiString column names this one explicitly there, e.g.
+#: ``Location.id.collate(PG_DETERMINISTIC).ilike(...)`` (SQLite's LIKE ignores collations).
+PG_DETERMINISTIC = "C"
 
 
 def money_from_units(units: int) -> Decimal:
@@ -87,3 +100,23 @@ class StrEnumColumn(TypeDecorator[E]):
         if value is None:
             return None
         return self.enum(value)
+
+
+class CiString(TypeDecorator[str]):
+    """An OCPI CiString id in a case-insensitive column (see the module docstring and
+    ``db/README.md``): ``LOC1`` and ``loc1`` are equal in every query and in unique indexes."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(String(self.length, collation=ci_collation(dialect.name)))
+
+
+def ci_collation(dialect_name: str) -> str:
+    """The case-insensitive collation of a dialect (what :class:`CiString` columns carry)."""
+    return PG_CI_COLLATION if dialect_name == "postgresql" else SQLITE_CI_COLLATION

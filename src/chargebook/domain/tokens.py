@@ -116,9 +116,10 @@ class AdHocScope:
     valid_until: datetime
 
     def allows(self, location_id: str, evse_uid: str | None, at: datetime) -> bool:
-        if location_id != self.location_id:
+        # OCPI ids are CiStrings (types.asciidoc § CiString): a CPO may re-case them.
+        if location_id.casefold() != self.location_id.casefold():
             return False
-        if evse_uid is not None and evse_uid != self.evse_uid:
+        if evse_uid is not None and evse_uid.casefold() != self.evse_uid.casefold():
             return False
         return self.valid_from <= at < self.valid_until
 

@@ -54,11 +54,13 @@ async def authorize(
         if token is not None:
             allowed = "ALLOWED" if token.valid else "BLOCKED"
             if token.kind == TokenKind.AD_HOC:
+                # Location ids and EVSE uids are unique only per CPO: the scope holds at the
+                # CPO of the token's booking, nowhere else.
                 scope = AdHocScope(token.scope_location_id or "", token.scope_evse_uid or "",
                                    (token.valid_from or now) - GRACE, token.valid_until or now)
                 if not token.valid or now >= scope.valid_until:
                     allowed = "EXPIRED"
-                elif location_id is None or not all(
+                elif location_id is None or not await _booked_at(session, token, party) or not all(
                     scope.allows(location_id, evse, now) for evse in (evse_uids or (None,))
                 ):
                     allowed = "NOT_ALLOWED"
@@ -74,6 +76,16 @@ async def authorize(
         await mark_attending(session, booking, now, f"pipelet {uid} authorized")
         return Decision("ALLOWED", pipelet_token(uid.upper(), country_code, party_id, issuer, now),
                         [booking.evse_uid], booking.id)
+
+
+async def _booked_at(session: AsyncSession, token: Token, party: Party) -> bool:
+    """Whether an ad-hoc token's booking is at this CPO."""
+    if token.booking_id is None:
+        return False
+    party_pk = await session.scalar(
+        select(Location.party_pk).join(Evse, Evse.location_pk == Location.pk)
+        .join(Booking, Booking.evse_pk == Evse.pk).where(Booking.id == token.booking_id))
+    return party_pk == party.id
 
 
 async def _live_booking(session: AsyncSession, party: Party, uid: str, location_id: str | None, evse_uids: list[str],

@@ -353,7 +353,9 @@ def check_evse(evse: LockedEvse, request: BookingRequest) -> None:
     if evse.status in OUT_OF_SERVICE:
         raise EvseNotBookable(f"EVSE {request.evse_uid} is {evse.status} and cannot be booked",
                               Unavailability.OUT_OF_SERVICE)
-    if request.connector_id is not None and request.connector_id not in {c.get("id") for c in evse.connectors}:
+    if request.connector_id is not None and request.connector_id.casefold() not in {
+        str(c.get("id")).casefold() for c in evse.connectors
+    }:
         raise NotFound(f"Connector not found: {request.connector_id} on EVSE {request.evse_uid}")
 
 

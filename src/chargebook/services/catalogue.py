@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargebook.db.engine import Database
 from chargebook.db.models import Connector, Evse, Location, Party
 from chargebook.domain.geocells import EvseSummary, lat_band, search_power_columns
-from chargebook.ocpi.v221.types import without_nulls
+from chargebook.ocpi.v221.types import ci_key, without_nulls
 from chargebook.services.clock import utcnow
 from chargebook.services.ids import new_id
 
@@ -99,11 +99,13 @@ async def store_location(session: AsyncSession, party: Party, data: dict[str, An
     else:
         for key, value in fields.items():
             setattr(location, key, value)
+    # EVSE uids are CiStrings: a CPO that re-cases one updates the same EVSE (its row keeps
+    # the case it was first stored in; bookings point at the row).
     existing = {
-        e.uid: e for e in await session.scalars(select(Evse).where(Evse.location_pk == location.pk))
+        ci_key(e.uid): e for e in await session.scalars(select(Evse).where(Evse.location_pk == location.pk))
     }
     summaries = [
-        await _store_evse(session, location.pk, existing.pop(evse_data["uid"], None), evse_data, now)
+        await _store_evse(session, location.pk, existing.pop(ci_key(evse_data["uid"]), None), evse_data, now)
         for evse_data in data.get("evses") or []
     ]
     # Bookings point at EVSE rows, so an EVSE that left the catalogue is marked REMOVED

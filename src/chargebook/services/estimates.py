@@ -99,7 +99,7 @@ def estimate_evse(
     it). ``connector_id`` narrows the choice to that connector."""
     best: Estimate | None = None
     for connector in connectors:
-        if connector_id is not None and connector.connector_id != connector_id:
+        if connector_id is not None and connector.connector_id.casefold() != connector_id.casefold():
             continue
         picked = pick_tariff(connector.tariff_ids, known, window[0])
         if picked is None:

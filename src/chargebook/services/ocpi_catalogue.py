@@ -23,7 +23,7 @@ from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.editions import models
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
-from chargebook.ocpi.v221.types import parse_datetime, without_nulls
+from chargebook.ocpi.v221.types import ci_equal, parse_datetime, without_nulls
 from chargebook.ocpi.validation import check
 from chargebook.services.booking_calendars import pull_booking_locations
 from chargebook.services.catalogue import store_location
@@ -34,17 +34,19 @@ PAGE_LIMIT = 100
 
 
 def check_owner(party: Party, country_code: str, party_id: str, body: dict[str, Any] | None = None) -> None:
-    """A CPO writes only its own objects (URL and body must both name it)."""
-    if (country_code.upper(), party_id.upper()) != (party.country_code, party.party_id):
+    """A CPO writes only its own objects (URL and body must both name it; CiStrings, so
+    ``de``/``xtw`` is ``DE``/``XTW``)."""
+    if not _is_party(party, country_code, party_id):
         raise InvalidRequest(f"{country_code}/{party_id} is not your party: you are "
                              f"{party.country_code}/{party.party_id}")
     if body is not None:
         cc, pid = body.get("country_code"), body.get("party_id")
-        if cc is not None and pid is not None and (str(cc).upper(), str(pid).upper()) != (
-            party.country_code, party.party_id
-        ):
+        if cc is not None and pid is not None and not _is_party(party, str(cc), str(pid)):
             raise InvalidRequest("country_code/party_id in the body do not match the URL")
 
+
+def _is_party(party: Party, country_code: str, party_id: str) -> bool:
+    return ci_equal(country_code, party.country_code) and ci_equal(party_id, party.party_id)
 
 
 def _ts(body: dict[str, Any]) -> datetime:
@@ -58,7 +60,12 @@ async def _load(session: AsyncSession, party: Party, location_id: str) -> Locati
 
 
 def _find(items: list[dict[str, Any]], key: str, value: str) -> dict[str, Any] | None:
-    return next((i for i in items if i.get(key) == value), None)
+    """The item whose CiString ``key`` is ``value``, in any case."""
+    return next((i for i in items if _same(i.get(key), value)), None)
+
+
+def _same(item_id: Any, wanted: str | None) -> bool:
+    return item_id is not None and wanted is not None and ci_equal(str(item_id), wanted)
 
 
 def _bump(data: dict[str, Any], stamp: Any) -> None:
@@ -90,7 +97,7 @@ async def _put_object(
     body: dict[str, Any],
 ) -> None:
     """PUT a Location, an EVSE or a Connector (full replace of that object)."""
-    if body.get("id", location_id if evse_uid is None else None) not in (None, location_id) and evse_uid is None:
+    if evse_uid is None and body.get("id") is not None and not _same(body["id"], location_id):
         raise InvalidRequest("id in the body differs from the URL")
     async with db.write() as session:
         await lock_party(session, party)
@@ -105,9 +112,9 @@ async def _put_object(
         evses = data.setdefault("evses", [])
         if connector_id is None:
             check(EVSE, body, "EVSE")
-            if body.get("uid") != evse_uid:
+            if not _same(body.get("uid"), evse_uid):
                 raise InvalidRequest("uid in the body differs from the URL")
-            evses[:] = [e for e in evses if e.get("uid") != evse_uid] + [body]
+            evses[:] = [e for e in evses if not _same(e.get("uid"), evse_uid)] + [body]
             _bump(data, body.get("last_updated"))
         else:
             check(Connector, body, "Connector")
@@ -115,7 +122,7 @@ async def _put_object(
             if evse is None:
                 raise NotFound(f"Unknown EVSE {evse_uid}")
             conns = evse.setdefault("connectors", [])
-            conns[:] = [c for c in conns if c.get("id") != connector_id] + [body]
+            conns[:] = [c for c in conns if not _same(c.get("id"), connector_id)] + [body]
             _bump(evse, body.get("last_updated"))
             _bump(data, body.get("last_updated"))
         await store_location(session, party, data)
@@ -173,7 +180,7 @@ async def get_object(db: Database, party: Party, location_id: str, evse_uid: str
 
 async def _put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any], version: str) -> None:
     check(models(version).Tariff, body, "Tariff")
-    if body.get("id") != tariff_id:
+    if not _same(body.get("id"), tariff_id):
         raise InvalidRequest("id in the body differs from the URL")
     async with db.write() as session:
         await lock_party(session, party)

@@ -32,7 +32,7 @@ from chargebook.domain.tariff import price_session
 from chargebook.domain.tariff_model import parse_tariff
 from chargebook.domain.tariff_session import SessionProfile
 from chargebook.ocpi.editions import models, price_parts
-from chargebook.ocpi.v221.types import parse_datetime, without_nulls
+from chargebook.ocpi.v221.types import ci_equal, parse_datetime, without_nulls
 from chargebook.ocpi.validation import check
 from chargebook.services.billing import record_charge
 from chargebook.services.booking_state import booking_by_cpo_id, mark_attending, transition_booking
@@ -90,7 +90,7 @@ async def put_session(
             if periods:  # a PATCH appends charging periods (2.2.1 mod_sessions § PATCH)
                 data["charging_periods"] = list(data.get("charging_periods") or []) + list(periods)
         else:
-            if body.get("id") != session_id:
+            if not ci_equal(str(body.get("id")), session_id):
                 raise InvalidRequest("id in the body differs from the URL")
             data = body
         data = without_nulls(data)
@@ -209,22 +209,28 @@ async def receive_cdr(db: Database, party: Party, body: dict[str, Any], version:
 
 
 async def _booking_for_cdr(session: AsyncSession, party: Party, cdr: dict[str, Any]) -> Booking | None:
+    """The booking a CDR of this CPO completes, locked. Some CPOs leave out
+    ``cdr_location.evse_uid`` (seen from ``GET /cdrs``), so a CDR is matched, in order, by the
+    CPO's booking id (2.3.0), its session (one of this CPO's, matched before or matched now
+    from the session's own EVSE and reference), its ``authorization_reference`` (our
+    reservation id), and last by location, token and time."""
     if cdr.get("booking_id"):
         found = await booking_by_cpo_id(session, party, str(cdr["booking_id"]))
         if found is not None:
             return found
+    known = None
     if cdr.get("session_id"):
-        known = await session.scalar(
-            select(ChargingSession.booking_id).where(
-                ChargingSession.party_pk == party.id, ChargingSession.id == cdr["session_id"]
-            )
-        )
-        if known:
-            return await session.get(Booking, known, with_for_update=True)
+        known = await session.scalar(select(ChargingSession).where(
+            ChargingSession.party_pk == party.id, ChargingSession.id == str(cdr["session_id"])))
+        if known is not None and known.booking_id:
+            return await session.get(Booking, known.booking_id, with_for_update=True)
     location = cdr.get("cdr_location") or {}
     return await _match_booking(
-        session, party, reference=cdr.get("authorization_reference"), location_id=location.get("id", ""),
-        evse_uid=location.get("evse_uid"), token_uid=(cdr.get("cdr_token") or {}).get("uid", ""),
+        session, party,
+        reference=cdr.get("authorization_reference") or (known.data.get("authorization_reference") if known else None),
+        location_id=location.get("id") or (known.location_id if known else ""),
+        evse_uid=location.get("evse_uid") or (known.evse_uid if known else None),
+        token_uid=(cdr.get("cdr_token") or {}).get("uid") or (known.token_uid if known else ""),
         at=parse_datetime(cdr["start_date_time"]),
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.models import Tariff as TariffRow
 from chargebook.domain.tariff import Tariff
+from chargebook.ocpi.v221.types import ci_key
 from chargebook.services.catalogue import connector_power_kw
 from chargebook.services.estimates import ConnectorTerms, Estimate, estimate_evse
 from chargebook.services.pricing import TariffVersion, parsed_tariff
@@ -39,15 +40,15 @@ async def quote_booking(
     """The estimate for booking this EVSE (its stored OCPI Connector objects) for [start, end),
     for ``connector_id`` when one is asked for."""
     terms = [ConnectorTerms.of(c, connector_power_kw(c)) for c in connectors]
-    wanted = [t for t in terms if connector_id is None or t.connector_id == connector_id]
+    wanted = [t for t in terms if connector_id is None or ci_key(t.connector_id) == ci_key(connector_id)]
     tariff_ids = sorted({tariff_id for t in wanted for tariff_id in t.tariff_ids})
     rows: dict[str, TariffRow] = {}
     if tariff_ids:
-        rows = {row.id: row for row in await session.scalars(
+        rows = {ci_key(row.id): row for row in await session.scalars(
             _TARIFFS, {"party_pk": party_pk, "ids": tariff_ids})}
 
     def known(tariff_id: str) -> tuple[TariffVersion, Tariff] | None:
-        row = rows.get(tariff_id)
+        row = rows.get(ci_key(tariff_id))  # tariff ids are CiStrings
         if row is None or row.currency != "EUR":
             return None
         version = (row.pk, row.last_updated)

@@ -44,6 +44,7 @@ from chargebook.domain.geo import cap_box, haversine_km
 from chargebook.domain.geocells import bands_between, first_radius, next_radius
 from chargebook.domain.lifecycle import LIVE_STATES
 from chargebook.domain.tariff import Tariff as TariffTerms
+from chargebook.ocpi.v221.types import ci_key
 from chargebook.services.booking_calendars import books_evse, calendar_allows
 from chargebook.services.catalogue import OUT_OF_SERVICE
 from chargebook.services.clock import utcnow
@@ -484,7 +485,7 @@ async def _load_tariffs(conn: AsyncConnection, hits: Sequence[LocationHit]) -> K
     for pk, party_pk, tariff_id, updated, currency, data in rows:
         terms = parsed_tariff((pk, updated), data) if currency == CURRENCY else None
         if terms is not None and terms.currency == CURRENCY:
-            known[(party_pk, tariff_id)] = ((pk, updated), terms)
+            known[(party_pk, ci_key(tariff_id))] = ((pk, updated), terms)  # CiStrings
     return known
 
 
@@ -508,7 +509,7 @@ def _price(
     local = (window[0].astimezone(zone), window[1].astimezone(zone))
 
     def known_here(tariff_id: str) -> tuple[TariffVersion, TariffTerms] | None:
-        return known.get((hit.party_pk, tariff_id))
+        return known.get((hit.party_pk, ci_key(tariff_id)))
 
     cheapest: Estimate | None = None
     for evse in hit.evses:

@@ -24,4 +24,4 @@ async def list_cdrs(
         editions.for_version(version, c, booking_id=store.cdr_bookings.get(c.id))
         for c in store.cdrs
     ]
-    return paginate(sim, request, cdrs)
+    return paginate(sim, request, cdrs, recase=sim.config.recase_ids)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from chargebook.cpo_sim.protocol import VERSIONED, OcpiError, PeerCaller, Sim, ok, paginate
+from chargebook.cpo_sim.protocol import VERSIONED, OcpiError, PeerCaller, Sim, ok_back, paginate
 from chargebook.ocpi.v221 import StatusCode, ci_key
 
 router = APIRouter(dependencies=VERSIONED)
@@ -33,7 +33,7 @@ async def get_location(location_id: str, sim: Sim, _caller: PeerCaller) -> Respo
     location = sim.store.location(location_id)
     if location is None:
         raise _unknown(f"location {location_id}")
-    return ok(location)
+    return ok_back(sim, location)
 
 
 @router.get(PATH + "/{location_id}/{evse_uid}")
@@ -42,7 +42,7 @@ async def get_evse(location_id: str, evse_uid: str, sim: Sim, _caller: PeerCalle
     evse = sim.store.evse(location, evse_uid) if location else None
     if evse is None:
         raise _unknown(f"EVSE {location_id}/{evse_uid}")
-    return ok(evse)
+    return ok_back(sim, evse)
 
 
 @router.get(PATH + "/{location_id}/{evse_uid}/{connector_id}")
@@ -56,4 +56,4 @@ async def get_connector(
     )
     if connector is None:
         raise _unknown(f"connector {location_id}/{evse_uid}/{connector_id}")
-    return ok(connector)
+    return ok_back(sim, connector)

@@ -28,7 +28,7 @@ async def list_sessions(
         for s in sim.store.sessions.values()
         if s.ocpi is not None
     ]
-    return paginate(sim, request, sent, require_date_from=True)
+    return paginate(sim, request, sent, require_date_from=True, recase=sim.config.recase_ids)
 
 
 @router.put(PATH + "/{session_id}/charging_preferences")

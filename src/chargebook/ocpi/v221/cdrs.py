@@ -108,6 +108,11 @@ class CdrLocation(OcpiModel):
     Unlike Location, ``address`` stays string(45) and ``state`` string(20) here (the errata
     only fixed the Location object). There is no ``time_zone``: look it up by Location id.
     EVSE and connector ids may be ``#NA`` for a reservation that never became a session.
+
+    Tolerance: ``evse_uid`` and ``evse_id`` are required by the spec, but CPOs built on a
+    widely used OCPI library leave them out of CDRs (seen from ``GET /cdrs``); a CDR is money
+    owed, so it is accepted and matched through its session or reservation instead
+    (docs/ocpi-conformance.md, CDRs).
     """
 
     id: CiString36
@@ -122,7 +127,7 @@ class CdrLocation(OcpiModel):
     # leave it out of CDRs from GET /cdrs. Such a CDR is matched through its session or
     # authorization_reference instead.
     evse_uid: CiString36 | None = None
-    evse_id: CiString48
+    evse_id: CiString48 | None = None
     connector_id: CiString36
     connector_standard: OpenConnectorType
     connector_format: ConnectorFormat
