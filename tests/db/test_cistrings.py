@@ -50,14 +50,14 @@ def test_every_cistring_column_and_no_other_is_case_insensitive(fresh_database_u
 
 
 def test_downgrade_restores_case_sensitive_columns_and_upgrade_returns(fresh_database_url: str) -> None:
-    command.downgrade(alembic_config(fresh_database_url), "0010")
+    command.downgrade(alembic_config(fresh_database_url), "0015")
     assert _ci_columns_in_database(fresh_database_url) == set()
     upgrade(fresh_database_url)
     assert _ci_columns_in_database(fresh_database_url) == _ci_columns_in_models()
 
 
 def test_ids_differing_only_in_case_stop_the_upgrade_and_change_nothing(fresh_database_url: str) -> None:
-    command.downgrade(alembic_config(fresh_database_url), "0010")
+    command.downgrade(alembic_config(fresh_database_url), "0015")
     engine = create_engine(sync_url(fresh_database_url))
     now = datetime(2026, 1, 1)
     with engine.begin() as conn:
@@ -101,7 +101,7 @@ async def test_equality_and_unique_keys_ignore_case(db: Database) -> None:
 def test_sqlite_rebuild_keeps_indexes_triggers_and_views(backend: str, fresh_database_url: str) -> None:
     if backend != "sqlite":
         pytest.skip("the table rebuild is SQLite's; PostgreSQL alters the columns in place")
-    command.downgrade(alembic_config(fresh_database_url), "0010")
+    command.downgrade(alembic_config(fresh_database_url), "0015")
     engine = create_engine(sync_url(fresh_database_url))
     schema = sa.text("SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger', 'view') "
                      "AND sql IS NOT NULL")
