@@ -18,6 +18,7 @@ from chargebook.cpo_sim import SimConfig, SimulatorServer
 from chargebook.cpo_sim.quirks import PROFILES, SWITCHES, expand
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.client import OcpiClient
+from chargebook.ocpi.v221.types import ci_equal
 from tests.cpo_sim.conftest import Connection, auth, body, fast_config, token_object
 from tests.cpo_sim.emsp import RecordingEmsp
 
@@ -64,10 +65,13 @@ def test_single_objects_come_as_one_element_lists(field: Connection) -> None:
     evse = field.reservable()
     loc, uid = evse["location_id"], evse["evse_uid"]
     location = body(field.get(f"locations/{loc}/"))["data"]
-    assert isinstance(location, list) and len(location) == 1 and location[0]["id"] == loc
+    # The field profile re-cases ids on the way back (recase_ids): compare them as CiStrings.
+    assert isinstance(location, list) and len(location) == 1 and ci_equal(location[0]["id"], loc)
     connector = location[0]["evses"][0]["connectors"][0]["id"]
-    assert body(field.get(f"locations/{loc}/{uid}/"))["data"][0]["uid"] == uid
-    assert body(field.get(f"locations/{loc}/{uid}/{connector}/"))["data"][0]["id"] == connector
+    assert ci_equal(body(field.get(f"locations/{loc}/{uid}/"))["data"][0]["uid"], uid)
+    assert ci_equal(
+        body(field.get(f"locations/{loc}/{uid}/{connector}/"))["data"][0]["id"], connector
+    )
     answer = httpx.post(f"{field.base}/commands/RESERVE_NOW/", headers=auth(field.token), json={
         "response_url": f"{field.emsp.base}/emsp/results/q1", "token": token_object(),
         "expiry_date": "2099-01-01T00:00:00Z", "reservation_id": "q1", "location_id": loc, "evse_uid": uid,
@@ -116,7 +120,7 @@ def test_our_client_reads_the_field_profile(field: Connection) -> None:
 
     seen, one = asyncio.run(read())
     assert len(seen) == field.sim.simulator.config.locations == len({x["id"] for x in seen})
-    assert one["id"] == seen[0]["id"]
+    assert ci_equal(one["id"], seen[0]["id"])  # the single GET comes back re-cased
 
 
 def test_the_cli_takes_a_profile_or_switches() -> None:
