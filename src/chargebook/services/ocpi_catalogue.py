@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -16,16 +15,17 @@ from sqlalchemy import delete, select
 from chargebook.db.engine import Database
 from chargebook.db.models import Location, Party, Tariff
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.ocpi.editions import models
-from chargebook.ocpi.validation import check
 from chargebook.ocpi.client import OcpiClient
 from chargebook.ocpi.client import Party as OcpiParty
+from chargebook.ocpi.editions import models
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
 from chargebook.ocpi.v221.types import parse_datetime
+from chargebook.ocpi.validation import check
 from chargebook.services.booking_calendars import pull_booking_locations
 from chargebook.services.catalogue import store_location
 from chargebook.services.clock import utcnow
+from chargebook.services.location_patches import patch_location_object
 from chargebook.services.party_locks import lock_party, retrying
 
 PAGE_LIMIT = 100
@@ -43,12 +43,6 @@ def check_owner(party: Party, country_code: str, party_id: str, body: dict[str, 
         ):
             raise InvalidRequest("country_code/party_id in the body do not match the URL")
 
-
-
-def _ts(body: dict[str, Any]) -> datetime:
-    if "last_updated" not in body or body["last_updated"] is None:
-        raise InvalidRequest("last_updated is required")
-    return parse_datetime(body["last_updated"])
 
 
 async def _load(session: Any, party: Party, location_id: str) -> Location | None:
@@ -76,7 +70,10 @@ async def patch_object(
     db: Database, party: Party, location_id: str, evse_uid: str | None, connector_id: str | None,
     body: dict[str, Any],
 ) -> bool:
-    return await retrying(lambda: _patch_object(db, party, location_id, evse_uid, connector_id, body))
+    """A targeted update under the Location's row lock (services/location_patches.py)."""
+    return await retrying(
+        lambda: patch_location_object(db, party, location_id, evse_uid, connector_id, body)
+    )
 
 
 async def put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any], version: str = "2.2.1") -> None:
@@ -117,40 +114,6 @@ async def _put_object(
             _bump(evse, body.get("last_updated"))
             _bump(data, body.get("last_updated"))
         await store_location(session, party, data)
-
-
-async def _patch_object(
-    db: Database, party: Party, location_id: str, evse_uid: str | None, connector_id: str | None,
-    body: dict[str, Any],
-) -> bool:
-    """PATCH fields of a Location/EVSE/Connector. Returns False when the patch is older than
-    what we hold (its last_updated is earlier), in which case nothing changes."""
-    stamp = _ts(body)
-    async with db.write() as session:
-        await lock_party(session, party)
-        location = await _load(session, party, location_id)
-        if location is None:
-            raise NotFound(f"Unknown location {location_id}")
-        data = copy.deepcopy(location.data)
-        target = data
-        if evse_uid is not None:
-            target = _find(data.get("evses") or [], "uid", evse_uid) or {}
-            if not target:
-                raise NotFound(f"Unknown EVSE {evse_uid}")
-            if connector_id is not None:
-                target = _find(target.get("connectors") or [], "id", connector_id) or {}
-                if not target:
-                    raise NotFound(f"Unknown connector {connector_id}")
-        current = target.get("last_updated")
-        if current is not None and parse_datetime(current) > stamp:
-            return False
-        target.update(body)
-        _bump(data, body["last_updated"])
-        if evse_uid is not None and connector_id is not None:
-            _bump(_find(data["evses"], "uid", evse_uid) or {}, body["last_updated"])
-        check(OcpiLocation, data, "Location after PATCH")
-        await store_location(session, party, data)
-    return True
 
 
 async def get_object(db: Database, party: Party, location_id: str, evse_uid: str | None,
