@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 
 from chargebook.db.engine import Database
 from chargebook.db.models import BookingLocation, OcpiInvite, Party
@@ -112,15 +112,24 @@ class Caller:
     invite: OcpiInvite | None = None
 
 
+_PARTIES = Party.__table__
+# Every OCPI request pays for this lookup: one statement built once, run with no transaction.
+_PARTY_BY_TOKEN = select(_PARTIES).where(or_(
+    _PARTIES.c.token_from_them_hash.in_(bindparam("hashes", expanding=True)),
+    _PARTIES.c.pending_token_hash.in_(bindparam("hashes", expanding=True)),
+)).limit(1)
+
+
 async def identify(db: Database, candidates: list[str]) -> Caller:
     if not candidates:
         raise Unauthenticated("Authorization: Token header required")
     hashes = [hash_token(c) for c in candidates]
+    async with db.single_statements() as conn:
+        row = (await conn.execute(_PARTY_BY_TOKEN, {"hashes": hashes})).first()
+    if row is not None and row.status in ("registered", "registering"):
+        # A detached copy of the row: what the handlers read of their caller.
+        return Caller(party=Party(**row._mapping))
     async with db.read() as session:
-        party = await session.scalar(select(Party).where(
-            or_(Party.token_from_them_hash.in_(hashes), Party.pending_token_hash.in_(hashes))))
-        if party is not None and party.status in ("registered", "registering"):
-            return Caller(party=party)
         invite = await session.scalar(
             select(OcpiInvite).where(OcpiInvite.token_hash.in_(hashes), OcpiInvite.used_at.is_(None))
         )
