@@ -85,6 +85,9 @@ def cpo_sim(
     no_admin: Annotated[
         bool, typer.Option("--no-admin", help="Do not serve the /sim admin API.")
     ] = False,
+    no_push: Annotated[
+        bool, typer.Option("--no-push", help="Do not push the catalogue after a registration.")
+    ] = False,
     exit_after: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (for scripts).")
     ] = None,
@@ -101,6 +104,7 @@ def cpo_sim(
         "locations": locations,
         "seed": seed,
         "admin_enabled": not no_admin,
+        "push_on_register": not no_push,
         "admin_token": admin_token,
         "commands": {"timeout_seconds": command_timeout, "reject_share": reject_share},
         "driver": {

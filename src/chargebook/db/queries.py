@@ -35,3 +35,25 @@ async def insert_missing(session: AsyncSession, table: Table, values: dict[str, 
     else:
         stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
     await session.execute(stmt)
+
+
+async def upsert(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...],
+    returning: tuple[str, ...] = (),
+) -> list[Any]:
+    """Insert ``rows`` in one statement, replacing the other columns of rows whose ``keys``
+    (a unique constraint) exist already (``INSERT … ON CONFLICT DO UPDATE``, spelt per dialect;
+    PostgreSQL and SQLite ≥ 3.35 both return the rows written). Every row has the same keys."""
+    if not rows:
+        return []
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt: Any = insert(table).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: stmt.excluded[name] for name in rows[0] if name not in keys},
+    )
+    if returning:
+        stmt = stmt.returning(*(table.c[name] for name in returning))
+        return list((await session.execute(stmt)).all())
+    await session.execute(stmt)
+    return []

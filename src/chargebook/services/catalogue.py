@@ -69,28 +69,13 @@ async def ensure_party(
 async def store_location(session: AsyncSession, party: Party, data: dict[str, Any]) -> Location:
     """Insert or replace one OCPI Location with its EVSEs and connectors."""
     now = utcnow()
-    coords = data["coordinates"]
     location = await session.scalar(
         select(Location)
         .where(Location.party_pk == party.id, Location.id == data["id"])
         .with_for_update()  # a targeted PATCH (services/location_patches.py) takes the same lock
     )
-    latitude = float(coords["latitude"])
     publish = bool(data.get("publish", True))
-    fields = dict(
-        name=data.get("name"),
-        address=data["address"],
-        city=data["city"],
-        postal_code=data.get("postal_code"),
-        country=data["country"],
-        latitude=latitude,
-        longitude=float(coords["longitude"]),
-        time_zone=data.get("time_zone") or "UTC",
-        publish=publish,
-        data=data,
-        last_updated=parse_ts(data.get("last_updated"), now),
-        lat_band=lat_band(latitude),
-    )
+    fields = location_columns(data, now)
     if location is None:
         location = Location(party_pk=party.id, id=data["id"], **fields)
         session.add(location)
@@ -112,6 +97,37 @@ async def store_location(session: AsyncSession, party: Party, data: dict[str, An
     location.search_power_kw, location.bookable_power_kw = search_power_columns(publish, summaries)
     await session.flush()
     return location
+
+
+def location_columns(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The columns of a Location row from its OCPI object, without search's power columns."""
+    latitude = float(data["coordinates"]["latitude"])
+    return {
+        "name": data.get("name"),
+        "address": data["address"],
+        "city": data["city"],
+        "postal_code": data.get("postal_code"),
+        "country": data["country"],
+        "latitude": latitude,
+        "longitude": float(data["coordinates"]["longitude"]),
+        "time_zone": data.get("time_zone") or "UTC",
+        "publish": bool(data.get("publish", True)),
+        "data": data,
+        "last_updated": parse_ts(data.get("last_updated"), now),
+        "lat_band": lat_band(latitude),
+    }
+
+
+def connector_columns(connector: dict[str, Any]) -> dict[str, Any]:
+    """The indexed columns of a Connector row, from its OCPI object."""
+    return {
+        "id": connector["id"],
+        "standard": connector["standard"],
+        "format": connector["format"],
+        "power_type": connector["power_type"],
+        "power_kw": connector_power_kw(connector),
+        "tariff_ids": list(connector.get("tariff_ids") or []),
+    }
 
 
 def evse_summary(data: dict[str, Any]) -> EvseSummary:
@@ -159,18 +175,7 @@ async def _store_evse(
         for key, value in fields.items():
             setattr(evse, key, value)
         await session.execute(delete(Connector).where(Connector.evse_pk == evse.pk))
-    session.add_all(
-        Connector(
-            evse_pk=evse.pk,
-            id=c["id"],
-            standard=c["standard"],
-            format=c["format"],
-            power_type=c["power_type"],
-            power_kw=connector_power_kw(c),
-            tariff_ids=list(c.get("tariff_ids") or []),
-        )
-        for c in connectors
-    )
+    session.add_all(Connector(evse_pk=evse.pk, **connector_columns(c)) for c in connectors)
     return summary
 
 

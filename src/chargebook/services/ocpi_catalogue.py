@@ -7,7 +7,6 @@ only write its own objects: the URL's country_code/party_id must be the caller's
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -15,20 +14,16 @@ from sqlalchemy import delete, select
 from chargebook.db.engine import Database
 from chargebook.db.models import Location, Party, Tariff
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.ocpi.client import OcpiClient
-from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.editions import models
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
 from chargebook.ocpi.v221.types import parse_datetime
 from chargebook.ocpi.validation import check
-from chargebook.services.booking_calendars import pull_booking_locations
 from chargebook.services.catalogue import store_location
+from chargebook.services.catalogue_pull import sync_party as sync_party  # its callers' name
 from chargebook.services.clock import utcnow
 from chargebook.services.location_patches import patch_location_object
 from chargebook.services.party_locks import lock_party, retrying
-
-PAGE_LIMIT = 100
 
 
 def check_owner(party: Party, country_code: str, party_id: str, body: dict[str, Any] | None = None) -> None:
@@ -154,46 +149,3 @@ async def delete_tariff(db: Database, party: Party, tariff_id: str) -> None:
     async with db.write() as session:
         await lock_party(session, party)
         await session.execute(delete(Tariff).where(Tariff.party_pk == party.id, Tariff.id == tariff_id))
-
-
-Progress = Callable[[str, int, int | None], Awaitable[None] | None]
-
-
-async def sync_party(db: Database, party: Party, progress: Progress | None = None) -> dict[str, int]:
-    """Pull the CPO's whole catalogue (Locations, then Tariffs), following pagination."""
-    counts = {"locations": 0, "tariffs": 0}
-    endpoints = party.endpoints or {}
-    edition = models(party.version)
-    # Routing headers name both ends (2.2.1 transport_and_format § Message Routing).
-    async with OcpiClient(token=party.token_for_them or "",
-                          to_party=OcpiParty(party.country_code, party.party_id)) as client:
-        for module, model, store in (("tariffs", edition.Tariff, store_tariff),
-                                     ("locations", edition.Location, store_location)):
-            url = endpoints.get(f"{module}:SENDER")
-            if url is None:
-                continue
-            async for items, total in client.pages(url, {"limit": PAGE_LIMIT}):
-                await retrying(lambda: _store_page(db, party, items, model, store))
-                counts[module] += len(items)
-                if progress is not None:
-                    maybe = progress(module, counts[module], total)
-                    if maybe is not None:
-                        await maybe
-        if party.bookings_url:  # OCPI 2.3.0 Bookings: what can be booked, and when
-            counts["booking_locations"] = await pull_booking_locations(db, party, client)
-    async with db.write() as session:
-        await lock_party(session, party)
-        row = await session.get(Party, party.id, with_for_update=True)
-        if row is not None:
-            row.last_sync_at = utcnow()
-    return counts
-
-
-async def _store_page(db: Database, party: Party, items: list[Any], model: Any, store: Any) -> None:
-    """One page of a pull-sync, in one transaction: each object checked, then stored."""
-    async with db.write() as session:
-        await lock_party(session, party)
-        for item in items:
-            if isinstance(item, dict):
-                check(model, item, model.__name__)
-                await store(session, party, item)
