@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Select, Table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,23 +37,49 @@ async def insert_missing(session: AsyncSession, table: Table, values: dict[str, 
     await session.execute(stmt)
 
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def _upsert_statement(dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...],
+                      returning: tuple[str, ...]) -> Any:
+    """Built once per shape: composing the statement costs more than running it."""
+    shape = (dialect, table.name, columns, keys, returning)
+    stmt = _UPSERTS.get(shape)
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={name: stmt.excluded[name] for name in columns if name not in keys},
+        )
+        if returning:
+            stmt = stmt.returning(*(table.c[name] for name in returning))
+        _UPSERTS[shape] = stmt
+    return stmt
+
+
 async def upsert(
     session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: tuple[str, ...],
     returning: tuple[str, ...] = (),
 ) -> list[Any]:
-    """Insert ``rows`` in one statement, replacing the other columns of rows whose ``keys``
-    (a unique constraint) exist already (``INSERT … ON CONFLICT DO UPDATE``, spelt per dialect;
-    PostgreSQL and SQLite ≥ 3.35 both return the rows written). Every row has the same keys."""
+    """Insert ``rows``, replacing the other columns of rows whose ``keys`` (a unique
+    constraint) exist already (``INSERT … ON CONFLICT DO UPDATE``, spelt per dialect; PostgreSQL
+    and SQLite ≥ 3.35 both return the rows written). Every row has the same keys; SQLAlchemy
+    sends them as multi-row VALUES batches ("insertmanyvalues"), not one round trip each."""
     if not rows:
         return []
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    stmt: Any = insert(table).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: stmt.excluded[name] for name in rows[0] if name not in keys},
-    )
-    if returning:
-        stmt = stmt.returning(*(table.c[name] for name in returning))
-        return list((await session.execute(stmt)).all())
-    await session.execute(stmt)
-    return []
+    stmt = _upsert_statement(session.bind.dialect.name, table, tuple(rows[0]), keys, returning)
+    result = await session.execute(stmt, rows)
+    return list(result.all()) if returning else []
+
+
+async def relax_commit(session: AsyncSession) -> None:
+    """This transaction's commit does not wait for its WAL flush (PostgreSQL
+    ``synchronous_commit = off``): for writes that are cheap to redo, such as a page of a
+    catalogue pull, the next pull writes again. A crash loses at most the last fraction of a
+    second of them, never consistency. SQLite: nothing to do (WAL with ``synchronous=NORMAL``)."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(_RELAXED)
+
+
+_RELAXED = text("SET LOCAL synchronous_commit TO OFF")

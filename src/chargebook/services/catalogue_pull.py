@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargebook import metrics
 from chargebook.db.engine import Database
 from chargebook.db.models import Connector, Evse, Location, Party, Tariff
-from chargebook.db.queries import upsert
+from chargebook.db.queries import relax_commit, upsert
 from chargebook.domain.errors import InvalidRequest
 from chargebook.ocpi.client import OcpiClient
 from chargebook.ocpi.client import Party as OcpiParty
@@ -135,6 +135,7 @@ async def _store_page(db: Database, party: Party, module: str, items: list[dict[
         return
     async with db.write() as session:
         await lock_party(session, party)
+        await relax_commit(session)  # a page lost to a crash comes back with the next pull
         if module == "tariffs":
             await store_tariff_page(session, party, items)
         else:
