@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table, text
+from sqlalchemy import Select, Table, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -83,3 +83,29 @@ async def relax_commit(session: AsyncSession) -> None:
 
 
 _RELAXED = text("SET LOCAL synchronous_commit TO OFF")
+
+
+_PAIRS: dict[tuple[str, tuple[str, ...], str, tuple[str, ...]], Any] = {}
+
+
+async def insert_pair(
+    session: AsyncSession, first: Table, first_row: dict[str, Any], second: Table, second_row: dict[str, Any],
+) -> None:
+    """Insert a row and a row that refers to it (its key known beforehand) in one round trip.
+    PostgreSQL: one statement, the first insert as a data-modifying ``WITH`` (foreign keys are
+    checked at the end of the statement, when both rows exist). SQLite has no data-modifying
+    ``WITH``: two statements, which cost no network round trip there."""
+    if session.bind.dialect.name != "postgresql":
+        await session.execute(insert(first), first_row)
+        await session.execute(insert(second), second_row)
+        return
+    shape = (first.name, tuple(first_row), second.name, tuple(second_row))
+    stmt = _PAIRS.get(shape)
+    if stmt is None:
+        leading = insert(first).values({first.c[n]: bindparam(f"a_{n}", type_=first.c[n].type)
+                                        for n in first_row}).cte("first_row")
+        stmt = _PAIRS[shape] = insert(second).values(
+            {second.c[n]: bindparam(f"b_{n}", type_=second.c[n].type) for n in second_row}
+        ).add_cte(leading)
+    await session.execute(stmt, {**{f"a_{n}": v for n, v in first_row.items()},
+                                 **{f"b_{n}": v for n, v in second_row.items()}})

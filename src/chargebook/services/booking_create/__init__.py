@@ -44,9 +44,9 @@ from chargebook.services.booking_create.checks import (
 )
 from chargebook.services.booking_create.request import BookingPolicy, BookingRequest, LockedEvse
 from chargebook.services.booking_create.resolve import (
+    find_replay,
     live_by_external_id,
     replay_or_clash,
-    find_replay,
     resolve_evse,
 )
 from chargebook.services.booking_create.token_price import check_limits, choose_token, quote

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook import correlation
@@ -15,6 +14,7 @@ from chargebook.db.models import (
     BookingTransition,
     Token,
 )
+from chargebook.db.queries import insert_pair
 from chargebook.domain import lifecycle
 from chargebook.services import webhook_events
 from chargebook.services.booking_create.request import BookingPolicy, BookingRequest, LockedEvse
@@ -37,8 +37,7 @@ def cpo_request_at(evse: LockedEvse, request: BookingRequest, now: datetime, *, 
     return max(now, request.reservation_start - timedelta(minutes=evse.reserve_lead_minutes))
 
 
-_INSERT_BOOKING = insert(Booking)
-_INSERT_TRANSITION = insert(BookingTransition)
+_BOOKINGS, _TRANSITIONS = Booking.__table__, BookingTransition.__table__
 
 
 async def insert_booking(
@@ -64,8 +63,7 @@ async def insert_booking(
     )
     step = dict(booking_id=new_id, from_status=None, to_status=created.to_status.value,
                 event=created.event.value, reason=None, actor="client", message=None, at=now)
-    await session.execute(_INSERT_BOOKING, values)
-    await session.execute(_INSERT_TRANSITION, step)
+    await insert_pair(session, _BOOKINGS, values, _TRANSITIONS, step)  # one round trip on PostgreSQL
     return BookingView(booking=Booking(**values), token=token, history=[BookingTransition(**step)])
 
 
