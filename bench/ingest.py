@@ -181,12 +181,67 @@ def baseline(url: str, work: list[tuple], threads: int) -> float:
     return len(work) / elapsed
 
 
+def in_process(url: str, token: str, work: list[tuple]) -> dict:
+    """CPU per PATCH in one process: ASGI calls one after another, no network, no load
+    generator (less sensitive than PATCHes/s to other work on the machine)."""
+    from chargebook.api.app import create_app
+    from chargebook.db.engine import Database
+    from chargebook.ocpi.transport import authorization_header
+    from chargebook.settings import Settings
+
+    auth = authorization_header(token).encode()
+
+    async def drive() -> dict:
+        db = Database(url)
+        app = create_app(Settings(database_url=url, log_requests=False), db)
+
+        async def call(loc: str, uid: str, body: dict) -> int:
+            raw, path = json.dumps(body).encode(), f"/ocpi/2.2.1/locations/DE/{PARTY}/{loc}/{uid}"
+            scope = {"type": "http", "method": "PATCH", "path": path, "raw_path": path.encode(),
+                     "query_string": b"", "root_path": "", "scheme": "http", "server": ("x", 80),
+                     "client": ("y", 1), "http_version": "1.1", "asgi": {"version": "3.0"},
+                     "headers": [(b"host", b"x"), (b"authorization", auth),
+                                 (b"content-type", b"application/json"),
+                                 (b"content-length", str(len(raw)).encode())]}
+            sent, status = False, 0
+
+            async def receive() -> dict:
+                nonlocal sent
+                if sent:
+                    return {"type": "http.disconnect"}
+                sent = True
+                return {"type": "http.request", "body": raw, "more_body": False}
+
+            async def send(message: dict) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+
+            await app(scope, receive, send)
+            return status
+
+        for item in work[:200]:  # warm-up
+            await call(*item)
+        cpu, wall, codes = time.process_time(), time.perf_counter(), []
+        for item in work[200:]:
+            codes.append(await call(*item))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        await db.dispose()
+        n = len(work) - 200
+        return {"in_process_patches": n, "cpu_ms_per_patch": round(cpu / n * 1000, 2),
+                "wall_ms_per_patch": round(wall / n * 1000, 2), "non_200": len([c for c in codes if c != 200])}
+
+    return asyncio.run(drive())
+
+
 def run(args: argparse.Namespace) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="cbingest_"))
     url = make_database(args.db, tmp, "ingest")
     try:
         token, targets = seed(url, args.locations, args.evses)
         work, newest = plan(targets, args.patches, args.seed)
+        if args.in_process:
+            return {"db": args.db, **in_process(url, token, work)}
         port = free_port()
         env = {**os.environ, "CHARGEBOOK_DATABASE_URL": url, "CHARGEBOOK_DB_POOL_SIZE": str(args.pool)}
         workers = args.server_workers if args.db == "postgresql" else 1
@@ -242,6 +297,8 @@ def main() -> None:
     parser.add_argument("--no-log-requests", dest="log_requests", action="store_false",
                         help="switch off our one-line-per-request log")
     parser.add_argument("--profile", action="store_true", help="one API process under pyinstrument")
+    parser.add_argument("--in-process", action="store_true",
+                        help="CPU per PATCH in this process (ASGI calls, no network) instead")
     row = run(parser.parse_args())
     print(json.dumps(row))
 
