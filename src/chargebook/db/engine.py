@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError

@@ -68,7 +68,7 @@ async def upsert(
     sends them as multi-row VALUES batches ("insertmanyvalues"), not one round trip each."""
     if not rows:
         return []
-    stmt = _upsert_statement(session.bind.dialect.name, table, tuple(rows[0]), keys, returning)
+    stmt = _upsert_statement(session.get_bind().dialect.name, table, tuple(rows[0]), keys, returning)
     result = await session.execute(stmt, rows)
     return list(result.all()) if returning else []
 
@@ -78,7 +78,7 @@ async def relax_commit(session: AsyncSession) -> None:
     ``synchronous_commit = off``): for writes that are cheap to redo, such as a page of a
     catalogue pull, the next pull writes again. A crash loses at most the last fraction of a
     second of them, never consistency. SQLite: nothing to do (WAL with ``synchronous=NORMAL``)."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(_RELAXED)
 
 
@@ -95,7 +95,7 @@ async def insert_pair(
     PostgreSQL: one statement, the first insert as a data-modifying ``WITH`` (foreign keys are
     checked at the end of the statement, when both rows exist). SQLite has no data-modifying
     ``WITH``: two statements, which cost no network round trip there."""
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         await session.execute(insert(first), first_row)
         await session.execute(insert(second), second_row)
         return

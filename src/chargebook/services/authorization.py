@@ -25,8 +25,8 @@ from chargebook.db.models import Booking, Evse, Location, Party, Token
 from chargebook.domain.errors import NotFound
 from chargebook.domain.lifecycle import LIVE_STATES, BookingStatus
 from chargebook.domain.tokens import AdHocScope, TokenKind
-from chargebook.services.clock import utcnow
 from chargebook.services.booking_state import mark_attending
+from chargebook.services.clock import utcnow
 from chargebook.services.token_objects import pipelet_token, token_object
 
 # OCPI 2.2.1 RESERVE_NOW holds the charger from the moment the CPO accepts it (we send it

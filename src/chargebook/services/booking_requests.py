@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chargebook.db.models import Booking, BookingLocation, OcpiBooking, OcpiBookingRequest, Token
 from chargebook import correlation
+from chargebook.db.models import Booking, BookingLocation, OcpiBooking, OcpiBookingRequest, Token
 from chargebook.domain.errors import InvalidRequest
 from chargebook.domain.outbox import OutboxEvent, OutboxState, cancel_due, next_state, release
 from chargebook.domain.reservation_status import CPO_FINAL

@@ -18,6 +18,7 @@ from chargebook.db.models import Booking, BookingTransition, Token
 from chargebook.domain import lifecycle
 from chargebook.domain.errors import NotCancellable, NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus
+
 # The create use case, where its callers have always found it (explicit re-exports):
 from chargebook.services.booking_create import BookingPolicy as BookingPolicy
 from chargebook.services.booking_create import BookingRequest as BookingRequest
@@ -25,6 +26,7 @@ from chargebook.services.booking_create import create_booking as create_booking
 from chargebook.services.booking_state import transition_booking
 from chargebook.services.clock import utcnow
 from chargebook.services.wire import BookingView
+
 
 async def get_booking(db: Database, client_id: str, booking_id: str) -> BookingView:
     async with db.read() as session:

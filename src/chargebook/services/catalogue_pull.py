@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, TypeVar, cast
 
 import structlog
-from sqlalchemy import delete, insert, update
+from sqlalchemy import Table, delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook import metrics
@@ -47,7 +48,8 @@ Progress = Callable[[str, int, int | None], Awaitable[None] | None]
 T = TypeVar("T")
 log = structlog.get_logger("chargebook.ocpi.pull")
 
-_LOCATIONS, _EVSES, _CONNECTORS = Location.__table__, Evse.__table__, Connector.__table__
+_LOCATIONS, _EVSES, _CONNECTORS = (cast(Table, m.__table__) for m in (Location, Evse, Connector))
+_TARIFFS = cast(Table, Tariff.__table__)
 
 
 async def sync_party(db: Database, party: Party, progress: Progress | None = None) -> dict[str, int]:
@@ -66,7 +68,7 @@ async def sync_party(db: Database, party: Party, progress: Progress | None = Non
             seen = 0
             async for items, total in prefetched(client.pages(url, {"limit": PAGE_LIMIT})):
                 usable = readable(party, module, model, items)
-                await retrying(lambda usable=usable, module=module: _store_page(db, party, module, usable))
+                await retrying(partial(_store_page, db, party, module, usable))
                 seen += len(items)
                 counts[module] += len(usable)
                 counts["skipped"] += len(items) - len(usable)
@@ -146,7 +148,7 @@ async def store_tariff_page(session: AsyncSession, party: Party, tariffs: list[d
     now = utcnow()
     rows = {t["id"]: {"party_pk": party.id, "id": t["id"], "currency": t["currency"], "data": t,
                       "last_updated": parse_ts(t.get("last_updated"), now)} for t in tariffs}
-    await upsert(session, Tariff.__table__, list(rows.values()), ("party_pk", "id"))
+    await upsert(session, _TARIFFS, list(rows.values()), ("party_pk", "id"))
 
 
 async def store_location_page(session: AsyncSession, party: Party, locations: list[dict[str, Any]]) -> None:

@@ -31,7 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook import correlation
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking, ChargingSession, Command, Evse, Location, OcpiBooking, Party
+from chargebook.db.models import (
+    Booking,
+    ChargingSession,
+    Command,
+    Evse,
+    Location,
+    OcpiBooking,
+    Party,
+)
 from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus, can_apply
 from chargebook.domain.outbox import OutboxEvent, OutboxState, RetryPolicy, SendOutcome, next_state

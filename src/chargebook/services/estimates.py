@@ -29,7 +29,13 @@ from decimal import Decimal
 from typing import Any
 
 from chargebook.domain.tariff import Tariff
-from chargebook.services.pricing import Quote, TariffVersion, pick_tariff, shared_quote, window_costs
+from chargebook.services.pricing import (
+    Quote,
+    TariffVersion,
+    pick_tariff,
+    shared_quote,
+    window_costs,
+)
 
 CURRENCY = "EUR"
 #: The charging power assumed for a connector whose CPO states none (a common AC charger).

@@ -21,9 +21,9 @@ through ``store_location`` under the same row lock.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from chargebook.db.engine import Database
@@ -43,7 +43,7 @@ from chargebook.services.catalogue import (
 )
 from chargebook.services.clock import utcnow
 
-_LOCATIONS, _EVSES, _CONNECTORS = Location.__table__, Evse.__table__, Connector.__table__
+_LOCATIONS, _EVSES, _CONNECTORS = (cast(Table, m.__table__) for m in (Location, Evse, Connector))
 
 _LOCK_LOCATION = (
     select(_LOCATIONS.c.pk, _LOCATIONS.c.data)

@@ -15,7 +15,13 @@ from sqlalchemy import bindparam, delete, or_, select
 
 from chargebook.db.engine import Database
 from chargebook.db.models import BookingLocation, OcpiInvite, Party
-from chargebook.domain.errors import AlreadyRegistered, Forbidden, InvalidRequest, NotFound, Unauthenticated
+from chargebook.domain.errors import (
+    AlreadyRegistered,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unauthenticated,
+)
 from chargebook.ocpi import transport as t
 from chargebook.ocpi.client import OcpiClient, PeerError
 from chargebook.services.clock import utcnow

@@ -17,15 +17,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
-from chargebook.db.models import Booking, ChargeDetailRecord, ChargingSession, Client, Evse, Location, Party
+from chargebook.db.models import (
+    Booking,
+    ChargeDetailRecord,
+    ChargingSession,
+    Client,
+    Evse,
+    Location,
+    Party,
+)
 from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.domain.lifecycle import BookingEvent, BookingStatus
 from chargebook.domain.tariff import price_session
 from chargebook.domain.tariff_model import parse_tariff
 from chargebook.domain.tariff_session import SessionProfile
 from chargebook.ocpi.editions import models, price_parts
-from chargebook.ocpi.validation import check
 from chargebook.ocpi.v221.types import parse_datetime
+from chargebook.ocpi.validation import check
 from chargebook.services.billing import record_charge
 from chargebook.services.booking_state import booking_by_cpo_id, mark_attending, transition_booking
 from chargebook.services.clock import utcnow

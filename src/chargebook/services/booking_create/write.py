@@ -4,7 +4,9 @@ after commit."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook import correlation
@@ -37,7 +39,7 @@ def cpo_request_at(evse: LockedEvse, request: BookingRequest, now: datetime, *, 
     return max(now, request.reservation_start - timedelta(minutes=evse.reserve_lead_minutes))
 
 
-_BOOKINGS, _TRANSITIONS = Booking.__table__, BookingTransition.__table__
+_BOOKINGS, _TRANSITIONS = cast(Table, Booking.__table__), cast(Table, BookingTransition.__table__)
 
 
 async def insert_booking(
