@@ -120,9 +120,12 @@ class Caller:
 
 _PARTIES = Party.__table__
 # Every OCPI request pays for this lookup: one statement built once, run with no transaction.
+# A token has at most two readings (transport.token_candidates): two fixed slots, the second
+# repeating the first when there is one reading (an "expanding" IN re-renders its SQL on
+# every execution).
+_SLOTS = (bindparam("h1"), bindparam("h2"))
 _PARTY_BY_TOKEN = select(_PARTIES).where(or_(
-    _PARTIES.c.token_from_them_hash.in_(bindparam("hashes", expanding=True)),
-    _PARTIES.c.pending_token_hash.in_(bindparam("hashes", expanding=True)),
+    _PARTIES.c.token_from_them_hash.in_(_SLOTS), _PARTIES.c.pending_token_hash.in_(_SLOTS),
 )).limit(1)
 
 
@@ -131,7 +134,7 @@ async def identify(db: Database, candidates: list[str]) -> Caller:
         raise Unauthenticated("Authorization: Token header required")
     hashes = [hash_token(c) for c in candidates]
     async with db.single_statements() as conn:
-        row = (await conn.execute(_PARTY_BY_TOKEN, {"hashes": hashes})).first()
+        row = (await conn.execute(_PARTY_BY_TOKEN, {"h1": hashes[0], "h2": hashes[-1]})).first()
     if row is not None and row.status in ("registered", "registering"):
         # A detached copy of the row: what the handlers read of their caller.
         return Caller(party=Party(**row._mapping))
