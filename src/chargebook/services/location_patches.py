@@ -12,7 +12,8 @@ path touches three rows' worth of work and nothing else:
 3. ``UPDATE`` of the Location row (its OCPI object, ``last_updated`` and search's index columns,
    recomputed from the EVSEs in the object, as ``store_location`` computes them).
 
-The ordering guard is the row lock: a PATCH whose ``last_updated`` is older than the object we
+Steps 2 and 3 of a status PATCH are one statement on PostgreSQL (``db/queries.py:
+execute_together``). The ordering guard is the row lock: a PATCH whose ``last_updated`` is older than the object we
 hold changes nothing and returns False. The statements are built once at import.
 A Location-level PATCH, or an EVSE PATCH that replaces its connectors, is rare and goes
 through ``store_location`` under the same row lock.
@@ -24,10 +25,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from chargebook.db.engine import Database
 from chargebook.db.models import Connector, Evse, Location, Party
+from chargebook.db.queries import execute_together
 from chargebook.domain.errors import InvalidRequest, NotFound
 from chargebook.ocpi.v221.locations import EVSE
 from chargebook.ocpi.v221.locations import Connector as OcpiConnector
@@ -55,6 +57,14 @@ _UPDATE_LOCATION = _LOCATIONS.update().where(_LOCATIONS.c.pk == bindparam("b_pk"
 _UPDATE_EVSE = _EVSES.update().where(
     _EVSES.c.location_pk == bindparam("b_location_pk"), _EVSES.c.uid == bindparam("b_uid")
 ).returning(_EVSES.c.pk)
+_EVSE_SET = ("evse_id", "status", "reservable", "max_power_kw", "data", "last_updated")
+_LOCATION_SET = ("data", "last_updated", "search_power_kw", "bookable_power_kw")
+# A status PATCH's two writes, every value a named bind, sent together (db/queries.py).
+_SET_EVSE = _EVSES.update().where(
+    _EVSES.c.location_pk == bindparam("e_location_pk"), _EVSES.c.uid == bindparam("e_uid")
+).values({name: bindparam(f"e_{name}", type_=_EVSES.c[name].type) for name in _EVSE_SET})
+_SET_LOCATION = _LOCATIONS.update().where(_LOCATIONS.c.pk == bindparam("l_pk")).values(
+    {name: bindparam(f"l_{name}", type_=_LOCATIONS.c[name].type) for name in _LOCATION_SET})
 _UPDATE_CONNECTOR = _CONNECTORS.update().where(
     _CONNECTORS.c.evse_pk == bindparam("b_evse_pk"), _CONNECTORS.c.id == bindparam("b_id")
 )
@@ -120,7 +130,7 @@ async def patch_location_object(
             _bump(evse, stamp, body["last_updated"])
         check(EVSE, evse, "EVSE after PATCH")
         _bump(data, stamp, body["last_updated"])
-        await _write_rows(conn, pk, data, evse, connector)
+        await _write_rows(session, pk, data, evse, connector)
     return True
 
 
@@ -140,22 +150,28 @@ async def _patch_whole(
 
 
 async def _write_rows(
-    conn: AsyncConnection, location_pk: int, data: dict[str, Any], evse: dict[str, Any],
+    session: AsyncSession, location_pk: int, data: dict[str, Any], evse: dict[str, Any],
     connector: dict[str, Any] | None,
 ) -> None:
     now = utcnow()
+    search_kw, bookable_kw = location_search_columns(data)
+    location = {"data": data, "last_updated": parse_ts(data.get("last_updated"), now),
+                "search_power_kw": search_kw, "bookable_power_kw": bookable_kw}
+    if connector is None:  # a status change: both rows in one round trip where possible
+        await execute_together(session, _SET_EVSE, _SET_LOCATION, {
+            "e_location_pk": location_pk, "e_uid": evse["uid"],
+            **{f"e_{k}": v for k, v in evse_columns(evse, now).items()},
+            "l_pk": location_pk, **{f"l_{k}": v for k, v in location.items()},
+        })
+        return
+    conn = await session.connection()
     evse_pk = (await conn.execute(
         _UPDATE_EVSE, {"b_location_pk": location_pk, "b_uid": evse["uid"], **evse_columns(evse, now)}
     )).scalar_one()
-    if connector is not None:
-        await conn.execute(_UPDATE_CONNECTOR, {
-            "b_evse_pk": evse_pk, "b_id": connector["id"],
-            "standard": connector["standard"], "format": connector["format"],
-            "power_type": connector["power_type"], "power_kw": connector_power_kw(connector),
-            "tariff_ids": list(connector.get("tariff_ids") or []),
-        })
-    search_kw, bookable_kw = location_search_columns(data)
-    await conn.execute(_UPDATE_LOCATION, {
-        "b_pk": location_pk, "data": data, "last_updated": parse_ts(data.get("last_updated"), now),
-        "search_power_kw": search_kw, "bookable_power_kw": bookable_kw,
+    await conn.execute(_UPDATE_CONNECTOR, {
+        "b_evse_pk": evse_pk, "b_id": connector["id"],
+        "standard": connector["standard"], "format": connector["format"],
+        "power_type": connector["power_type"], "power_kw": connector_power_kw(connector),
+        "tariff_ids": list(connector.get("tariff_ids") or []),
     })
+    await conn.execute(_UPDATE_LOCATION, {"b_pk": location_pk, **location})
