@@ -24,8 +24,9 @@ The steps live beside this file, each in a module read in one sitting: ``request
 ``resolve.py`` (2, 3), ``checks.py`` (4, 5), ``token_price.py`` (6), ``write.py`` (7).
 
 Every concurrent creator for one EVSE queues on step 2, and each sees the winners before it.
-A plain create issues five statements (EVSE lock, overlap check, ad-hoc token, booking,
-history entry), one more with an ``external_id`` (the replay check) and one more when a
+A plain create issues five statements on SQLite (EVSE lock, overlap check, ad-hoc token,
+booking, history entry) and four on PostgreSQL, where the booking and its history entry are
+one statement (``db/queries.py: insert_pair``); one more with an ``external_id`` (the replay check) and one more when a
 connector names a tariff; locks are taken in one order (EVSE, then group).
 """
 
