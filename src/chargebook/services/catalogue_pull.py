@@ -101,11 +101,11 @@ async def prefetched(pages: AsyncIterator[T]) -> AsyncIterator[T]:
     finally:
         if not ahead.done():
             ahead.cancel()
-            try:
-                await ahead
-            except (asyncio.CancelledError, StopAsyncIteration):
-                pass
-        await getattr(source, "aclose")()
+        try:  # the page fetched ahead is not wanted any more, nor its failure
+            await ahead
+        except (asyncio.CancelledError, StopAsyncIteration, Exception):
+            pass
+        await source.aclose()  # type: ignore[attr-defined]  # an async generator's, not in AsyncIterator
 
 
 def readable(party: Party, module: str, model: Any, items: list[Any]) -> list[dict[str, Any]]:
