@@ -218,13 +218,18 @@ def run(kind: str, args: argparse.Namespace) -> dict:
         key, targets = seed(url, args.locations)
         bodies = plan(targets, args.requests, args.collisions, args.seed)
         port = free_port()
-        env = {**os.environ, "CHARGEBOOK_DATABASE_URL": url, "CHARGEBOOK_DB_POOL_SIZE": str(args.pool)}
+        env = {**os.environ, "CHARGEBOOK_DATABASE_URL": url, "CHARGEBOOK_DB_POOL_SIZE": str(args.pool),
+               "CHARGEBOOK_LOG_REQUESTS": "true" if args.log_requests else "false"}
         workers = args.server_workers if kind == "postgresql" else 1
         cmd = [sys.executable, "-m", "chargebook.cli", "serve", "--port", str(port), "--workers", str(workers)]
         if args.profile:
             cmd = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(tmp / "profile.txt"),
                    "-m", "chargebook.cli", "serve", "--port", str(port), "--workers", "1"]
-        server = subprocess.Popen(cmd, env=env)
+        if args.uvicorn_access_log:
+            cmd += ["--access-log"]
+        # Logs go to a file, as a deployment ships them, not to a terminal.
+        server = subprocess.Popen(cmd, env=env, stdout=open(tmp / "server.log", "wb"),  # noqa: SIM115
+                                  stderr=subprocess.STDOUT)
         try:
             base = f"http://127.0.0.1:{port}"
             wait_ready(base, server)
@@ -242,7 +247,7 @@ def run(kind: str, args: argparse.Namespace) -> dict:
         doubles, total = count_double_bookings(kind, url)
         base_tps = baseline(kind, url, bodies[: min(len(bodies), 5000)], 16)
         return {
-            "db": kind,
+            "db": kind, "log_requests": args.log_requests, "uvicorn_access_log": args.uvicorn_access_log,
             "requests": len(results),
             "seconds": round(elapsed, 2),
             "requests_per_s": round(len(results) / elapsed),
@@ -272,6 +277,10 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=10, help="DB connections per API process")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="one API process under pyinstrument")
+    parser.add_argument("--no-log-requests", dest="log_requests", action="store_false",
+                        help="switch off our one-line-per-request log (CHARGEBOOK_LOG_REQUESTS)")
+    parser.add_argument("--uvicorn-access-log", action="store_true",
+                        help="switch on uvicorn's own access log too (serve --access-log)")
     args = parser.parse_args()
     kinds = ["postgresql", "sqlite"] if args.db == "both" else [args.db]
     rows = [run(kind, args) for kind in kinds]

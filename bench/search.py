@@ -91,7 +91,7 @@ def rows_for(
 ) -> tuple[list, list, list]:
     """Rows of locations, evses and connectors, with the columns store_location computes."""
     from chargebook.domain.geocells import EvseSummary, lat_band, search_power_columns
-    from chargebook.services.catalogue import OUT_OF_SERVICE, _parse_ts, connector_power_kw
+    from chargebook.services.catalogue import OUT_OF_SERVICE, connector_power_kw, parse_ts
 
     now = datetime.now(UTC)
     locs, evses, conns = [], [], []
@@ -120,7 +120,7 @@ def rows_for(
                     "reservable": reservable,
                     "max_power_kw": max(powers, default=0.0),
                     "data": e,
-                    "last_updated": _parse_ts(e.get("last_updated"), now),
+                    "last_updated": parse_ts(e.get("last_updated"), now),
                 }
             )
             for c in e["connectors"]:
@@ -154,7 +154,7 @@ def rows_for(
                 "time_zone": data.get("time_zone") or "UTC",
                 "publish": bool(data.get("publish", True)),
                 "data": data,
-                "last_updated": _parse_ts(data.get("last_updated"), now),
+                "last_updated": parse_ts(data.get("last_updated"), now),
                 "lat_band": lat_band(lat),
                 "search_power_kw": search_kw,
                 "bookable_power_kw": bookable_kw,

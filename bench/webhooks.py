@@ -31,7 +31,8 @@ from tests.factories import evse, seed_site
 
 from chargebook.db.engine import Database
 from chargebook.db.migrate import upgrade
-from chargebook.services import booking_create, bookings, webhooks
+from chargebook.services import bookings, webhooks
+from chargebook.services.booking_create import resolve
 from chargebook.services.clients import authenticate, create_client
 
 
@@ -49,7 +50,7 @@ async def run(kind: str, creates: int, rounds: int) -> None:
             await webhooks.create_endpoint(db, clients["one endpoint"].id, url="http://127.0.0.1:9/x",
                                            event_types=["*"], allow_private_networks=True)
             plain = (False, False, False)  # no CPO named, contracted for every CPO
-            with_probe = booking_create._evse_statement(*plain)
+            with_probe = resolve._evse_statement(*plain)
             columns = list(with_probe.selected_columns)[:-1]
             without_probe = with_probe.with_only_columns(*columns, literal(False).label("has_webhooks"))
 
@@ -58,7 +59,7 @@ async def run(kind: str, creates: int, rounds: int) -> None:
             evse_no = 0
             for _ in range(rounds):
                 for name, client in clients.items():
-                    booking_create._EVSE_STATEMENTS[plain] = without_probe if name == "hook off" else with_probe
+                    resolve._EVSE_STATEMENTS[plain] = without_probe if name == "hook off" else with_probe
                     uid = site.evse_uids[evse_no]
                     evse_no += 1
                     for n in range(creates // rounds):
@@ -68,7 +69,7 @@ async def run(kind: str, creates: int, rounds: int) -> None:
                             reservation_start=start + timedelta(hours=n),
                             reservation_end=start + timedelta(hours=n, minutes=30)), bookings.BookingPolicy())
                         times[name].append(time.perf_counter() - t0)
-            booking_create._EVSE_STATEMENTS[plain] = with_probe
+            resolve._EVSE_STATEMENTS[plain] = with_probe
             base = statistics.median(times["hook off"])
             print(f"{kind}: {creates} creates each, median / p95 per create")
             for name, ts in times.items():

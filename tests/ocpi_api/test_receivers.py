@@ -82,6 +82,23 @@ def test_location_push_patch_and_ownership(cpo: Cpo, database_url: str, live: Li
         assert any(x["location_id"] == "LOC1" and x["cpo_party_id"] == cpo.party_id for x in found)
 
 
+def test_evse_status_patches_out_of_order_and_unknown(cpo: Cpo) -> None:
+    body = location(cpo, "LOC-ORDER")
+    path = cpo.url(f"/locations/DE/{cpo.party_id}/LOC-ORDER")
+    assert cpo.http.put(path, json=body).json()["status_code"] == 1000
+    uid = body["evses"][0]["uid"]
+    newer = {"status": "CHARGING", "last_updated": "2031-01-01T00:00:02Z"}
+    older = {"status": "AVAILABLE", "last_updated": "2031-01-01T00:00:01Z"}
+    # Sent newest first (as two connections may deliver them): the older one is ignored.
+    assert cpo.http.patch(f"{path}/{uid}", json=newer).json()["status_code"] == 1000
+    late = cpo.http.patch(f"{path}/{uid}", json=older).json()
+    assert late["status_code"] == 1000 and "ignored" in late["status_message"]
+    assert cpo.http.get(f"{path}/{uid}").json()["data"]["status"] == "CHARGING"
+    assert cpo.http.get(path).json()["data"]["last_updated"] == "2031-01-01T00:00:02Z"
+    r = cpo.http.patch(f"{path}/NO-SUCH-EVSE", json=newer)
+    assert r.status_code == 404 and r.json()["status_code"] == 2003
+
+
 def test_tariff_put_keeps_exact_numbers(cpo: Cpo) -> None:
     tariff = json.loads((EXAMPLES / "tariff_10_025kwh_parking_start.json").read_text())
     tariff.update(country_code="DE", party_id=cpo.party_id, last_updated="2026-01-01T00:00:00Z")

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from chargebook.db.engine import translate
@@ -78,8 +79,14 @@ def install(app: FastAPI) -> None:
     async def _json(_: Request, exc: json.JSONDecodeError) -> JSONResponse:
         return error_response(400, "Malformed JSON body")
 
+    @app.exception_handler(ClientDisconnect)
+    async def _client_left(request: Request, exc: ClientDisconnect) -> Response:
+        return client_closed(request)
+
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI reading a model body
+            return client_closed(request)
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = "No such endpoint"
@@ -102,6 +109,19 @@ def install(app: FastAPI) -> None:
         if translated is not None:
             return await _domain(request, translated)
         return _log_unexpected(request)
+
+
+#: nginx's "client closed request": the caller hung up before its request was read; nobody
+#: receives this answer, it is what the request log and the metrics record.
+CLIENT_CLOSED = 499
+
+
+def client_closed(request: Request) -> Response:
+    """A caller that hangs up mid-request is not a server error: no traceback, no 500."""
+    import structlog
+
+    structlog.get_logger("chargebook.api").info("client closed request", path=request.url.path)
+    return Response(status_code=CLIENT_CLOSED)
 
 
 def _log_unexpected(request: Request) -> JSONResponse:

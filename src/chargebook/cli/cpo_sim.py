@@ -108,6 +108,9 @@ def cpo_sim(
     no_admin: Annotated[
         bool, typer.Option("--no-admin", help="Do not serve the /sim admin API.")
     ] = False,
+    no_push: Annotated[
+        bool, typer.Option("--no-push", help="Do not push the catalogue after a registration.")
+    ] = False,
     exit_after: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (for scripts).")
     ] = None,
@@ -125,6 +128,7 @@ def cpo_sim(
         "seed": seed,
         "admin_enabled": not no_admin,
         "recase_ids": recase_ids,
+        "push_on_register": not no_push,
         "admin_token": admin_token,
         "refuse_credentials_get": refuse_credentials_get,
         "early_callback": early_callback,

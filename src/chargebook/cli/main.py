@@ -34,6 +34,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, help="API processes."),
+    access_log: bool = typer.Option(
+        False, "--access-log", help="uvicorn's own access log as well (our JSON request log is "
+        "CHARGEBOOK_LOG_REQUESTS)."),
 ) -> None:
     """Run the API (applies migrations first)."""
     from chargebook.cli.processes import metrics_dir_for_workers
@@ -43,7 +46,7 @@ def serve(
     with metrics_dir_for_workers(workers):
         uvicorn.run(
             "chargebook.api.asgi:app_factory", factory=True, host=host, port=port, workers=workers,
-            log_level="warning", access_log=False,
+            log_level="info" if access_log else "warning", access_log=access_log,
         )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from chargebook.cli.common import console, err_console, run_with_db, settings
@@ -47,28 +49,56 @@ def invite(
     console.print(f"for party:    {'-'.join(party).upper() if party else 'the first that registers with it'}")
 
 
+async def pull_with_progress(db: Database, party: Party) -> dict[str, int]:
+    """The catalogue pull with a progress bar per module, driven by X-Total-Count."""
+    columns = (TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(module: str, done: int, total: int | None) -> None:
+            if module not in tasks:
+                tasks[module] = bar.add_task(module, total=total)
+            bar.update(tasks[module], completed=done, total=total)
+
+        return await ocpi_catalogue.sync_party(db, party, progress)
+
+
+def print_counts(counts: dict[str, int], seconds: float) -> None:
+    extra = f", {counts['booking_locations']} booking locations" if "booking_locations" in counts else ""
+    skipped = f", {counts['skipped']} items skipped (see the log)" if counts.get("skipped") else ""
+    rate = f" ({counts['locations'] / seconds:,.0f} locations/s)" if seconds > 0 and counts["locations"] else ""
+    console.print(f"synced:    {counts['locations']} locations, {counts['tariffs']} tariffs{extra}"
+                  f"{skipped} in {seconds:.1f} s{rate}")
+
+
+def _run(work: Callable[[Database], Awaitable[Any]], cfg: Settings) -> Any:
+    try:
+        return run_with_db(work, cfg)
+    except (DomainError, PeerError) as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def connect(versions_url: str, token_a: str = typer.Option(..., "--token-a"),
             name: str | None = typer.Option(None, "--name")) -> None:
     """Register with a CPO (credentials handshake), then pull its catalogue."""
     cfg = settings()
+    timing: dict[str, float] = {}
 
-    async def run(db: Database) -> tuple[Party, dict[str, int]]:
+    async def run(db: Database) -> dict[str, int]:
         party = await ocpi_parties.connect(db, versions_url, token_a, identity(cfg), name)
-        counts = await ocpi_catalogue.sync_party(db, party)
-        return party, counts
+        console.print(f"connected: {party.name} ({party.country_code}-{party.party_id}), OCPI "
+                      f"{party.version} (highest mutual version)")
+        console.print("modules:   " + ", ".join(sorted(party.endpoints or {})))
+        console.print(f"bookings:  {party.bookings_url or 'no Bookings module: RESERVE_NOW commands'}")
+        started = time.monotonic()
+        counts = await pull_with_progress(db, party)
+        timing["pull"] = time.monotonic() - started
+        return counts
 
-    try:
-        party, counts = run_with_db(run, cfg)
-    except (DomainError, PeerError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    console.print(f"connected: {party.name} ({party.country_code}-{party.party_id}), OCPI {party.version} "
-                  f"(highest mutual version)")
-    console.print("modules:   " + ", ".join(sorted(party.endpoints or {})))
-    console.print(f"bookings:  {party.bookings_url or 'no Bookings module: RESERVE_NOW commands'}")
-    extra = f", {counts['booking_locations']} booking locations" if "booking_locations" in counts else ""
-    console.print(f"synced:    {counts['locations']} locations, {counts['tariffs']} tariffs{extra}")
+    counts = _run(run, cfg)
+    print_counts(counts, timing["pull"])
 
 
 @app.command()
@@ -107,21 +137,8 @@ def sync(party: str) -> None:
     cfg = settings()
 
     async def run(db: Database) -> dict[str, int]:
-        found = await ocpi_parties.find_party(db, party)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
-            tasks: dict[str, TaskID] = {}
+        return await pull_with_progress(db, await ocpi_parties.find_party(db, party))
 
-            def progress(module: str, done: int, total: int | None) -> None:
-                if module not in tasks:
-                    tasks[module] = bar.add_task(module, total=total)
-                bar.update(tasks[module], completed=done, total=total)
-
-            return await ocpi_catalogue.sync_party(db, found, progress)
-
-    try:
-        counts = run_with_db(run, cfg)
-    except (DomainError, PeerError) as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-    extra = f", {counts['booking_locations']} booking locations" if "booking_locations" in counts else ""
-    console.print(f"synced: {counts['locations']} locations, {counts['tariffs']} tariffs{extra}")
+    started = time.monotonic()
+    counts = _run(run, cfg)
+    print_counts(counts, time.monotonic() - started)

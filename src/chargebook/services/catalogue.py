@@ -24,7 +24,7 @@ from chargebook.services.ids import new_id
 OUT_OF_SERVICE = frozenset({"INOPERATIVE", "OUTOFORDER", "PLANNED", "REMOVED"})
 
 
-def _parse_ts(value: str | None, default: datetime) -> datetime:
+def parse_ts(value: str | None, default: datetime) -> datetime:
     if not value:
         return default
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -72,26 +72,13 @@ async def store_location(session: AsyncSession, party: Party, data: dict[str, An
     dropped: an unset field is stored as absent, so ``publish: null`` is not ``False``)."""
     data = without_nulls(data)
     now = utcnow()
-    coords = data["coordinates"]
     location = await session.scalar(
-        select(Location).where(Location.party_pk == party.id, Location.id == data["id"])
+        select(Location)
+        .where(Location.party_pk == party.id, Location.id == data["id"])
+        .with_for_update()  # a targeted PATCH (services/location_patches.py) takes the same lock
     )
-    latitude = float(coords["latitude"])
     publish = bool(data.get("publish", True))
-    fields = dict(
-        name=data.get("name"),
-        address=data["address"],
-        city=data["city"],
-        postal_code=data.get("postal_code"),
-        country=data["country"],
-        latitude=latitude,
-        longitude=float(coords["longitude"]),
-        time_zone=data.get("time_zone") or "UTC",
-        publish=publish,
-        data=data,
-        last_updated=_parse_ts(data.get("last_updated"), now),
-        lat_band=lat_band(latitude),
-    )
+    fields = location_columns(data, now)
     if location is None:
         location = Location(party_pk=party.id, id=data["id"], **fields)
         session.add(location)
@@ -117,28 +104,74 @@ async def store_location(session: AsyncSession, party: Party, data: dict[str, An
     return location
 
 
+def location_columns(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The columns of a Location row from its OCPI object, without search's power columns."""
+    latitude = float(data["coordinates"]["latitude"])
+    return {
+        "name": data.get("name"),
+        "address": data["address"],
+        "city": data["city"],
+        "postal_code": data.get("postal_code"),
+        "country": data["country"],
+        "latitude": latitude,
+        "longitude": float(data["coordinates"]["longitude"]),
+        "time_zone": data.get("time_zone") or "UTC",
+        "publish": bool(data.get("publish", True)),
+        "data": data,
+        "last_updated": parse_ts(data.get("last_updated"), now),
+        "lat_band": lat_band(latitude),
+    }
+
+
+def connector_columns(connector: dict[str, Any]) -> dict[str, Any]:
+    """The indexed columns of a Connector row, from its OCPI object."""
+    return {
+        "id": connector["id"],
+        "standard": connector["standard"],
+        "format": connector["format"],
+        "power_type": connector["power_type"],
+        "power_kw": connector_power_kw(connector),
+        "tariff_ids": list(connector.get("tariff_ids") or []),
+    }
+
+
+def evse_summary(data: dict[str, Any]) -> EvseSummary:
+    """What search's index needs of one EVSE (bench/search.py builds the same for its load)."""
+    status = data["status"]
+    reservable = "RESERVABLE" in (data.get("capabilities") or [])
+    return EvseSummary(
+        listed=status != "REMOVED",
+        bookable=reservable and status not in OUT_OF_SERVICE,
+        connector_powers_kw=tuple(connector_power_kw(c) for c in data.get("connectors") or []),
+    )
+
+
+def evse_columns(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The indexed columns of an EVSE row, from its OCPI object."""
+    powers = [connector_power_kw(c) for c in data.get("connectors") or []]
+    return dict(
+        evse_id=data.get("evse_id"),
+        status=data["status"],
+        reservable="RESERVABLE" in (data.get("capabilities") or []),
+        max_power_kw=max(powers, default=0.0),
+        data=data,
+        last_updated=parse_ts(data.get("last_updated"), now),
+    )
+
+
+def location_search_columns(data: dict[str, Any]) -> tuple[float | None, float | None]:
+    """The location's (search_power_kw, bookable_power_kw) from its OCPI object."""
+    summaries = [evse_summary(e) for e in data.get("evses") or []]
+    return search_power_columns(bool(data.get("publish", True)), summaries)
+
+
 async def _store_evse(
     session: AsyncSession, location_pk: int, evse: Evse | None, data: dict[str, Any], now: datetime
 ) -> EvseSummary:
-    """Store one EVSE with its connectors; returns what search's index needs of it
-    (bench/search.py builds the same summary for its bulk load)."""
+    """Store one EVSE with its connectors; returns what search's index needs of it."""
     connectors = data.get("connectors") or []
-    status = data["status"]
-    reservable = "RESERVABLE" in (data.get("capabilities") or [])
-    powers = tuple(connector_power_kw(c) for c in connectors)
-    summary = EvseSummary(
-        listed=status != "REMOVED",
-        bookable=reservable and status not in OUT_OF_SERVICE,
-        connector_powers_kw=powers,
-    )
-    fields = dict(
-        evse_id=data.get("evse_id"),
-        status=status,
-        reservable=reservable,
-        max_power_kw=max(powers, default=0.0),
-        data=data,
-        last_updated=_parse_ts(data.get("last_updated"), now),
-    )
+    summary = evse_summary(data)
+    fields = evse_columns(data, now)
     if evse is None:
         evse = Evse(location_pk=location_pk, uid=data["uid"], **fields)
         session.add(evse)
@@ -147,18 +180,7 @@ async def _store_evse(
         for key, value in fields.items():
             setattr(evse, key, value)
         await session.execute(delete(Connector).where(Connector.evse_pk == evse.pk))
-    session.add_all(
-        Connector(
-            evse_pk=evse.pk,
-            id=c["id"],
-            standard=c["standard"],
-            format=c["format"],
-            power_type=c["power_type"],
-            power_kw=connector_power_kw(c),
-            tariff_ids=list(c.get("tariff_ids") or []),
-        )
-        for c in connectors
-    )
+    session.add_all(Connector(evse_pk=evse.pk, **connector_columns(c)) for c in connectors)
     return summary
 
 

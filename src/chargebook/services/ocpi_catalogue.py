@@ -7,9 +7,6 @@ only write its own objects: the URL's country_code/party_id must be the caller's
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -18,19 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chargebook.db.engine import Database
 from chargebook.db.models import Location, Party, Tariff
 from chargebook.domain.errors import InvalidRequest, NotFound
-from chargebook.ocpi.client import OcpiClient
-from chargebook.ocpi.client import Party as OcpiParty
 from chargebook.ocpi.editions import models
 from chargebook.ocpi.v221.locations import EVSE, Connector
 from chargebook.ocpi.v221.locations import Location as OcpiLocation
 from chargebook.ocpi.v221.types import ci_equal, parse_datetime, without_nulls
 from chargebook.ocpi.validation import check
-from chargebook.services.booking_calendars import pull_booking_locations
 from chargebook.services.catalogue import store_location
+from chargebook.services.catalogue_pull import sync_party as sync_party  # its callers' name
 from chargebook.services.clock import utcnow
+from chargebook.services.location_patches import patch_location_object
 from chargebook.services.party_locks import lock_party, retrying
-
-PAGE_LIMIT = 100
 
 
 def check_owner(party: Party, country_code: str, party_id: str, body: dict[str, Any] | None = None) -> None:
@@ -47,12 +41,6 @@ def check_owner(party: Party, country_code: str, party_id: str, body: dict[str, 
 
 def _is_party(party: Party, country_code: str, party_id: str) -> bool:
     return ci_equal(country_code, party.country_code) and ci_equal(party_id, party.party_id)
-
-
-def _ts(body: dict[str, Any]) -> datetime:
-    if "last_updated" not in body or body["last_updated"] is None:
-        raise InvalidRequest("last_updated is required")
-    return parse_datetime(body["last_updated"])
 
 
 async def _load(session: AsyncSession, party: Party, location_id: str) -> Location | None:
@@ -85,7 +73,10 @@ async def patch_object(
     db: Database, party: Party, location_id: str, evse_uid: str | None, connector_id: str | None,
     body: dict[str, Any],
 ) -> bool:
-    return await retrying(lambda: _patch_object(db, party, location_id, evse_uid, connector_id, body))
+    """A targeted update under the Location's row lock (services/location_patches.py)."""
+    return await retrying(
+        lambda: patch_location_object(db, party, location_id, evse_uid, connector_id, body)
+    )
 
 
 async def put_tariff(db: Database, party: Party, tariff_id: str, body: dict[str, Any], version: str = "2.2.1") -> None:
@@ -128,40 +119,6 @@ async def _put_object(
         await store_location(session, party, data)
 
 
-async def _patch_object(
-    db: Database, party: Party, location_id: str, evse_uid: str | None, connector_id: str | None,
-    body: dict[str, Any],
-) -> bool:
-    """PATCH fields of a Location/EVSE/Connector. Returns False when the patch is older than
-    what we hold (its last_updated is earlier), in which case nothing changes."""
-    stamp = _ts(body)
-    async with db.write() as session:
-        await lock_party(session, party)
-        location = await _load(session, party, location_id)
-        if location is None:
-            raise NotFound(f"Unknown location {location_id}")
-        data = copy.deepcopy(location.data)
-        target = data
-        if evse_uid is not None:
-            target = _find(data.get("evses") or [], "uid", evse_uid) or {}
-            if not target:
-                raise NotFound(f"Unknown EVSE {evse_uid}")
-            if connector_id is not None:
-                target = _find(target.get("connectors") or [], "id", connector_id) or {}
-                if not target:
-                    raise NotFound(f"Unknown connector {connector_id}")
-        current = target.get("last_updated")
-        if current is not None and parse_datetime(current) > stamp:
-            return False
-        target.update(body)
-        _bump(data, body["last_updated"])
-        if evse_uid is not None and connector_id is not None:
-            _bump(_find(data["evses"], "uid", evse_uid) or {}, body["last_updated"])
-        check(OcpiLocation, data, "Location after PATCH")
-        await store_location(session, party, data)
-    return True
-
-
 async def get_object(db: Database, party: Party, location_id: str, evse_uid: str | None,
                      connector_id: str | None) -> dict[str, Any]:
     async with db.read() as session:
@@ -201,46 +158,3 @@ async def delete_tariff(db: Database, party: Party, tariff_id: str) -> None:
     async with db.write() as session:
         await lock_party(session, party)
         await session.execute(delete(Tariff).where(Tariff.party_pk == party.id, Tariff.id == tariff_id))
-
-
-Progress = Callable[[str, int, int | None], Awaitable[None] | None]
-
-
-async def sync_party(db: Database, party: Party, progress: Progress | None = None) -> dict[str, int]:
-    """Pull the CPO's whole catalogue (Locations, then Tariffs), following pagination."""
-    counts = {"locations": 0, "tariffs": 0}
-    endpoints = party.endpoints or {}
-    edition = models(party.version)
-    # Routing headers name both ends (2.2.1 transport_and_format § Message Routing).
-    async with OcpiClient(token=party.token_for_them or "",
-                          to_party=OcpiParty(party.country_code, party.party_id)) as client:
-        for module, model, store in (("tariffs", edition.Tariff, store_tariff),
-                                     ("locations", edition.Location, store_location)):
-            url = endpoints.get(f"{module}:SENDER")
-            if url is None:
-                continue
-            async for items, total in client.pages(url, {"limit": PAGE_LIMIT}):
-                await retrying(partial(_store_page, db, party, items, model, store))
-                counts[module] += len(items)
-                if progress is not None:
-                    maybe = progress(module, counts[module], total)
-                    if maybe is not None:
-                        await maybe
-        if party.bookings_url:  # OCPI 2.3.0 Bookings: what can be booked, and when
-            counts["booking_locations"] = await pull_booking_locations(db, party, client)
-    async with db.write() as session:
-        await lock_party(session, party)
-        row = await session.get(Party, party.id, with_for_update=True)
-        if row is not None:
-            row.last_sync_at = utcnow()
-    return counts
-
-
-async def _store_page(db: Database, party: Party, items: list[Any], model: Any, store: Any) -> None:
-    """One page of a pull-sync, in one transaction: each object checked, then stored."""
-    async with db.write() as session:
-        await lock_party(session, party)
-        for item in items:
-            if isinstance(item, dict):
-                check(model, item, model.__name__)
-                await store(session, party, item)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import BindParameter, bindparam, or_, select
 
 from chargebook.db.engine import Database
 from chargebook.db.models import OcpiInvite, OcpiRegistration, Party
@@ -125,15 +125,28 @@ class Caller:
     registration: OcpiRegistration | None = None
 
 
+_PARTIES = Party.__table__
+# Every OCPI request pays for this lookup: one statement built once, run with no transaction.
+# A token has at most two readings (transport.token_candidates): two fixed slots, the second
+# repeating the first when there is one reading (an "expanding" IN re-renders its SQL on
+# every execution).
+_SLOTS: tuple[BindParameter[str], BindParameter[str]] = (bindparam("h1"), bindparam("h2"))
+_PARTY_BY_TOKEN = select(_PARTIES).where(or_(
+    _PARTIES.c.token_from_them_hash.in_(_SLOTS), _PARTIES.c.pending_token_hash.in_(_SLOTS),
+)).limit(1)
+
+
 async def identify(db: Database, candidates: list[str]) -> Caller:
     if not candidates:
         raise Unauthenticated("Authorization: Token header required")
     hashes = [hash_token(c) for c in candidates]
+    async with db.single_statements() as conn:
+        row = (await conn.execute(_PARTY_BY_TOKEN, {"h1": hashes[0], "h2": hashes[-1]})).first()
+    if row is not None and row.status == "registered":
+        # A detached copy of the row: what the handlers read of their caller. A party still
+        # registering is reached through its pending registration (token B), below.
+        return Caller(party=Party(**row._mapping))
     async with db.read() as session:
-        party = await session.scalar(select(Party).where(
-            or_(Party.token_from_them_hash.in_(hashes), Party.pending_token_hash.in_(hashes))))
-        if party is not None and party.status == "registered":
-            return Caller(party=party)
         registration = await pending.live_registration(session, hashes, utcnow())
         if registration is not None:
             bound = await pending.bound_party(session, registration)
