@@ -1,14 +1,19 @@
 """The HTTP edge every web adapter shares (the client API, the OCPI endpoints, the console):
-a cap on request body size, answered the adapter's own way, and the one-line message that
-names the field a request failed validation on."""
+a cap on request body size, answered the adapter's own way; the one-line message that names
+the field a request failed validation on; the answer to a caller that hung up (499)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = structlog.get_logger("chargebook.http")
 
 
 class BodyTooLarge(Exception):
@@ -94,3 +99,14 @@ def validation_message(exc: RequestValidationError) -> str:
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     return f"{_field(loc)}: {message}"
+
+
+#: nginx's "client closed request": the caller hung up before its request was read; nobody
+#: receives this answer, it is what the request log and the metrics record.
+CLIENT_CLOSED = 499
+
+
+def client_closed(request: Request) -> Response:
+    """A caller that hangs up mid-request is not a server error: no traceback, no 500."""
+    log.info("client closed request", path=request.url.path)
+    return Response(status_code=CLIENT_CLOSED)

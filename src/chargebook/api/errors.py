@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,7 +20,7 @@ from starlette.responses import Response
 from chargebook.db.engine import translate
 from chargebook.domain import errors as e
 from chargebook.domain.tariff_model import InvalidTariff
-from chargebook.http_edge import validation_message
+from chargebook.http_edge import client_closed, validation_message
 
 #: Every class of the tree has its own row (tests/api/test_error_table.py fails otherwise), so
 #: a new error is a decision, never an inherited guess.
@@ -111,21 +112,6 @@ def install(app: FastAPI) -> None:
         return _log_unexpected(request)
 
 
-#: nginx's "client closed request": the caller hung up before its request was read; nobody
-#: receives this answer, it is what the request log and the metrics record.
-CLIENT_CLOSED = 499
-
-
-def client_closed(request: Request) -> Response:
-    """A caller that hangs up mid-request is not a server error: no traceback, no 500."""
-    import structlog
-
-    structlog.get_logger("chargebook.api").info("client closed request", path=request.url.path)
-    return Response(status_code=CLIENT_CLOSED)
-
-
 def _log_unexpected(request: Request) -> JSONResponse:
-    import structlog
-
     structlog.get_logger("chargebook.api").exception("unhandled error", path=request.url.path)
     return error_response(500, "Internal server error; the request was not applied")

@@ -18,12 +18,13 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chargebook.db.engine import DatabaseFailure, translate
 from chargebook.domain import errors as e
-from chargebook.http_edge import BodyTooLarge, validation_message
+from chargebook.http_edge import CLIENT_CLOSED, BodyTooLarge, client_closed, validation_message
 from chargebook.ocpi.errors import ocpi_status_for
 from chargebook.ocpi.transport import envelope, ocpi_response
 from chargebook.ocpi.v221.types import dump_json
@@ -54,8 +55,14 @@ def install(app: FastAPI) -> None:
     async def _json(_: Request, exc: json.JSONDecodeError) -> Response:
         return ocpi_response(status_code=2001, message="body is not valid JSON", http_status=400)
 
+    @app.exception_handler(ClientDisconnect)
+    async def _client_left(request: Request, exc: ClientDisconnect) -> Response:
+        return client_closed(request)
+
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI reading a model body
+            return client_closed(request)
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = "No such OCPI endpoint"
@@ -111,6 +118,10 @@ class UnexpectedFailure:
             await self.app(scope, receive, tracking_send)
         except BodyTooLarge:
             raise  # the body limit outside answers it
+        except ClientDisconnect:
+            if not started:  # nobody reads it: what the request log and the metrics record
+                await Response(status_code=CLIENT_CLOSED)(scope, receive, send)
+            return
         except Exception as exc:  # the point: no failure leaves without an envelope
             translated = translate(exc)
             if translated is None:
