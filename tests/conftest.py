@@ -22,6 +22,7 @@ import uvicorn
 from chargebook.api.app import create_app
 from chargebook.db.engine import Database
 from chargebook.db.migrate import upgrade
+from chargebook.services import pricing
 from chargebook.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("CHARGEBOOK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -75,6 +76,13 @@ class FreshDatabase:
     def drop(self) -> None:
         if self.backend == "postgresql":
             drop_pg_database(self.url)
+
+
+@pytest.fixture(autouse=True)
+def _tariff_versions_start_over() -> None:
+    """Each test may use the other backend's database, where row pks repeat: what the process
+    remembers of tariff versions (a pk and its last_updated) is dropped before it runs."""
+    pricing.forget_tariffs()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

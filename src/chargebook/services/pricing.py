@@ -123,6 +123,14 @@ def _bounded(cache: dict[Any, Any]) -> dict[Any, Any]:
     return cache
 
 
+def forget_tariffs() -> None:
+    """Drop what was remembered of tariff versions. A version is a row's pk and its
+    ``last_updated`` in one database; a process that moves to a fresh database (the test
+    suite does, once a test) starts over, as pks are given out again there."""
+    _PARSED.clear()
+    _COSTS.clear()
+
+
 def parsed_tariff(version: TariffVersion, data: Mapping[str, Any]) -> Tariff | None:
     """The terms of a stored tariff (None when they cannot be read), parsed once a version."""
     if version not in _PARSED:

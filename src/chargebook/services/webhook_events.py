@@ -31,8 +31,11 @@ from chargebook.services.wire import BookingView, booking_json, iso_z
 CLIENT_HAS_ENDPOINTS = (
     exists().where(WebhookEndpoint.client_id == bindparam("client_id")).label("has_webhooks")
 )
-_ENDPOINTS_OF_CLIENT = select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
-    WebhookEndpoint.client_id == bindparam("client_id")
+# In the order they were registered: one event's deliveries are queued in that order.
+_ENDPOINTS_OF_CLIENT = (
+    select(WebhookEndpoint.id, WebhookEndpoint.event_types)
+    .where(WebhookEndpoint.client_id == bindparam("client_id"))
+    .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
 )
 _INSERT_DELIVERY = insert(WebhookDelivery)
 
