@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chargebook.db.engine import DatabaseFailure, translate
 from chargebook.domain import errors as e
-from chargebook.http_edge import CLIENT_CLOSED, BodyTooLarge, client_closed, validation_message
+from chargebook.http_edge import BodyTooLarge, client_closed, validation_message
 from chargebook.ocpi.errors import ocpi_status_for
 from chargebook.ocpi.transport import envelope, ocpi_response
 from chargebook.ocpi.v221.types import dump_json
@@ -118,10 +118,6 @@ class UnexpectedFailure:
             await self.app(scope, receive, tracking_send)
         except BodyTooLarge:
             raise  # the body limit outside answers it
-        except ClientDisconnect:
-            if not started:  # nobody reads it: what the request log and the metrics record
-                await Response(status_code=CLIENT_CLOSED)(scope, receive, send)
-            return
         except Exception as exc:  # the point: no failure leaves without an envelope
             translated = translate(exc)
             if translated is None:
