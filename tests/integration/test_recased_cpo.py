@@ -51,7 +51,9 @@ def test_a_recasing_cpo_confirms_attends_and_completes(loop_factory: Callable[..
     assert before["party"] == ("DE", "XTW")  # registered as de/xtw, one party
     (location_id, evse_uid), = loop.bookable()
     assert location_id == location_id.upper() and evse_uid == evse_uid.upper()  # as pulled
-    pushed = loop.admin.post("/sim/push").json()  # the whole catalogue again, re-cased
+    # The whole catalogue again, re-cased: one PUT per object, answered when all are done, so
+    # it may take longer than the admin client's default 10 s on a loaded machine.
+    pushed = loop.admin.post("/sim/push", timeout=60).json()
     assert pushed["failed"] == 0 and pushed["locations"] == before["locations"], pushed
     booking = loop.book(location_id, evse_uid, token_strategy="ad_hoc")
     assert booking["token"]["uid"] != booking["token"]["uid"].lower()  # the echo re-cases it
